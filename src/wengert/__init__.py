@@ -1,0 +1,52 @@
+"""wengert: automatic differentiation of NumPy programs.
+
+Forward mode (dual numbers) and reverse mode (a Wengert tape), to any order
+and in any nesting, in two dialects over one engine: PyTorch's (`Tensor`,
+``backward()``, ``autograd.grad``) and JAX's (`grad`, `jvp`, `vjp`, ...).
+
+Example:
+    >>> import wengert as wg
+    >>> import wengert.numpy as wnp
+    >>> wg.grad(lambda x: wnp.log(x) + x * 5.0 - wnp.sin(5.0))(2.0)
+    5.5
+"""
+
+from . import numpy  # noqa: F401  (installs the array interface on tracers)
+from . import autograd
+from .core import Dual, tree_flatten, tree_leaves, tree_map, tree_unflatten
+from .core.pytree import register_pytree_node
+from .tensor import (
+    Tensor,
+    as_tensor,
+    enable_grad,
+    from_numpy,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+    tensor,
+)
+from .transforms import grad, jvp, value_and_grad, vjp
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dual",
+    "Tensor",
+    "as_tensor",
+    "autograd",
+    "enable_grad",
+    "from_numpy",
+    "grad",
+    "is_grad_enabled",
+    "jvp",
+    "no_grad",
+    "register_pytree_node",
+    "set_grad_enabled",
+    "tensor",
+    "tree_flatten",
+    "tree_leaves",
+    "tree_map",
+    "tree_unflatten",
+    "value_and_grad",
+    "vjp",
+]

@@ -1,0 +1,66 @@
+"""The engine: primitives, traces with levels, reverse and forward interpreters, pytrees.
+
+This package knows nothing of NumPy's function set; ``wengert.numpy`` plugs the
+primitives in. Read it in this order: ``trace`` (levels and tracers),
+``primitive`` (declaring an operation and dispatching it), ``reverse`` (the
+tape and the backward pass), ``forward`` (dual numbers), ``pytree``.
+"""
+
+from .forward import Dual, ForwardTrace, default_forward_trace, set_zeros_like, zeros_like_value
+from .primitive import Primitive, add_any, add_any_p, bind
+from .pytree import (
+    TreeDef,
+    register_pytree_node,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_unflatten,
+)
+from .reverse import (
+    GraphTrace,
+    Node,
+    ReverseTracer,
+    TapeTrace,
+    backward_pass,
+    clear_cotangents,
+    free_saved_values,
+    leaf_node,
+    mark_needed,
+    toposort,
+)
+from .trace import Trace, Tracer, TracerLevelError, next_level, primal_value, running, state
+
+__all__ = [
+    "Dual",
+    "ForwardTrace",
+    "GraphTrace",
+    "Node",
+    "Primitive",
+    "ReverseTracer",
+    "TapeTrace",
+    "Trace",
+    "Tracer",
+    "TracerLevelError",
+    "TreeDef",
+    "add_any",
+    "add_any_p",
+    "backward_pass",
+    "bind",
+    "clear_cotangents",
+    "default_forward_trace",
+    "free_saved_values",
+    "leaf_node",
+    "mark_needed",
+    "next_level",
+    "primal_value",
+    "register_pytree_node",
+    "running",
+    "set_zeros_like",
+    "state",
+    "toposort",
+    "tree_flatten",
+    "tree_leaves",
+    "tree_map",
+    "tree_unflatten",
+    "zeros_like_value",
+]

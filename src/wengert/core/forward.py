@@ -1,0 +1,110 @@
+"""Forward mode: dual numbers that carry a tangent beside each primal.
+
+A `Dual` is a tracer of a `ForwardTrace`. Applying a primitive to duals runs
+the implementation on the primals and the primitive's JVP rule on the
+tangents. A tangent of ``None`` is a symbolic zero: rules are skipped for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .primitive import Primitive, bind
+from .trace import Trace, Tracer, primal_value, state, top_level
+
+
+class ForwardTrace(Trace):
+    """The trace of one forward-mode transformation (or of the user's default duals)."""
+
+    __slots__ = ()
+
+    def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
+        primals = []
+        tangents = []
+        lower = False
+        perturbed = False
+        for arg in args:
+            if isinstance(arg, Tracer):
+                if arg._trace is self:
+                    primal = arg.primal
+                    tangent = arg._tangent
+                    primals.append(primal)
+                    tangents.append(tangent)
+                    if tangent is not None:
+                        perturbed = True
+                    if isinstance(primal, Tracer):
+                        lower = True
+                    continue
+                lower = True
+            primals.append(arg)
+            tangents.append(None)
+        ans = bind(primitive, primals, params) if lower else primitive.impl(*primals, **params)
+        if not primitive.differentiable:
+            return ans
+        tangent = primitive.apply_jvp(tangents, ans, primals, params) if perturbed else None
+        return Dual(ans, tangent, self)
+
+
+class Dual(Tracer):
+    """A forward-mode dual number ``primal + tangent·ε`` (with ε² = 0).
+
+    Every ``wengert.numpy`` function accepts duals. Duals made without naming a
+    trace share one default forward trace, so ``f(Dual(2, 1), Dual(5, 0))``
+    carries a single perturbation.
+
+    Example:
+        >>> import wengert.numpy as wnp
+        >>> y = wnp.sin(Dual(0.0, 1.0)) + Dual(0.0, 1.0) * 3
+        >>> print(y)
+        Dual(primal=0.0, tangent=4.0)
+    """
+
+    __slots__ = ("_tangent",)
+
+    def __init__(self, primal: Any, tangent: Any = None, trace: Trace | None = None) -> None:
+        if trace is None:
+            trace = default_forward_trace()
+        self.primal = primal
+        self._tangent = tangent
+        self._trace = trace
+
+    @property
+    def tangent(self) -> Any:
+        """The tangent, with a symbolic zero made concrete."""
+        if self._tangent is None:
+            return zeros_like_value(self.primal)
+        return self._tangent
+
+    def __repr__(self) -> str:
+        return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
+
+    __str__ = __repr__
+
+
+def zeros_like_value(value: Any) -> Any:
+    """A concrete zero of the same shape and dtype as a plain or traced value."""
+    return _zeros_like(primal_value(value))
+
+
+def _scalar_zeros_like(value: Any) -> Any:
+    return type(value)(0) if isinstance(value, (int, float)) else value * 0
+
+
+_zeros_like = _scalar_zeros_like
+
+
+def set_zeros_like(function: Any) -> None:
+    """Install the array library's ``zeros_like`` (the core knows no array library)."""
+    global _zeros_like
+    _zeros_like = function
+
+
+def default_forward_trace() -> ForwardTrace:
+    """The forward trace shared by duals created at the current nesting depth."""
+    level = top_level()
+    traces = state.default_forward
+    trace = traces.get(level)
+    if trace is None:
+        trace = ForwardTrace(level + 0.5)
+        traces[level] = trace
+    return trace

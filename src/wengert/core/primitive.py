@@ -1,0 +1,163 @@
+"""Primitives: an operation declared once with its implementation and derivative rules.
+
+A program is a composition of primitives. Each interpreter (reverse mode, forward
+mode, staging for the compiler) decides what applying a primitive means for its
+tracers; `bind` finds the interpreter that owns the highest-level tracer among
+the arguments and hands the application to it. With no tracer present the
+implementation runs directly: that is the fast path for plain values.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .trace import Tracer, TracerLevelError
+
+Rule = Callable[..., Any]
+
+
+class Primitive:
+    """An operation with its implementation, its JVP rules and its VJP rules.
+
+    Rules are written in wengert's own operations, so that they can be
+    differentiated again:
+
+    * ``vjp`` holds one rule per positional argument,
+      ``rule(cotangent, ans, *args, **params) -> cotangent of that argument``,
+      or ``None`` where the argument is not differentiable.
+    * ``jvp`` is either one rule per positional argument,
+      ``rule(tangent, ans, *args, **params) -> contribution to the output tangent``
+      (contributions are summed), or ``jvp_joint(tangents, ans, *args, **params)``
+      which sees every tangent at once (``None`` stands for a zero tangent).
+
+    A primitive with ``differentiable=False`` (comparisons, ``floor``...) has a
+    zero derivative: differentiating interpreters return its raw result.
+    ``linear=True`` declares that the VJP rules read only shapes, never values,
+    so an in-place change of an argument after the call cannot corrupt them.
+
+    Example:
+        >>> import math
+        >>> sin = Primitive("sin", math.sin)
+        >>> sin.bind(0.0)
+        0.0
+    """
+
+    __slots__ = ("name", "impl", "jvp", "jvp_joint", "vjp", "differentiable", "linear", "__dict__")
+
+    def __init__(
+        self,
+        name: str,
+        impl: Callable[..., Any],
+        *,
+        jvp: Sequence[Rule | None] | None = None,
+        jvp_joint: Rule | None = None,
+        vjp: Sequence[Rule | None] | None = None,
+        differentiable: bool = True,
+        linear: bool = False,
+    ) -> None:
+        self.name = name
+        self.impl = impl
+        self.jvp = tuple(jvp) if jvp is not None else None
+        self.jvp_joint = jvp_joint
+        self.vjp = tuple(vjp) if vjp is not None else None
+        self.differentiable = differentiable
+        self.linear = linear
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        """Apply the primitive, letting the highest-level tracer's trace interpret it."""
+        return bind(self, args, params)
+
+    def defvjp(self, *rules: Rule | None) -> Primitive:
+        """Set the VJP rules, one per positional argument."""
+        self.vjp = rules
+        return self
+
+    def defjvp(self, *rules: Rule | None) -> Primitive:
+        """Set the JVP rules, one per positional argument."""
+        self.jvp = rules
+        self.jvp_joint = None
+        return self
+
+    def has_jvp(self) -> bool:
+        return self.jvp is not None or self.jvp_joint is not None
+
+    def has_vjp(self) -> bool:
+        return self.vjp is not None
+
+    # -- rule application, shared by the interpreters -------------------------
+
+    def apply_jvp(self, tangents: Sequence[Any], ans: Any, args: Sequence[Any], params: dict) -> Any:
+        """Output tangent from argument tangents (``None`` is a symbolic zero)."""
+        if self.jvp_joint is not None:
+            return self.jvp_joint(tangents, ans, *args, **params)
+        rules = self.jvp
+        if rules is None:
+            raise NotImplementedError(f"primitive '{self.name}' has no JVP rule (forward mode)")
+        out = None
+        for i, tangent in enumerate(tangents):
+            if tangent is None:
+                continue
+            rule = rules[i]
+            if rule is None:
+                raise not_differentiable(self, i)
+            contribution = rule(tangent, ans, *args, **params)
+            if contribution is not None:
+                out = contribution if out is None else add_any(out, contribution)
+        return out
+
+    def apply_vjp(self, index: int, cotangent: Any, ans: Any, args: Sequence[Any], params: dict) -> Any:
+        """Cotangent of argument ``index`` from the output cotangent."""
+        rules = self.vjp
+        if rules is None:
+            raise NotImplementedError(f"primitive '{self.name}' has no VJP rule (reverse mode)")
+        rule = rules[index]
+        if rule is None:
+            raise not_differentiable(self, index)
+        return rule(cotangent, ans, *args, **params)
+
+
+def not_differentiable(primitive: Primitive, index: int) -> TypeError:
+    return TypeError(
+        f"argument {index} of '{primitive.name}' is not differentiable, "
+        "but a traced value was passed there"
+    )
+
+
+def bind(primitive: Primitive, args: Sequence[Any], params: dict) -> Any:
+    """Apply ``primitive`` to ``args``: run it, or hand it to the top trace."""
+    top = None
+    for arg in args:
+        if isinstance(arg, Tracer):
+            trace = arg._trace
+            if top is None or trace.level > top.level:
+                top = trace
+            elif trace is not top and trace.level == top.level:
+                raise TracerLevelError(primitive, trace, top)
+    if top is None:
+        return primitive.impl(*args, **params)
+    return top.process(primitive, args, params)
+
+
+def _add_any_impl(a: Any, b: Any) -> Any:
+    return a + b
+
+
+add_any_p = Primitive(
+    "add_any",
+    _add_any_impl,
+    jvp=(lambda t, ans, a, b: t, lambda t, ans, a, b: t),
+    vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: g),
+    linear=True,
+)
+
+
+def add_any(a: Any, b: Any) -> Any:
+    """Sum two tangents or cotangents of the same shape (the accumulation at a fan-out)."""
+    if isinstance(a, Tracer) or isinstance(b, Tracer):
+        return bind(add_any_p, (a, b), {})
+    return operator.add(a, b)

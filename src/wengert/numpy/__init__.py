@@ -1,0 +1,48 @@
+"""``wengert.numpy``: a NumPy-compatible namespace whose functions are differentiable.
+
+Import it as ``import wengert.numpy as wnp`` and write NumPy code with ``wnp.``.
+On plain arrays each function is NumPy's own; on tracers, dual numbers and
+tensors it records or differentiates. One module per family of operations;
+each primitive's implementation and its JVP and VJP rules stand together.
+
+Example:
+    >>> import wengert.numpy as wnp
+    >>> float(wnp.sin(0.0))
+    0.0
+"""
+
+from ..core import set_zeros_like as _set_zeros_like
+from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the array interface)
+from ._primitives import REGISTRY, ndim, shape
+from .creation import *  # noqa: F403
+from .creation import __all__ as _creation_all
+from .elementwise import *  # noqa: F403
+from .elementwise import __all__ as _elementwise_all
+from .indexing import *  # noqa: F403
+from .indexing import __all__ as _indexing_all
+from .logic import *  # noqa: F403
+from .logic import __all__ as _logic_all
+from .products import *  # noqa: F403
+from .products import __all__ as _products_all
+from .reductions import *  # noqa: F403
+from .reductions import __all__ as _reductions_all
+from .shape import *  # noqa: F403
+from .shape import __all__ as _shape_all
+from .special import *  # noqa: F403
+from .special import __all__ as _special_all
+
+_set_zeros_like(lambda value: zeros_like(value))  # noqa: F405
+
+__all__ = [
+    "REGISTRY",
+    "ndim",
+    "shape",
+    *_creation_all,
+    *_elementwise_all,
+    *_indexing_all,
+    *_logic_all,
+    *_products_all,
+    *_reductions_all,
+    *_shape_all,
+    *_special_all,
+]

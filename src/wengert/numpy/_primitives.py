@@ -1,0 +1,108 @@
+"""Shared machinery of the NumPy layer: the primitive registry and rule shorthands.
+
+Every primitive of ``wengert.numpy`` is made with `primitive` (or one of the
+shorthands below), which records it in `REGISTRY` so that tests can check that
+each one has both rules. The public function that users call is a thin
+dispatcher: with no tracer among its arguments it calls NumPy directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core import Primitive, Tracer, bind
+
+REGISTRY: dict[str, Primitive] = {}
+EMPTY: dict = {}
+
+
+def primitive(name: str, impl: Callable[..., Any], **rules: Any) -> Primitive:
+    """Declare a primitive of ``wengert.numpy`` and register it."""
+    if name in REGISTRY:
+        raise ValueError(f"primitive '{name}' is declared twice")
+    prim = Primitive(name, impl, **rules)
+    REGISTRY[name] = prim
+    return prim
+
+
+def shape(x: Any) -> tuple[int, ...]:
+    """The shape of a plain or traced value (``()`` for Python scalars)."""
+    kind = type(x)
+    if kind is float or kind is int or kind is bool:
+        return ()
+    s = getattr(x, "shape", None)
+    if s is not None:
+        return s
+    return np.shape(x)
+
+
+def ndim(x: Any) -> int:
+    return len(shape(x))
+
+
+def dtype(x: Any) -> np.dtype:
+    """The dtype of a plain or traced value."""
+    while isinstance(x, Tracer):
+        x = x.primal
+    kind = type(x)
+    if kind is float:
+        return np.dtype(np.float64)
+    d = getattr(x, "dtype", None)
+    return d if d is not None else np.asarray(x).dtype
+
+
+def as_array_arg(x: Any) -> Any:
+    """Lists and tuples given to a primitive become arrays (as NumPy would treat them)."""
+    kind = type(x)
+    if kind is list or kind is tuple:
+        return np.asarray(x)
+    return x
+
+
+def has_tracer(args: tuple) -> bool:
+    for arg in args:
+        if isinstance(arg, Tracer):
+            return True
+    return False
+
+
+def unary_function(prim: Primitive, numpy_function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The public one-argument function of ``prim``: NumPy for plain values."""
+    process_params = EMPTY
+
+    def function(x: Any) -> Any:
+        if isinstance(x, Tracer):
+            return x._trace.process(prim, (x,), process_params)
+        return numpy_function(x)
+
+    function.__name__ = prim.name
+    function.__qualname__ = prim.name
+    function.primitive = prim
+    return function
+
+
+def binary_function(prim: Primitive, numpy_function: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """The public two-argument function of ``prim``: NumPy for plain values."""
+
+    def function(a: Any, b: Any) -> Any:
+        if isinstance(a, Tracer) or isinstance(b, Tracer):
+            return bind(prim, (as_array_arg(a), as_array_arg(b)), EMPTY)
+        return numpy_function(a, b)
+
+    function.__name__ = prim.name
+    function.__qualname__ = prim.name
+    function.primitive = prim
+    return function
+
+
+def wraps_primitive(prim: Primitive) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a hand-written public function as the user-facing form of ``prim``."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        function.primitive = prim
+        return function
+
+    return decorate

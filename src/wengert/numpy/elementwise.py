@@ -1,0 +1,504 @@
+"""Elementwise primitives: NumPy's ufuncs with their derivative rules.
+
+For a one-argument elementwise function the JVP and the VJP are the same
+product: the incoming tangent or cotangent times f'(x). So each unary
+primitive below is declared with one ``scale(g, ans, x)`` rule that serves as
+both. Binary rules undo broadcasting with `unbroadcast` (VJP) and
+`broadcast_like` (JVP). Python floats take a `math` fast path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core import Tracer, bind
+from ._primitives import EMPTY, as_array_arg, binary_function, primitive, unary_function
+from ._primitives import dtype as _dtype
+from .shape import broadcast_like, unbroadcast
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+
+def _scalar_fast(numpy_function: Callable[[Any], Any], math_function: Callable[[float], float] | None):
+    """NumPy's function, with a `math` shortcut for Python floats."""
+    if math_function is None:
+        return numpy_function
+
+    def impl(x: Any) -> Any:
+        if type(x) is float:
+            try:
+                return math_function(x)
+            except (ValueError, OverflowError):
+                pass  # let NumPy give inf / nan with its usual warning
+        return numpy_function(x)
+
+    return impl
+
+
+def unary(
+    name: str,
+    numpy_function: Callable[[Any], Any],
+    scale: Callable[[Any, Any, Any], Any],
+    math_function: Callable[[float], float] | None = None,
+) -> Callable[[Any], Any]:
+    """Declare a unary elementwise primitive whose JVP and VJP are both ``scale``."""
+    impl = _scalar_fast(numpy_function, math_function)
+    prim = primitive(name, impl, jvp=(scale,), vjp=(scale,))
+    return unary_function(prim, impl)
+
+
+def zero_derivative(name: str, numpy_function: Callable[..., Any]) -> Callable[..., Any]:
+    """A piecewise-constant function: its derivative is zero wherever it exists."""
+    prim = primitive(name, numpy_function, differentiable=False)
+
+    def function(*args: Any) -> Any:
+        if any(isinstance(arg, Tracer) for arg in args):
+            return bind(prim, args, EMPTY)
+        return numpy_function(*args)
+
+    function.__name__ = name
+    function.primitive = prim
+    return function
+
+
+def _safe_reciprocal_scale(numerator: float, denominator: Any) -> Any:
+    """``numerator / denominator``, with 0 where the denominator is 0 (a zero subgradient)."""
+    if type(denominator) is float:
+        return numerator / denominator if denominator != 0.0 else 0.0
+    zero = denominator == 0
+    return where(zero, 0.0, numerator / where(zero, 1.0, denominator))
+
+
+# -- one argument -----------------------------------------------------------------
+
+negative_p = primitive(
+    "negative",
+    np.negative,
+    jvp=(lambda t, ans, x: -t,),
+    vjp=(lambda g, ans, x: -g,),
+    linear=True,
+)
+negative = unary_function(negative_p, np.negative)
+positive = lambda x: x  # noqa: E731  (identity, as numpy.positive for real arrays)
+
+exp = unary("exp", np.exp, lambda g, ans, x: g * ans, math.exp)
+exp2 = unary("exp2", np.exp2, lambda g, ans, x: g * ans * LN2)
+expm1 = unary("expm1", np.expm1, lambda g, ans, x: g * (ans + 1.0), math.expm1)
+log = unary("log", np.log, lambda g, ans, x: g / x, math.log)
+log2 = unary("log2", np.log2, lambda g, ans, x: g / (x * LN2), math.log2)
+log10 = unary("log10", np.log10, lambda g, ans, x: g / (x * LN10), math.log10)
+log1p = unary("log1p", np.log1p, lambda g, ans, x: g / (x + 1.0), math.log1p)
+sqrt = unary("sqrt", np.sqrt, lambda g, ans, x: g * _safe_reciprocal_scale(0.5, ans), math.sqrt)
+cbrt = unary(
+    "cbrt",
+    np.cbrt,
+    lambda g, ans, x: g * _safe_reciprocal_scale(1.0 / 3.0, ans * ans),
+    getattr(math, "cbrt", None),
+)
+square = unary("square", np.square, lambda g, ans, x: g * (x * 2.0))
+reciprocal = unary("reciprocal", lambda x: np.reciprocal(np.asarray(x, dtype=float) if isinstance(x, int) else x),
+                   lambda g, ans, x: -g * (ans * ans))
+abs = unary("abs", np.abs, lambda g, ans, x: g * sign(x), math.fabs)  # noqa: A001
+absolute = abs
+fabs = abs
+
+sin = unary("sin", np.sin, lambda g, ans, x: g * cos(x), math.sin)
+cos = unary("cos", np.cos, lambda g, ans, x: -g * sin(x), math.cos)
+tan = unary("tan", np.tan, lambda g, ans, x: g * (ans * ans + 1.0), math.tan)
+arcsin = unary("arcsin", np.arcsin, lambda g, ans, x: g / sqrt(1.0 - x * x), math.asin)
+arccos = unary("arccos", np.arccos, lambda g, ans, x: -g / sqrt(1.0 - x * x), math.acos)
+arctan = unary("arctan", np.arctan, lambda g, ans, x: g / (x * x + 1.0), math.atan)
+sinh = unary("sinh", np.sinh, lambda g, ans, x: g * cosh(x), math.sinh)
+cosh = unary("cosh", np.cosh, lambda g, ans, x: g * sinh(x), math.cosh)
+tanh = unary("tanh", np.tanh, lambda g, ans, x: g * (1.0 - ans * ans), math.tanh)
+arcsinh = unary("arcsinh", np.arcsinh, lambda g, ans, x: g / sqrt(x * x + 1.0), math.asinh)
+arccosh = unary("arccosh", np.arccosh, lambda g, ans, x: g / sqrt(x * x - 1.0), math.acosh)
+arctanh = unary("arctanh", np.arctanh, lambda g, ans, x: g / (1.0 - x * x), math.atanh)
+
+sign = zero_derivative("sign", np.sign)
+floor = zero_derivative("floor", np.floor)
+ceil = zero_derivative("ceil", np.ceil)
+rint = zero_derivative("rint", np.rint)
+trunc = zero_derivative("trunc", np.trunc)
+_round_p = primitive("round", lambda x, decimals=0: np.round(x, decimals), differentiable=False)
+
+
+def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001
+    """Round to ``decimals`` places; the derivative is zero."""
+    if isinstance(x, Tracer):
+        return bind(_round_p, (x,), {"decimals": decimals})
+    return np.round(x, decimals)
+
+
+around = round
+floor_divide = zero_derivative("floor_divide", np.floor_divide)
+
+# -- two arguments ----------------------------------------------------------------
+
+
+def _binary(name: str, impl: Callable[[Any, Any], Any], numpy_function: Callable[[Any, Any], Any], **rules: Any):
+    return binary_function(primitive(name, impl, **rules), numpy_function)
+
+
+def _add_impl(a: Any, b: Any) -> Any:
+    return a + b
+
+
+def _subtract_impl(a: Any, b: Any) -> Any:
+    return a - b
+
+
+def _multiply_impl(a: Any, b: Any) -> Any:
+    return a * b
+
+
+def _divide_impl(a: Any, b: Any) -> Any:
+    return a / b
+
+
+add = _binary(
+    "add",
+    _add_impl,
+    np.add,
+    jvp=(lambda t, ans, a, b: broadcast_like(t, ans), lambda t, ans, a, b: broadcast_like(t, ans)),
+    vjp=(lambda g, ans, a, b: unbroadcast(g, a), lambda g, ans, a, b: unbroadcast(g, b)),
+    linear=True,
+)
+subtract = _binary(
+    "subtract",
+    _subtract_impl,
+    np.subtract,
+    jvp=(lambda t, ans, a, b: broadcast_like(t, ans), lambda t, ans, a, b: broadcast_like(-t, ans)),
+    vjp=(lambda g, ans, a, b: unbroadcast(g, a), lambda g, ans, a, b: unbroadcast(-g, b)),
+    linear=True,
+)
+multiply = _binary(
+    "multiply",
+    _multiply_impl,
+    np.multiply,
+    jvp=(lambda t, ans, a, b: broadcast_like(t * b, ans), lambda t, ans, a, b: broadcast_like(a * t, ans)),
+    vjp=(lambda g, ans, a, b: unbroadcast(g * b, a), lambda g, ans, a, b: unbroadcast(g * a, b)),
+)
+divide = _binary(
+    "divide",
+    _divide_impl,
+    np.divide,
+    jvp=(
+        lambda t, ans, a, b: broadcast_like(t / b, ans),
+        lambda t, ans, a, b: broadcast_like(-t * ans / b, ans),
+    ),
+    vjp=(
+        lambda g, ans, a, b: unbroadcast(g / b, a),
+        lambda g, ans, a, b: unbroadcast(-g * ans / b, b),
+    ),
+)
+true_divide = divide
+
+
+def _power_impl(a: Any, b: Any) -> Any:
+    if type(b) is int and b < 0 and not isinstance(a, (float, np.floating, np.ndarray)):
+        return np.power(float(a), b)
+    return a**b
+
+
+def _power_scale_base(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if type(b) is int or type(b) is float:
+        if b == 2:
+            return g * (a * 2.0)
+        if b == 1:
+            return g
+        return g * (b * a ** (b - 1))
+    return g * (b * a ** (b - 1.0))
+
+
+def _log_or_zero(a: Any) -> Any:
+    """log(a), taken as 0 where a == 0 (the exponent's derivative of 0**b)."""
+    if type(a) is float:
+        return math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+    zero = a == 0
+    return where(zero, 0.0, log(where(zero, 1.0, a)))
+
+
+power = _binary(
+    "power",
+    _power_impl,
+    np.power,
+    jvp=(
+        lambda t, ans, a, b: broadcast_like(_power_scale_base(t, ans, a, b), ans),
+        lambda t, ans, a, b: broadcast_like(t * ans * _log_or_zero(a), ans),
+    ),
+    vjp=(
+        lambda g, ans, a, b: unbroadcast(_power_scale_base(g, ans, a, b), a),
+        lambda g, ans, a, b: unbroadcast(g * ans * _log_or_zero(a), b),
+    ),
+)
+
+
+def _select_weights(a: Any, b: Any, pick_a: Any) -> tuple[Any, Any]:
+    """Weights of the max/min cotangent for each side: 1, 0, or 1/2 at a tie."""
+    if type(a) is float and type(b) is float:
+        if a == b:
+            return 0.5, 0.5
+        return (1.0, 0.0) if pick_a else (0.0, 1.0)
+    tie = np.equal(_raw(a), _raw(b))
+    weight_a = np.where(tie, 0.5, np.where(pick_a, 1.0, 0.0))
+    return weight_a, 1.0 - weight_a
+
+
+def _raw(x: Any) -> Any:
+    while isinstance(x, Tracer):
+        x = x.primal
+    return x
+
+
+def _extremum(name: str, numpy_function: Callable[[Any, Any], Any], better: Callable[[Any, Any], Any]):
+    def weight(index: int) -> Callable[..., Any]:
+        def scale(g: Any, ans: Any, a: Any, b: Any) -> Any:
+            weights = _select_weights(a, b, better(_raw(a), _raw(b)))
+            return g * weights[index]
+
+        return scale
+
+    return _binary(
+        name,
+        numpy_function,
+        numpy_function,
+        jvp=(
+            lambda t, ans, a, b: broadcast_like(weight(0)(t, ans, a, b), ans),
+            lambda t, ans, a, b: broadcast_like(weight(1)(t, ans, a, b), ans),
+        ),
+        vjp=(
+            lambda g, ans, a, b: unbroadcast(weight(0)(g, ans, a, b), a),
+            lambda g, ans, a, b: unbroadcast(weight(1)(g, ans, a, b), b),
+        ),
+    )
+
+
+maximum = _extremum("maximum", np.maximum, lambda a, b: np.greater(a, b) | np.isnan(a))
+minimum = _extremum("minimum", np.minimum, lambda a, b: np.less(a, b) | np.isnan(a))
+fmax = _extremum("fmax", np.fmax, lambda a, b: np.greater(a, b) | np.isnan(b))
+fmin = _extremum("fmin", np.fmin, lambda a, b: np.less(a, b) | np.isnan(b))
+
+
+def _hypot_scale(index: int) -> Callable[..., Any]:
+    def scale(g: Any, ans: Any, a: Any, b: Any) -> Any:
+        return g * ((a, b)[index] * _safe_reciprocal_scale(1.0, ans))
+
+    return scale
+
+
+hypot = _binary(
+    "hypot",
+    np.hypot,
+    np.hypot,
+    jvp=(
+        lambda t, ans, a, b: broadcast_like(_hypot_scale(0)(t, ans, a, b), ans),
+        lambda t, ans, a, b: broadcast_like(_hypot_scale(1)(t, ans, a, b), ans),
+    ),
+    vjp=(
+        lambda g, ans, a, b: unbroadcast(_hypot_scale(0)(g, ans, a, b), a),
+        lambda g, ans, a, b: unbroadcast(_hypot_scale(1)(g, ans, a, b), b),
+    ),
+)
+arctan2 = _binary(
+    "arctan2",
+    np.arctan2,
+    np.arctan2,
+    jvp=(
+        lambda t, ans, y, x: broadcast_like(t * x / (x * x + y * y), ans),
+        lambda t, ans, y, x: broadcast_like(-t * y / (x * x + y * y), ans),
+    ),
+    vjp=(
+        lambda g, ans, y, x: unbroadcast(g * x / (x * x + y * y), y),
+        lambda g, ans, y, x: unbroadcast(-g * y / (x * x + y * y), x),
+    ),
+)
+logaddexp = _binary(
+    "logaddexp",
+    np.logaddexp,
+    np.logaddexp,
+    jvp=(
+        lambda t, ans, a, b: broadcast_like(t * exp(a - ans), ans),
+        lambda t, ans, a, b: broadcast_like(t * exp(b - ans), ans),
+    ),
+    vjp=(
+        lambda g, ans, a, b: unbroadcast(g * exp(a - ans), a),
+        lambda g, ans, a, b: unbroadcast(g * exp(b - ans), b),
+    ),
+)
+remainder = _binary(
+    "remainder",
+    np.remainder,
+    np.remainder,
+    jvp=(
+        lambda t, ans, a, b: broadcast_like(t, ans),
+        lambda t, ans, a, b: broadcast_like(-t * floor_divide(a, b), ans),
+    ),
+    vjp=(
+        lambda g, ans, a, b: unbroadcast(g, a),
+        lambda g, ans, a, b: unbroadcast(-g * floor_divide(a, b), b),
+    ),
+)
+mod = remainder
+
+# -- selection ------------------------------------------------------------------
+
+
+def _where_vjp(index: int) -> Callable[..., Any]:
+    def rule(g: Any, ans: Any, condition: Any, x: Any, y: Any) -> Any:
+        condition = _raw(condition)
+        keep = condition if index == 1 else np.logical_not(condition)
+        if not np.any(keep):
+            return None  # a symbolic zero: the unselected branch gets no cotangent at all
+        return unbroadcast(where(keep, g, 0.0), (x, y)[index - 1])
+
+    return rule
+
+
+def _where_jvp(index: int) -> Callable[..., Any]:
+    def rule(t: Any, ans: Any, condition: Any, x: Any, y: Any) -> Any:
+        condition = _raw(condition)
+        keep = condition if index == 1 else np.logical_not(condition)
+        return broadcast_like(where(keep, t, 0.0), ans)
+
+    return rule
+
+
+where_p = primitive(
+    "where",
+    np.where,
+    jvp=(None, _where_jvp(1), _where_jvp(2)),
+    vjp=(None, _where_vjp(1), _where_vjp(2)),
+    linear=True,
+)
+
+
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    """Choose ``x`` where ``condition`` holds and ``y`` elsewhere (differentiable in x and y).
+
+    Example:
+        >>> where(np.array([True, False]), 1.0, 2.0)
+        array([1., 2.])
+    """
+    if x is None and y is None:
+        return np.where(_raw(condition))
+    args = (_raw(condition), as_array_arg(x), as_array_arg(y))
+    if isinstance(args[1], Tracer) or isinstance(args[2], Tracer):
+        return bind(where_p, args, EMPTY)
+    if isinstance(condition, Tracer):  # a Tensor condition keeps Tensors Tensors
+        return bind(where_p, (condition, args[1], args[2]), EMPTY)
+    return np.where(*args)
+
+
+def _clip_scale(g: Any, ans: Any, x: Any, lower: Any = None, upper: Any = None) -> Any:
+    raw = _raw(x)
+    inside = np.ones(np.shape(raw), dtype=bool)
+    if lower is not None:
+        inside &= raw >= lower
+    if upper is not None:
+        inside &= raw <= upper
+    return where(inside, g, 0.0)
+
+
+clip_p = primitive(
+    "clip",
+    lambda x, lower=None, upper=None: np.clip(x, lower, upper),
+    jvp=(_clip_scale,),
+    vjp=(_clip_scale,),
+)
+
+
+def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    """Limit ``x`` to [a_min, a_max]; the derivative is 1 inside (bounds included), 0 outside."""
+    if isinstance(a_min, Tracer) or isinstance(a_max, Tracer):
+        raise TypeError("clip: the bounds are not differentiable; use maximum/minimum for that")
+    if isinstance(x, Tracer):
+        return bind(clip_p, (x,), {"lower": a_min, "upper": a_max})
+    return np.clip(x, a_min, a_max)
+
+
+# -- dtype conversion -----------------------------------------------------------------
+
+astype_p = primitive(
+    "astype",
+    lambda x, dtype: np.asarray(x).astype(dtype),
+    jvp=(lambda t, ans, x, dtype: astype(t, dtype),),
+    vjp=(lambda g, ans, x, dtype: astype(g, _dtype(x)),),
+    linear=True,
+)
+_cast_p = primitive("cast", lambda x, dtype: np.asarray(x).astype(dtype), differentiable=False)
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """``x`` converted to ``dtype``; differentiable between floating dtypes, constant otherwise."""
+    dtype = np.dtype(dtype)
+    if not isinstance(x, Tracer):
+        return np.asarray(x).astype(dtype)
+    if dtype.kind != "f":
+        return bind(_cast_p, (x,), {"dtype": dtype})
+    if _dtype(x) == dtype:
+        return x
+    return bind(astype_p, (x,), {"dtype": dtype})
+
+
+__all__ = [
+    "abs",
+    "astype",
+    "absolute",
+    "add",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "around",
+    "cbrt",
+    "ceil",
+    "clip",
+    "cos",
+    "cosh",
+    "divide",
+    "exp",
+    "exp2",
+    "expm1",
+    "fabs",
+    "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "hypot",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "logaddexp",
+    "maximum",
+    "minimum",
+    "mod",
+    "multiply",
+    "negative",
+    "positive",
+    "power",
+    "reciprocal",
+    "remainder",
+    "rint",
+    "round",
+    "sign",
+    "sin",
+    "sinh",
+    "sqrt",
+    "square",
+    "subtract",
+    "tan",
+    "tanh",
+    "true_divide",
+    "trunc",
+    "where",
+]

@@ -1,0 +1,118 @@
+"""Products: matmul (``@``), dot, vdot, inner, outer.
+
+``matmul`` is the one primitive here; the others are compositions of it with
+reshapes, so their derivatives follow. One-dimensional operands are promoted
+to matrices inside the rules exactly as NumPy promotes them, and broadcast
+batch dimensions are summed away with `unbroadcast`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import Tracer, bind
+from ._primitives import EMPTY, as_array_arg, primitive, shape
+from .shape import reshape, swapaxes, unbroadcast
+
+
+def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    a_ndim, b_ndim = len(shape(a)), len(shape(b))
+    if a_ndim == 1 and b_ndim == 1:
+        return g * b
+    if b_ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return unbroadcast(reshape(g, (*shape(g), 1)) * b, a)
+    if a_ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
+        return unbroadcast(matmul(b, reshape(g, (*shape(g), 1)))[..., 0], a)
+    return unbroadcast(matmul(g, swapaxes(b, -1, -2)), a)
+
+
+def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    a_ndim, b_ndim = len(shape(a)), len(shape(b))
+    if a_ndim == 1 and b_ndim == 1:
+        return g * a
+    if a_ndim == 1:  # (k,) @ (..., k, m): db = a ⊗ g
+        return unbroadcast(reshape(a, (-1, 1)) * reshape(g, (*shape(g)[:-1], 1, shape(g)[-1])), b)
+    if b_ndim == 1:  # (..., n, k) @ (k,): db = Σ a^T g
+        return unbroadcast(matmul(reshape(g, (*shape(g)[:-1], 1, shape(g)[-1])), a)[..., 0, :], b)
+    return unbroadcast(matmul(swapaxes(a, -1, -2), g), b)
+
+
+def _matmul_impl(a: Any, b: Any) -> Any:
+    return a @ b
+
+
+matmul_p = primitive(
+    "matmul",
+    _matmul_impl,
+    jvp=(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t)),
+    vjp=(_matmul_vjp_a, _matmul_vjp_b),
+)
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """Matrix product with NumPy's rules for 1-D operands and batch broadcasting.
+
+    Example:
+        >>> matmul(np.eye(2), np.array([1.0, 2.0]))
+        array([1., 2.])
+    """
+    if isinstance(a, Tracer) or isinstance(b, Tracer):
+        a, b = as_array_arg(a), as_array_arg(b)
+        a_shape, b_shape = shape(a), shape(b)
+        if not a_shape or not b_shape:
+            raise ValueError("matmul: input operand does not have enough dimensions (use * for scalars)")
+        inner_a = a_shape[-1]
+        inner_b = b_shape[-2] if len(b_shape) > 1 else b_shape[0]
+        if inner_a != inner_b:
+            raise ValueError(
+                f"matmul: shapes {tuple(a_shape)} and {tuple(b_shape)} are not aligned "
+                f"({inner_a} != {inner_b})"
+            )
+        return bind(matmul_p, (a, b), EMPTY)
+    return np.matmul(a, b)
+
+
+def dot(a: Any, b: Any) -> Any:
+    """``numpy.dot``: products of scalars, vectors and matrices (N-D: last axis of a, 2nd-last of b)."""
+    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+        return np.dot(a, b)
+    a_shape, b_shape = shape(a), shape(b)
+    if not a_shape or not b_shape:
+        return a * b
+    if len(b_shape) <= 2:
+        return matmul(a, b)
+    from .einsum import tensordot
+
+    return tensordot(a, b, axes=([-1], [-2]))
+
+
+def vdot(a: Any, b: Any) -> Any:
+    """Dot product of the flattened arrays."""
+    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+        return np.vdot(a, b)
+    return matmul(reshape(a, (-1,)), reshape(b, (-1,)))
+
+
+def inner(a: Any, b: Any) -> Any:
+    """Sum of products over the last axes of ``a`` and ``b``."""
+    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+        return np.inner(a, b)
+    if not shape(a) or not shape(b):
+        return a * b
+    if len(shape(b)) == 1:
+        return matmul(a, b)
+    from .einsum import tensordot
+
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+def outer(a: Any, b: Any) -> Any:
+    """Outer product of the flattened vectors ``a`` and ``b``."""
+    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+        return np.outer(a, b)
+    return reshape(a, (-1, 1)) * reshape(b, (1, -1))
+
+
+__all__ = ["dot", "inner", "matmul", "outer", "vdot"]

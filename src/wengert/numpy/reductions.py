@@ -1,0 +1,315 @@
+"""Reductions: sum, mean, prod, max/min, var/std, cumulative sums and products, logsumexp.
+
+The reduced axes are always normalised to a sorted tuple of non-negative
+integers (or ``None`` for all axes) before a primitive is applied, so rules
+can restore the reduced dimensions with `keepdims_shape`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import Tracer, bind
+from ._primitives import primitive, shape
+from .elementwise import exp, sqrt
+from .shape import broadcast_to, flip, moveaxis, reshape
+
+
+def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...] | None:
+    """``axis`` as a sorted tuple of non-negative axes, or None for every axis."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    normalized = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of bounds for a value with {ndim} dimensions")
+        normalized.append(a % ndim if ndim else 0)
+    return tuple(sorted(set(normalized)))
+
+
+def keepdims_shape(x_shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The shape of a reduction of ``x_shape`` over ``axis`` with keepdims=True."""
+    if axis is None:
+        return (1,) * len(x_shape)
+    return tuple(1 if i in axis else size for i, size in enumerate(x_shape))
+
+
+def expand_reduced(g: Any, x_shape: tuple[int, ...], axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    """Broadcast a reduction's cotangent ``g`` back to the input shape."""
+    if not keepdims:
+        g = reshape(g, keepdims_shape(x_shape, axis))
+    return broadcast_to(g, x_shape)
+
+
+def _count(x_shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
+    if axis is None:
+        return int(np.prod(x_shape, dtype=np.int64))
+    return int(np.prod([x_shape[a] for a in axis], dtype=np.int64))
+
+
+def _reduce(prim: Any, numpy_function: Any, x: Any, axis: Any, keepdims: bool, **extra: Any) -> Any:
+    if isinstance(x, Tracer):
+        params = {"axis": normalize_axis(axis, len(x.shape)), "keepdims": bool(keepdims), **extra}
+        return x._trace.process(prim, (x,), params)
+    return numpy_function(x, axis=axis, keepdims=keepdims, **extra)
+
+
+# -- sum and mean ----------------------------------------------------------------------
+
+sum_p = primitive(
+    "sum",
+    lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    jvp=(lambda t, ans, x, axis, keepdims: sum(t, axis, keepdims=keepdims),),
+    vjp=(lambda g, ans, x, axis, keepdims: expand_reduced(g, shape(x), axis, keepdims),),
+    linear=True,
+)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """Sum of elements over ``axis`` (all of them by default).
+
+    Example:
+        >>> sum(np.ones((2, 3)), axis=0)
+        array([2., 2., 2.])
+    """
+    return _reduce(sum_p, np.sum, x, axis, keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Arithmetic mean over ``axis``.
+
+    Example:
+        >>> mean(np.array([1.0, 2.0, 6.0]))
+        np.float64(3.0)
+    """
+    if not isinstance(x, Tracer):
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    count = _count(x.shape, normalize_axis(axis, len(x.shape)))
+    return sum(x, axis, keepdims) / count
+
+
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
+    if not isinstance(x, Tracer):
+        return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    count = _count(x.shape, normalize_axis(axis, len(x.shape)))
+    centred = x - mean(x, axis, keepdims=True)
+    return sum(centred * centred, axis, keepdims) / (count - ddof)
+
+
+def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    """Standard deviation over ``axis`` (zero subgradient where it is 0)."""
+    if not isinstance(x, Tracer):
+        return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    return sqrt(var(x, axis, ddof, keepdims))
+
+
+# -- products ----------------------------------------------------------------------------
+
+
+def _products_of_others(x: Any, axis: tuple[int, ...] | None) -> Any:
+    """For each element, the product of the other elements of its reduction group."""
+    x_shape = shape(x)
+    axes = tuple(range(len(x_shape))) if axis is None else axis
+    moved = moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    moved_shape = shape(moved)
+    group = int(np.prod([x_shape[a] for a in axes], dtype=np.int64))
+    flat = reshape(moved, (*moved_shape[: len(moved_shape) - len(axes)], group))
+    ones = np.ones((*shape(flat)[:-1], 1), dtype=_dtype_of(flat))
+    before = cumprod(concatenate_last(ones, flat[..., :-1]), axis=-1)
+    after = flip(cumprod(concatenate_last(ones, flip(flat, -1)[..., :-1]), axis=-1), -1)
+    others = reshape(before * after, moved_shape)
+    return moveaxis(others, tuple(range(-len(axes), 0)), axes)
+
+
+def _dtype_of(x: Any) -> Any:
+    while isinstance(x, Tracer):
+        x = x.primal
+    return np.result_type(x, np.float64) if np.asarray(x).dtype.kind in "iub" else np.asarray(x).dtype
+
+
+def concatenate_last(a: Any, b: Any) -> Any:
+    from .shape import concatenate
+
+    return concatenate([a, b], axis=-1)
+
+
+def _prod_factor(ans: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    raw = x
+    while isinstance(raw, Tracer):
+        raw = raw.primal
+    if np.all(raw != 0):
+        return expand_reduced(ans, shape(x), axis, keepdims) / x
+    return _products_of_others(x, axis)
+
+
+prod_p = primitive(
+    "prod",
+    lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+    jvp=(lambda t, ans, x, axis, keepdims: sum(t * _prod_factor(ans, x, axis, keepdims), axis, keepdims),),
+    vjp=(
+        lambda g, ans, x, axis, keepdims: expand_reduced(g, shape(x), axis, keepdims)
+        * _prod_factor(ans, x, axis, keepdims),
+    ),
+)
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Product of elements over ``axis`` (exact derivative even where elements are zero)."""
+    return _reduce(prod_p, np.prod, x, axis, keepdims)
+
+
+# -- extrema -------------------------------------------------------------------------------
+
+
+def _extremum_weights(ans: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """1/k at each of the k positions attaining the extremum, 0 elsewhere (ties split)."""
+    raw_x = x
+    while isinstance(raw_x, Tracer):
+        raw_x = raw_x.primal
+    raw_ans = ans
+    while isinstance(raw_ans, Tracer):
+        raw_ans = raw_ans.primal
+    x_shape = np.shape(raw_x)
+    expanded = np.reshape(raw_ans, keepdims_shape(x_shape, axis)) if not keepdims else raw_ans
+    hits = (raw_x == expanded) | (np.isnan(raw_x) & np.isnan(expanded))
+    counts = np.sum(hits, axis=axis, keepdims=True)
+    return (hits / counts).astype(np.result_type(raw_x, np.float32))
+
+
+def _extremum(name: str, numpy_function: Any) -> Any:
+    prim = primitive(
+        name,
+        lambda x, axis, keepdims: numpy_function(x, axis=axis, keepdims=keepdims),
+        jvp=(
+            lambda t, ans, x, axis, keepdims: sum(
+                t * _extremum_weights(ans, x, axis, keepdims), axis, keepdims
+            ),
+        ),
+        vjp=(
+            lambda g, ans, x, axis, keepdims: expand_reduced(g, shape(x), axis, keepdims)
+            * _extremum_weights(ans, x, axis, keepdims),
+        ),
+    )
+
+    def function(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return _reduce(prim, numpy_function, x, axis, keepdims)
+
+    function.__name__ = name
+    function.__doc__ = f"``numpy.{name}`` over ``axis``; tied extrema share the derivative equally."
+    function.primitive = prim
+    return function
+
+
+amax = _extremum("amax", np.max)
+amin = _extremum("amin", np.min)
+max = amax  # noqa: A001
+min = amin  # noqa: A001
+
+# -- cumulative ------------------------------------------------------------------------------
+
+
+def _cumulative_axis(x: Any, axis: Any) -> tuple[Any, int]:
+    if axis is None:
+        return reshape(x, (-1,)), 0
+    return x, int(axis) % max(len(shape(x)), 1)
+
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    return flip(cumsum(flip(g, axis), axis), axis)
+
+
+cumsum_p = primitive(
+    "cumsum",
+    lambda x, axis: np.cumsum(x, axis=axis),
+    jvp=(lambda t, ans, x, axis: cumsum(t, axis),),
+    vjp=(lambda g, ans, x, axis: _reverse_cumsum(g, axis),),
+    linear=True,
+)
+
+
+def cumsum(x: Any, axis: Any = None) -> Any:
+    """Running sum along ``axis`` (of the flattened array when axis is None)."""
+    if not isinstance(x, Tracer):
+        return np.cumsum(x, axis=axis)
+    x, axis = _cumulative_axis(x, axis)
+    return x._trace.process(cumsum_p, (x,), {"axis": axis}) if isinstance(x, Tracer) else np.cumsum(x, axis)
+
+
+cumprod_p = primitive(
+    "cumprod",
+    lambda x, axis: np.cumprod(x, axis=axis),
+    jvp=(lambda t, ans, x, axis: cumsum(t / x, axis) * ans,),
+    vjp=(lambda g, ans, x, axis: _reverse_cumsum(g * ans, axis) / x,),
+)
+
+
+def cumprod(x: Any, axis: Any = None) -> Any:
+    """Running product along ``axis``. Its derivative divides by x: elements must be non-zero."""
+    if not isinstance(x, Tracer):
+        return np.cumprod(x, axis=axis)
+    x, axis = _cumulative_axis(x, axis)
+    return x._trace.process(cumprod_p, (x,), {"axis": axis})
+
+
+# -- logsumexp ---------------------------------------------------------------------------------
+
+
+def _logsumexp_impl(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    x = np.asarray(x)
+    peak = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(keepdims_shape(x.shape, axis))
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    with np.errstate(divide="ignore"):
+        total = np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True)) + peak
+    if not keepdims:
+        total = np.reshape(total, np.sum(x, axis=axis).shape) if axis is not None else total.reshape(())
+    return total if np.ndim(total) else total[()]
+
+
+def _softmax_weights(ans: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    expanded = ans if keepdims else reshape(ans, keepdims_shape(shape(x), axis))
+    return exp(x - expanded)
+
+
+logsumexp_p = primitive(
+    "logsumexp",
+    _logsumexp_impl,
+    jvp=(lambda t, ans, x, axis, keepdims: sum(t * _softmax_weights(ans, x, axis, keepdims), axis, keepdims),),
+    vjp=(
+        lambda g, ans, x, axis, keepdims: expand_reduced(g, shape(x), axis, keepdims)
+        * _softmax_weights(ans, x, axis, keepdims),
+    ),
+)
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """log(sum(exp(x))) over ``axis``, computed without overflow (finite at ±1e308, -inf entries).
+
+    Example:
+        >>> float(logsumexp(np.array([1e308, 1e308])))  # doctest: +ELLIPSIS
+        1e+308
+    """
+    if isinstance(x, Tracer):
+        return _reduce(logsumexp_p, None, x, axis, keepdims)
+    x = np.asarray(x, dtype=np.result_type(x, np.float64) if np.asarray(x).dtype.kind in "iub" else None)
+    return _logsumexp_impl(x, normalize_axis(axis, x.ndim), keepdims)
+
+
+__all__ = [
+    "amax",
+    "amin",
+    "cumprod",
+    "cumsum",
+    "logsumexp",
+    "max",
+    "mean",
+    "min",
+    "prod",
+    "std",
+    "sum",
+    "var",
+]

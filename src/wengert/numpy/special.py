@@ -1,0 +1,165 @@
+"""Numerically stable special functions with their own rules.
+
+Each is written so that neither the value nor the derivative overflows:
+``sigmoid`` through tanh, ``softplus`` through logaddexp, ``log_softmax`` and
+``softmax`` through logsumexp, with rules that reuse the stable output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import Tracer, bind
+from ._primitives import EMPTY, primitive, unary_function
+from .elementwise import exp, log, where
+from .reductions import _logsumexp_impl, normalize_axis, sum
+from .shape import broadcast_like, unbroadcast
+
+
+def _sigmoid_impl(x: Any) -> Any:
+    return 0.5 * (np.tanh(np.multiply(x, 0.5)) + 1.0)
+
+
+sigmoid = unary_function(
+    primitive(
+        "sigmoid",
+        _sigmoid_impl,
+        jvp=(lambda t, ans, x: t * (ans * (1.0 - ans)),),
+        vjp=(lambda g, ans, x: g * (ans * (1.0 - ans)),),
+    ),
+    _sigmoid_impl,
+)
+sigmoid.__doc__ = """The logistic function 1 / (1 + exp(-x)), stable for large |x|.
+
+Example:
+    >>> float(sigmoid(0.0))
+    0.5
+"""
+expit = sigmoid
+
+
+def _softplus_impl(x: Any) -> Any:
+    return np.logaddexp(0.0, x)
+
+
+softplus = unary_function(
+    primitive(
+        "softplus",
+        _softplus_impl,
+        jvp=(lambda t, ans, x: t * sigmoid(x),),
+        vjp=(lambda g, ans, x: g * sigmoid(x),),
+    ),
+    _softplus_impl,
+)
+softplus.__doc__ = "log(1 + exp(x)) without overflow; its derivative is sigmoid(x)."
+
+
+def _relu_impl(x: Any) -> Any:
+    if type(x) is float:
+        return x if x > 0.0 else 0.0
+    return np.maximum(x, 0)
+
+
+def _relu_scale(g: Any, ans: Any, x: Any) -> Any:
+    if type(x) is float:
+        return g if x > 0.0 else 0.0 * g
+    return where(x > 0, g, 0.0)
+
+
+relu = unary_function(primitive("relu", _relu_impl, jvp=(_relu_scale,), vjp=(_relu_scale,)), _relu_impl)
+relu.__doc__ = "max(x, 0), with relu'(0) = 0."
+
+
+def _axis_param(x: Any, axis: Any) -> tuple[int, ...] | None:
+    ndim = len(np.shape(x)) if not isinstance(x, Tracer) else len(x.shape)
+    return normalize_axis(axis, ndim)
+
+
+def _log_softmax_impl(x: Any, axis: Any) -> Any:
+    x = np.asarray(x)
+    return x - _logsumexp_impl(x, axis, True)
+
+
+log_softmax_p = primitive(
+    "log_softmax",
+    _log_softmax_impl,
+    jvp=(lambda t, ans, x, axis: t - sum(exp(ans) * t, axis, keepdims=True),),
+    vjp=(lambda g, ans, x, axis: g - exp(ans) * sum(g, axis, keepdims=True),),
+)
+
+
+def log_softmax(x: Any, axis: Any = -1) -> Any:
+    """x - logsumexp(x) along ``axis``: log-probabilities, finite for finite inputs.
+
+    Example:
+        >>> np.round(np.exp(log_softmax(np.array([0.0, 0.0]))), 3)
+        array([0.5, 0.5])
+    """
+    params = {"axis": _axis_param(x, axis)}
+    if isinstance(x, Tracer):
+        return bind(log_softmax_p, (x,), params)
+    return _log_softmax_impl(x, **params)
+
+
+def _softmax_impl(x: Any, axis: Any) -> Any:
+    return np.exp(_log_softmax_impl(x, axis))
+
+
+softmax_p = primitive(
+    "softmax",
+    _softmax_impl,
+    jvp=(lambda t, ans, x, axis: ans * (t - sum(ans * t, axis, keepdims=True)),),
+    vjp=(lambda g, ans, x, axis: ans * (g - sum(g * ans, axis, keepdims=True)),),
+)
+
+
+def softmax(x: Any, axis: Any = -1) -> Any:
+    """exp(x) normalised to sum to one along ``axis``, without overflow."""
+    params = {"axis": _axis_param(x, axis)}
+    if isinstance(x, Tracer):
+        return bind(softmax_p, (x,), params)
+    return _softmax_impl(x, **params)
+
+
+def _xlogy_impl(x: Any, y: Any) -> Any:
+    x, y = np.asarray(x), np.asarray(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y)))
+    return out if out.ndim else out[()]
+
+
+def _safe_log(x: Any, y: Any) -> Any:
+    """log(y), read as 0 where x == 0 (so that x·log(y) has no NaN at x = y = 0)."""
+    zero = x == 0
+    return where(zero, 0.0, log(where(zero, 1.0, y)))
+
+
+def _safe_ratio(x: Any, y: Any) -> Any:
+    zero = x == 0
+    return where(zero, 0.0, x / where(zero, 1.0, y))
+
+
+xlogy_p = primitive(
+    "xlogy",
+    _xlogy_impl,
+    jvp=(
+        lambda t, ans, x, y: broadcast_like(t * _safe_log(x, y), ans),
+        lambda t, ans, x, y: broadcast_like(t * _safe_ratio(x, y), ans),
+    ),
+    vjp=(
+        lambda g, ans, x, y: unbroadcast(g * _safe_log(x, y), x),
+        lambda g, ans, x, y: unbroadcast(g * _safe_ratio(x, y), y),
+    ),
+)
+
+
+def xlogy(x: Any, y: Any) -> Any:
+    """x·log(y), defined as 0 where x == 0 (even at y == 0)."""
+    if isinstance(x, Tracer) or isinstance(y, Tracer):
+        return bind(xlogy_p, (x, y), EMPTY)
+    return _xlogy_impl(x, y)
+
+
+__all__ = ["expit", "log_softmax", "relu", "sigmoid", "softmax", "softplus", "xlogy"]

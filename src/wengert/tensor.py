@@ -1,0 +1,533 @@
+"""The PyTorch dialect: `Tensor`, ``backward()``, ``autograd.grad``, ``no_grad``.
+
+A `Tensor` is a tracer of the long-lived level-0 reverse trace, `TAPE`. A
+tensor that requires grad carries a node; every operation on such tensors
+records a node whose parents are its inputs' nodes, so the graph reachable from
+a result is PyTorch's implicit tape. ``backward()`` sorts that graph and runs
+the VJP rules; with ``create_graph=True`` the rules run on tensors again, so the
+backward pass is itself recorded and can be differentiated.
+
+Example:
+    >>> import wengert as wg
+    >>> x = wg.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+import numpy as np
+
+from . import numpy as wnp
+from .core import (
+    GraphTrace,
+    Node,
+    ReverseTracer,
+    Tracer,
+    backward_pass,
+    clear_cotangents,
+    free_saved_values,
+    leaf_node,
+    mark_needed,
+    state,
+    toposort,
+)
+from .numpy.indexing import index_update
+
+
+class Tensor(ReverseTracer):
+    """An array that can record the operations applied to it (PyTorch's ``torch.Tensor``).
+
+    Make one with `tensor`. ``requires_grad=True`` starts recording; ``.grad``
+    receives gradients accumulated by ``backward()``.
+    """
+
+    __slots__ = ("grad", "_version", "__weakref__")
+
+    def __init__(self, primal: Any, trace: GraphTrace, node: Node | None) -> None:
+        self.primal = primal
+        self._trace = trace
+        self._node = node
+        self.grad = None
+        self._version = [0, None]
+
+    # -- recording state ---------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for differentiation."""
+        return self._node is not None
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Start (or stop) recording operations on this leaf tensor, in place."""
+        if requires_grad:
+            if self._node is None:
+                _check_differentiable_dtype(self.primal)
+                self._node = _leaf_for(self)
+        else:
+            if self._node is not None and self._node.primitive is not None:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf tensors; use detach() for a "
+                    "non-leaf tensor"
+                )
+            self._node = None
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation."""
+        return self._node is None or self._node.primitive is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        """The node that produced this tensor (None for leaves)."""
+        node = self._node
+        return node if node is not None and node.primitive is not None else None
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory, as in PyTorch)."""
+        return Tensor(self.primal, TAPE, None)
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy whose gradient flows back to this tensor."""
+        return wnp.multiply(self, 1) if self.requires_grad else Tensor(np.array(self.primal), TAPE, None)
+
+    def retain_grad(self) -> None:
+        raise NotImplementedError("retain_grad is not supported; use wg.autograd.grad(out, [t]) instead")
+
+    # -- backward ----------------------------------------------------------------
+
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Sequence[Tensor] | None = None,
+    ) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of the leaves that require grad.
+
+        Example:
+            >>> x = tensor(3.0, requires_grad=True)
+            >>> (x ** 2).backward()
+            >>> float(x.grad)
+            6.0
+        """
+        run_backward([self], [gradient], inputs, retain_graph, create_graph, accumulate=True)
+
+    # -- conversion --------------------------------------------------------------
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shares memory; the tensor must not require grad... or be detached)."""
+        return np.asarray(self.primal)
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        value = np.asarray(self.primal)
+        if value.size != 1:
+            raise ValueError(f"only one-element tensors can be converted to Python scalars, got shape {value.shape}")
+        return value.item()
+
+    def tolist(self) -> Any:
+        return np.asarray(self.primal).tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        value = np.asarray(self.primal)
+        return value.astype(dtype) if dtype is not None else value
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(np.asarray(self.primal), separator=", ", prefix="tensor(")
+        extras = []
+        if np.asarray(self.primal).dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={np.asarray(self.primal).dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.primitive.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    __str__ = __repr__
+
+    # -- PyTorch-style shape and dtype ---------------------------------------------
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (PyTorch's ``size()``), or the length of dimension ``dim``."""
+        s = np.shape(self.primal)
+        return s if dim is None else s[dim]
+
+    def numel(self) -> int:
+        return int(np.prod(np.shape(self.primal), dtype=np.int64))
+
+    def dim(self) -> int:
+        return np.ndim(self.primal)
+
+    def float(self) -> Tensor:
+        return wnp.astype(self, np.float32)
+
+    def double(self) -> Tensor:
+        return wnp.astype(self, np.float64)
+
+    def view(self, *shape: Any) -> Tensor:
+        return wnp.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return wnp.expand_dims(self, dim)
+
+    def t(self) -> Tensor:
+        return wnp.transpose(self)
+
+    def mm(self, other: Any) -> Tensor:
+        return wnp.matmul(self, other)
+
+    matmul = mm
+
+    def pow(self, exponent: Any) -> Tensor:
+        return wnp.power(self, exponent)
+
+    # Reductions take PyTorch's dim/keepdim as well as NumPy's axis/keepdims.
+    def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+        return wnp.sum(self, _axis(dim, axis), _keep(keepdim, keepdims))
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+        return wnp.mean(self, _axis(dim, axis), _keep(keepdim, keepdims))
+
+    def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+        return wnp.prod(self, _axis(dim, axis), _keep(keepdim, keepdims))
+
+    # -- in-place operations -------------------------------------------------------
+
+    def _update_in_place(self, result: Any, operation: str) -> Tensor:
+        """Make this tensor hold ``result``: a new version, rebased onto result's node."""
+        recording = state.grad_enabled
+        if recording and self._node is not None and self._node.primitive is None:
+            raise RuntimeError(
+                f"a leaf tensor that requires grad is being used in an in-place operation ('{operation}'); "
+                "wrap the update in `with wg.no_grad():` or use an out-of-place operation"
+            )
+        if not isinstance(result, Tensor):
+            result = Tensor(result, TAPE, None)
+        value = result.primal
+        if np.shape(value) != np.shape(self.primal):
+            raise RuntimeError(
+                f"in-place '{operation}': the result of shape {np.shape(value)} does not fit "
+                f"a tensor of shape {np.shape(self.primal)}"
+            )
+        own_dtype = np.asarray(self.primal).dtype
+        self.primal = np.asarray(value, dtype=own_dtype) if np.asarray(value).dtype != own_dtype else value
+        counter = self._version
+        counter[0] += 1
+        counter[1] = operation
+        if recording and result._node is not None:
+            node = result._node
+            self._node = node
+            if node.versions is not None:
+                node.versions[0] = (counter, counter[0], -1)
+        return self
+
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._update_in_place(wnp.add(self, other if alpha == 1 else wnp.multiply(other, alpha)), "add_")
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._update_in_place(
+            wnp.subtract(self, other if alpha == 1 else wnp.multiply(other, alpha)), "sub_"
+        )
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._update_in_place(wnp.multiply(self, other), "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        return self._update_in_place(wnp.divide(self, other), "div_")
+
+    def pow_(self, other: Any) -> Tensor:
+        return self._update_in_place(wnp.power(self, other), "pow_")
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return self._update_in_place(wnp.clip(self, min, max), "clamp_")
+
+    def zero_(self) -> Tensor:
+        return self._update_in_place(Tensor(np.zeros_like(self.primal), TAPE, None), "zero_")
+
+    def fill_(self, value: Any) -> Tensor:
+        return self._update_in_place(Tensor(np.full_like(self.primal, value), TAPE, None), "fill_")
+
+    def copy_(self, source: Any) -> Tensor:
+        source = source if isinstance(source, Tracer) else np.asarray(source)
+        return self._update_in_place(wnp.broadcast_to(source, np.shape(self.primal)), "copy_")
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._update_in_place(index_update(self, value, index), "__setitem__")
+
+
+for _name in ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sigmoid", "relu", "softplus",
+              "square", "sinh", "cosh", "log1p", "expm1", "reciprocal", "sign", "floor", "ceil"):
+    setattr(Tensor, _name, (lambda function: lambda self: function(self))(getattr(wnp, _name)))
+Tensor.neg = lambda self: wnp.negative(self)
+Tensor.softmax = lambda self, dim=-1: wnp.softmax(self, dim)
+Tensor.log_softmax = lambda self, dim=-1: wnp.log_softmax(self, dim)
+Tensor.clamp = lambda self, min=None, max=None: wnp.clip(self, min, max)
+
+
+def _axis(dim: Any, axis: Any) -> Any:
+    return axis if axis is not None else dim
+
+
+def _keep(keepdim: bool, keepdims: Any) -> bool:
+    return bool(keepdims) if keepdims is not None else bool(keepdim)
+
+
+def _leaf_for(tensor: Tensor) -> Node:
+    node = leaf_node(None)  # the tensor itself holds the value; see _like_value
+    node.owner = weakref.ref(tensor)
+    return node
+
+
+def _like_value(node: Node) -> Any:
+    """The current value of the input a node stands for (for the result's shape and dtype)."""
+    owner = node.owner() if node.owner is not None else None
+    return owner.primal if owner is not None else node.ans
+
+
+def _check_differentiable_dtype(value: Any) -> None:
+    kind = np.asarray(value).dtype.kind
+    if kind == "c":
+        raise TypeError("complex tensors are not supported yet; derivatives of complex values would be wrong")
+    if kind != "f":
+        raise TypeError(
+            f"only floating-point tensors can require gradients, got dtype {np.asarray(value).dtype}; "
+            "create the tensor with dtype=float64 (or float32)"
+        )
+
+
+TAPE = GraphTrace(Tensor)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (float64 for Python floats, as NumPy does).
+
+    Example:
+        >>> tensor([1.0, 2.0], requires_grad=True)
+        tensor([1., 2.], requires_grad=True)
+    """
+    if isinstance(data, Tracer):
+        data = np.array(data.primal if isinstance(data, Tensor) else np.asarray(data), dtype=dtype)
+    else:
+        data = np.array(data, dtype=dtype)
+    if data.dtype == object:
+        raise TypeError("tensor(): could not convert the data to a numeric array")
+    out = Tensor(data, TAPE, None)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a tensor without copying when it already is one."""
+    if isinstance(data, Tensor) and (dtype is None or np.asarray(data.primal).dtype == np.dtype(dtype)):
+        return data
+    return tensor(data, dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``."""
+    return Tensor(array, TAPE, None)
+
+
+# -- grad mode -----------------------------------------------------------------------
+
+
+class _GradMode:
+    """A context manager (and decorator) that sets whether tensor operations are recorded."""
+
+    enabled = True
+
+    def __enter__(self) -> None:
+        self._previous = state.grad_enabled
+        state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: Any) -> None:
+        state.grad_enabled = self._previous
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Do not record tensor operations inside the block (thread-local).
+
+    Example:
+        >>> x = tensor(1.0, requires_grad=True)
+        >>> with no_grad():
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Record tensor operations inside the block, even within ``no_grad``."""
+
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return state.grad_enabled
+
+
+@contextmanager
+def set_grad_enabled(mode: bool) -> Iterator[None]:
+    previous = state.grad_enabled
+    state.grad_enabled = bool(mode)
+    try:
+        yield
+    finally:
+        state.grad_enabled = previous
+
+
+# -- the backward pass over the graph ------------------------------------------------
+
+
+def _seed(output: Tensor, gradient: Any, create_graph: bool) -> Any:
+    if gradient is None:
+        if np.size(output.primal) != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; this output has shape "
+                f"{np.shape(output.primal)}: pass gradient= (or grad_outputs=) of that shape"
+            )
+        gradient = np.ones_like(output.primal)
+    if isinstance(gradient, Tensor):
+        value = gradient if create_graph else gradient.primal
+    else:
+        value = np.asarray(gradient, dtype=np.asarray(output.primal).dtype)
+        if create_graph:
+            value = Tensor(value, TAPE, None)
+    if np.shape(gradient.primal if isinstance(gradient, Tensor) else value) != np.shape(output.primal):
+        raise RuntimeError(
+            f"mismatch in shape: the gradient has shape {np.shape(value)} but the output has shape "
+            f"{np.shape(output.primal)}"
+        )
+    return value
+
+
+def _rewrap(primal: Any, node: Node | None) -> Any:
+    return Tensor(primal, TAPE, node)
+
+
+def run_backward(
+    outputs: Sequence[Tensor],
+    gradients: Sequence[Any],
+    inputs: Sequence[Tensor] | None,
+    retain_graph: bool | None,
+    create_graph: bool,
+    accumulate: bool,
+    allow_unused: bool = False,
+) -> list[Any] | None:
+    """The engine behind ``Tensor.backward`` and ``autograd.grad``."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = []
+    for index, output in enumerate(outputs):
+        if not isinstance(output, Tensor) or output._node is None:
+            raise RuntimeError(
+                f"element {index} of the outputs does not require grad and has no grad_fn: nothing "
+                "recorded leads to it (did you forget requires_grad=True, or compute it under no_grad?)"
+            )
+        roots.append(output._node)
+    targets = None
+    if inputs is not None:
+        targets = []
+        for index, tensor_ in enumerate(inputs):
+            if not isinstance(tensor_, Tensor) or tensor_._node is None:
+                raise RuntimeError(f"input {index} does not require grad; it cannot be differentiated with respect to")
+            targets.append(tensor_._node)
+    order = toposort(roots)
+    if targets is not None:
+        mark_needed(order, targets)
+    seeds = [_seed(output, gradient, create_graph) for output, gradient in zip(outputs, gradients)]
+    try:
+        for root, seed in zip(roots, seeds):
+            root.cotangent = seed if root.cotangent is None else root.cotangent + seed
+        order.reverse()
+        previous = state.grad_enabled
+        state.grad_enabled = create_graph
+        try:
+            backward_pass(order, _rewrap if create_graph else None)
+        finally:
+            state.grad_enabled = previous
+        results = None
+        if targets is not None:
+            results = []
+            for index, node in enumerate(targets):
+                cotangent = node.cotangent
+                if cotangent is None and not allow_unused:
+                    raise RuntimeError(
+                        f"input {index} appears not to have been used in the graph; pass allow_unused=True "
+                        "to get None for it"
+                    )
+                results.append(None if cotangent is None else _as_result(cotangent, node, create_graph))
+        if accumulate:
+            leaves = order if targets is None else targets
+            for node in leaves:
+                owner = node.owner
+                if node.primitive is None and owner is not None and node.cotangent is not None:
+                    tensor_ = owner()
+                    if tensor_ is not None:
+                        value = _as_result(node.cotangent, node, create_graph)
+                        tensor_.grad = value if tensor_.grad is None else tensor_.grad + value
+        return results
+    finally:
+        clear_cotangents(order)
+        if not retain_graph:
+            free_saved_values(order)
+
+
+def _as_result(cotangent: Any, node: Node, create_graph: bool) -> Tensor:
+    """A cotangent as a tensor of the input's dtype and shape."""
+    like = _like_value(node)
+    like = np.asarray(like) if like is not None else None
+    if isinstance(cotangent, Tensor):
+        if like is not None and np.asarray(cotangent.primal).dtype != like.dtype:
+            cotangent = wnp.astype(cotangent, like.dtype)
+        return cotangent
+    value = np.asarray(cotangent)
+    if like is not None:
+        if value.dtype != like.dtype:
+            value = value.astype(like.dtype)
+        if value.shape != like.shape:
+            value = np.broadcast_to(value, like.shape).copy()
+    return Tensor(value, TAPE, None)

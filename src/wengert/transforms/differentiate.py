@@ -1,0 +1,307 @@
+"""The JAX dialect's basic transforms: ``vjp``, ``grad``, ``value_and_grad``, ``jvp``.
+
+Each call opens a fresh trace one level above whatever is running, wraps the
+inputs as that trace's tracers, runs the function, and reads the derivative
+off the trace. Plain NumPy goes in and plain NumPy comes out; tensors and
+tracers of lower levels pass through as the primal values they are, so these
+transforms nest with each other and with the tensor API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any
+
+import numpy as np
+
+from ..core import (
+    Dual,
+    ForwardTrace,
+    ReverseTracer,
+    TapeTrace,
+    Tracer,
+    add_any,
+    backward_pass,
+    clear_cotangents,
+    next_level,
+    primal_value,
+    running,
+    tree_flatten,
+    tree_unflatten,
+    zeros_like_value,
+)
+from ..core.pytree import TreeDef
+
+
+def _check_input(value: Any, where: str) -> Any:
+    """Validate and normalise one leaf of a differentiated argument."""
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    raw = primal_value(value)
+    if isinstance(raw, bool) or isinstance(raw, (int, np.integer)):
+        raise TypeError(
+            f"{where} is an integer ({raw!r}); only floating-point values can be differentiated. "
+            f"Pass {float(raw)!r} instead."
+        )
+    kind = np.asarray(raw).dtype.kind
+    if kind == "c":
+        raise TypeError(f"{where} is complex; complex differentiation is not supported yet")
+    if kind != "f":
+        raise TypeError(
+            f"{where} has dtype {np.asarray(raw).dtype}; only floating-point values can be differentiated"
+        )
+    return value
+
+
+def _argnums_tuple(argnums: int | Sequence[int], count: int) -> tuple[int, ...]:
+    many = not isinstance(argnums, int)
+    nums = tuple(argnums) if many else (argnums,)
+    for n in nums:
+        if not -count <= n < count:
+            raise ValueError(f"argnums {n} is out of range for a function called with {count} arguments")
+    return tuple(n % count for n in nums)
+
+
+def _match_input(cotangent: Any, value: Any) -> Any:
+    """A cotangent given the dtype (and Python-float-ness) of the input it belongs to."""
+    if cotangent is None:
+        return zeros_like_value(value)
+    raw = primal_value(value)
+    if isinstance(cotangent, Tracer):
+        return cotangent
+    if type(raw) is float:
+        return float(cotangent) if np.ndim(cotangent) == 0 else cotangent
+    raw_dtype = getattr(raw, "dtype", None)
+    if raw_dtype is not None and getattr(cotangent, "dtype", raw_dtype) != raw_dtype:
+        return np.asarray(cotangent, dtype=raw_dtype)
+    return cotangent
+
+
+class _Recorded:
+    """What a reverse-mode run of a function left behind, ready for backward passes."""
+
+    def __init__(self, trace: TapeTrace, in_nodes: list, in_values: list, in_tree: TreeDef,
+                 out_flat: list, out_tree: TreeDef) -> None:
+        self.trace = trace
+        self.in_nodes = in_nodes
+        self.in_values = in_values
+        self.in_tree = in_tree
+        self.out_flat = out_flat
+        self.out_tree = out_tree
+
+    def primal_outputs(self) -> Any:
+        return tree_unflatten(self.out_tree, [self._primal(out) for out in self.out_flat])
+
+    def _primal(self, out: Any) -> Any:
+        if isinstance(out, ReverseTracer) and out._trace is self.trace:
+            return out.primal
+        return out
+
+    def pullback(self, cotangent: Any) -> Any:
+        """Cotangents of the inputs for an output cotangent of the same structure as the output."""
+        ct_flat, ct_tree = tree_flatten(cotangent)
+        if ct_tree != self.out_tree:
+            raise ValueError(
+                f"the cotangent's structure {ct_tree!r} does not match the output's {self.out_tree!r}"
+            )
+        tape = self.trace.tape
+        seeded = False
+        for out, ct in zip(self.out_flat, ct_flat):
+            if isinstance(out, ReverseTracer) and out._trace is self.trace:
+                if np.shape(primal_value(ct)) != np.shape(primal_value(out.primal)):
+                    raise ValueError(
+                        f"the cotangent has shape {np.shape(primal_value(ct))} but the output has "
+                        f"shape {np.shape(primal_value(out.primal))}"
+                    )
+                node = out._node
+                node.cotangent = ct if node.cotangent is None else add_any(node.cotangent, ct)
+                seeded = True
+        try:
+            if seeded:
+                backward_pass(tape[::-1])
+            results = [
+                _match_input(node.cotangent, value) for node, value in zip(self.in_nodes, self.in_values)
+            ]
+        finally:
+            clear_cotangents(tape)
+        return tree_unflatten(self.in_tree, results)
+
+
+def _record(function: Callable[..., Any], args: tuple, argnums: tuple[int, ...], kwargs: dict,
+            has_aux: bool, name: str) -> tuple[_Recorded, Any]:
+    trace = TapeTrace(next_level())
+    with running(trace):
+        wrt = tuple(args[n] for n in argnums)
+        in_flat, in_tree = tree_flatten(wrt)
+        in_values = [
+            _check_input(value, f"{name}: argument {argnums[0] if len(argnums) == 1 else argnums}")
+            for value in in_flat
+        ]
+        tracers = [trace.new_input(value) for value in in_values]
+        in_nodes = [tracer._node for tracer in tracers]
+        rebuilt = tree_unflatten(in_tree, tracers)
+        call_args = list(args)
+        for n, value in zip(argnums, rebuilt):
+            call_args[n] = value
+        out = function(*call_args, **kwargs)
+    aux = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"{name}(has_aux=True): the function must return a pair (output, aux)")
+        out, aux = out
+        aux = _strip(aux, trace)
+    out_flat, out_tree = tree_flatten(out)
+    return _Recorded(trace, in_nodes, in_values, in_tree, out_flat, out_tree), aux
+
+
+def _strip(tree: Any, trace: TapeTrace) -> Any:
+    """Replace this trace's tracers in ``tree`` by their primal values (for aux outputs)."""
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(
+        treedef, [leaf.primal if isinstance(leaf, Tracer) and leaf._trace is trace else leaf for leaf in leaves]
+    )
+
+
+def vjp(function: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
+    """Evaluate ``function`` and return ``(output, vjp_fn)``; ``vjp_fn(cotangent)`` pulls back.
+
+    ``vjp_fn`` returns a tuple with one cotangent per primal and may be called
+    several times.
+
+    Example:
+        >>> import wengert.numpy as wnp
+        >>> out, vjp_fn = vjp(wnp.sin, 0.0)
+        >>> vjp_fn(2.0)
+        (2.0,)
+    """
+    recorded, aux = _record(function, primals, tuple(range(len(primals))), {}, has_aux, "vjp")
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        return tuple(recorded.pullback(cotangent))
+
+    out = recorded.primal_outputs()
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _scalar_seed(out: Any, name: str) -> Any:
+    raw = primal_value(out)
+    if np.shape(raw) != ():
+        raise TypeError(
+            f"{name} requires a function with a scalar output, but it returned shape {np.shape(raw)}; "
+            "use jacrev/vjp for vector outputs, or reduce it (for example .sum())"
+        )
+    kind = np.asarray(raw).dtype.kind
+    if kind not in "f":
+        raise TypeError(f"{name} requires a real floating-point output, got dtype {np.asarray(raw).dtype}")
+    if type(raw) is float:
+        return 1.0
+    return np.ones_like(raw)
+
+
+def value_and_grad(
+    function: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
+    """A function returning ``(value, gradient)`` of a scalar-valued ``function``.
+
+    With ``has_aux=True`` the function returns ``(value, aux)`` and the result
+    is ``((value, aux), gradient)``.
+
+    Example:
+        >>> import wengert.numpy as wnp
+        >>> value_and_grad(lambda x: x ** 3)(2.0)
+        (8.0, 12.0)
+    """
+
+    @wraps(function)
+    def value_and_grad_function(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args))
+        recorded, aux = _record(function, args, nums, kwargs, has_aux, "grad")
+        if len(recorded.out_flat) != 1 or recorded.out_tree.kind is not None:
+            raise TypeError("grad requires a function with a single scalar output (not a tuple or list)")
+        (out,) = recorded.out_flat
+        value = recorded._primal(out)
+        seed = _scalar_seed(value, "grad")
+        if isinstance(out, Tracer) and out._trace is recorded.trace:
+            gradient = recorded.pullback(seed)
+        else:  # the output does not depend on the inputs
+            gradient = tree_unflatten(recorded.in_tree, [zeros_like_value(v) for v in recorded.in_values])
+        if isinstance(argnums, int):
+            gradient = gradient[0]
+        return ((value, aux) if has_aux else value), gradient
+
+    return value_and_grad_function
+
+
+def grad(function: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """The gradient of a scalar-valued ``function`` with respect to argument(s) ``argnums``.
+
+    Example:
+        >>> import wengert.numpy as wnp
+        >>> grad(lambda x: wnp.sin(x) * x)(0.0)
+        0.0
+    """
+    value_and_grad_function = value_and_grad(function, argnums, has_aux)
+
+    @wraps(function)
+    def grad_function(*args: Any, **kwargs: Any) -> Any:
+        (value_aux, gradient) = value_and_grad_function(*args, **kwargs)
+        return (gradient, value_aux[1]) if has_aux else gradient
+
+    return grad_function
+
+
+def jvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
+        has_aux: bool = False) -> Any:
+    """Evaluate ``function`` at ``primals`` and push ``tangents`` forward: ``(output, tangent_out)``.
+
+    Example:
+        >>> import wengert.numpy as wnp
+        >>> jvp(wnp.sin, (0.0,), (3.0,))
+        (0.0, 3.0)
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp takes the primals and the tangents as tuples: jvp(f, (x,), (v,))")
+    in_flat, in_tree = tree_flatten(tuple(primals))
+    t_flat, t_tree = tree_flatten(tuple(tangents))
+    if in_tree != t_tree:
+        raise ValueError(f"primals {in_tree!r} and tangents {t_tree!r} have different structures")
+    for index, (p, t) in enumerate(zip(in_flat, t_flat)):
+        _check_input(p, f"jvp: primal {index}")
+        if np.shape(primal_value(p)) != np.shape(primal_value(t)):
+            raise ValueError(
+                f"jvp: tangent {index} has shape {np.shape(primal_value(t))} but its primal has shape "
+                f"{np.shape(primal_value(p))}"
+            )
+    trace = ForwardTrace(next_level())
+    with running(trace):
+        duals = [Dual(_as_float(p), _as_float(t), trace) for p, t in zip(in_flat, t_flat)]
+        out = function(*tree_unflatten(in_tree, duals))
+    aux = None
+    if has_aux:
+        out, aux = out
+        aux = _strip_forward(aux, trace)
+    out_flat, out_tree = tree_flatten(out)
+    primal_out, tangent_out = [], []
+    for leaf in out_flat:
+        if isinstance(leaf, Dual) and leaf._trace is trace:
+            primal_out.append(leaf.primal)
+            tangent_out.append(leaf.tangent)
+        else:
+            primal_out.append(leaf)
+            tangent_out.append(zeros_like_value(leaf))
+    result = (tree_unflatten(out_tree, primal_out), tree_unflatten(out_tree, tangent_out))
+    return (*result, aux) if has_aux else result
+
+
+def _as_float(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return np.asarray(value, dtype=float)
+    return value
+
+
+def _strip_forward(tree: Any, trace: ForwardTrace) -> Any:
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(
+        treedef, [leaf.primal if isinstance(leaf, Tracer) and leaf._trace is trace else leaf for leaf in leaves]
+    )
