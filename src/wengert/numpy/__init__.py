@@ -12,10 +12,13 @@ Example:
 """
 
 from ..core import set_zeros_like as _set_zeros_like
+from . import linalg
 from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the array interface)
 from ._primitives import REGISTRY, ndim, shape
 from .creation import *  # noqa: F403
 from .creation import __all__ as _creation_all
+from .einsum import *  # noqa: F403
+from .einsum import __all__ as _einsum_all
 from .elementwise import *  # noqa: F403
 from .elementwise import __all__ as _elementwise_all
 from .indexing import *  # noqa: F403
@@ -24,6 +27,8 @@ from .logic import *  # noqa: F403
 from .logic import __all__ as _logic_all
 from .products import *  # noqa: F403
 from .products import __all__ as _products_all
+from .rearrange import *  # noqa: F403
+from .rearrange import __all__ as _rearrange_all
 from .reductions import *  # noqa: F403
 from .reductions import __all__ as _reductions_all
 from .shape import *  # noqa: F403
@@ -35,13 +40,16 @@ _set_zeros_like(lambda value: zeros_like(value))  # noqa: F405
 
 __all__ = [
     "REGISTRY",
+    "linalg",
     "ndim",
     "shape",
     *_creation_all,
+    *_einsum_all,
     *_elementwise_all,
     *_indexing_all,
     *_logic_all,
     *_products_all,
+    *_rearrange_all,
     *_reductions_all,
     *_shape_all,
     *_special_all,

@@ -7,6 +7,7 @@ can restore the reduced dimensions with `keepdims_shape`.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...] | None:
     normalized = []
     for a in axes:
         a = int(a)
-        if not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < builtins.max(ndim, 1):
             raise ValueError(f"axis {a} is out of bounds for a value with {ndim} dimensions")
         normalized.append(a % ndim if ndim else 0)
     return tuple(sorted(set(normalized)))
@@ -216,7 +217,7 @@ min = amin  # noqa: A001
 def _cumulative_axis(x: Any, axis: Any) -> tuple[Any, int]:
     if axis is None:
         return reshape(x, (-1,)), 0
-    return x, int(axis) % max(len(shape(x)), 1)
+    return x, int(axis) % builtins.max(len(shape(x)), 1)
 
 
 def _reverse_cumsum(g: Any, axis: int) -> Any:
