@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .primitive import Primitive, bind
+from .primitive import SCALAR_ERRORS, Primitive, bind, call_promoted
 from .trace import Trace, Tracer, primal_value, state, top_level
 
 
@@ -21,27 +21,31 @@ class ForwardTrace(Trace):
     def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
         primals = []
         tangents = []
-        lower = False
         perturbed = False
         for arg in args:
-            if isinstance(arg, Tracer):
-                if arg._trace is self:
-                    primal = arg.primal
-                    tangent = arg._tangent
-                    primals.append(primal)
-                    tangents.append(tangent)
-                    if tangent is not None:
-                        perturbed = True
-                    if isinstance(primal, Tracer):
-                        lower = True
-                    continue
-                lower = True
-            primals.append(arg)
-            tangents.append(None)
-        ans = bind(primitive, primals, params) if lower else primitive.impl(*primals, **params)
+            if isinstance(arg, Tracer) and arg._trace is self:
+                tangent = arg._tangent
+                primals.append(arg.primal)
+                tangents.append(tangent)
+                if tangent is not None:
+                    perturbed = True
+            else:
+                primals.append(arg)
+                tangents.append(None)
+        ans = bind(primitive, primals, params)
         if not primitive.differentiable:
             return ans
-        tangent = primitive.apply_jvp(tangents, ans, primals, params) if perturbed else None
+        if not perturbed:
+            return Dual(ans, None, self)
+        try:
+            tangent = primitive.apply_jvp(tangents, ans, primals, params)
+        except SCALAR_ERRORS:
+            tangent = call_promoted(
+                lambda *values: primitive.apply_jvp(values[: len(primals)], values[len(primals)],
+                                                    values[len(primals) + 1 :], params),
+                (*tangents, ans, *primals),
+                {},
+            )
         return Dual(ans, tangent, self)
 
 

@@ -139,8 +139,32 @@ def bind(primitive: Primitive, args: Sequence[Any], params: dict) -> Any:
             elif trace is not top and trace.level == top.level:
                 raise TracerLevelError(primitive, trace, top)
     if top is None:
-        return primitive.impl(*args, **params)
+        try:
+            return primitive.impl(*args, **params)
+        except SCALAR_ERRORS:
+            return call_promoted(primitive.impl, args, params)
     return top.process(primitive, args, params)
+
+
+# Python floats take a fast path through the interpreters, but Python raises where
+# NumPy returns inf or nan (1.0 / 0.0, 10.0 ** 400). When that happens the call
+# is repeated with the scalars promoted to the array library's scalars.
+SCALAR_ERRORS = (ZeroDivisionError, OverflowError)
+_promote_scalar: Callable[[Any], Any] | None = None
+
+
+def set_scalar_promotion(promote: Callable[[Any], Any]) -> None:
+    """Install how a Python scalar becomes an array-library scalar (see `call_promoted`)."""
+    global _promote_scalar
+    _promote_scalar = promote
+
+
+def call_promoted(function: Callable[..., Any], args: Sequence[Any], params: dict) -> Any:
+    """Call ``function`` again with Python scalars promoted, after a Python scalar error."""
+    if _promote_scalar is None:
+        raise
+    promote = _promote_scalar
+    return function(*[promote(arg) if type(arg) in (float, int) else arg for arg in args], **params)
 
 
 def _add_any_impl(a: Any, b: Any) -> Any:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .primitive import Primitive, add_any, bind
+from .primitive import SCALAR_ERRORS, Primitive, add_any, bind, call_promoted
 from .trace import Trace, Tracer, state
 
 _EMPTY: dict = {}
@@ -82,53 +82,151 @@ class ReverseTracer(Tracer):
         self._node = node
 
 
-def _unwrap(trace: Trace, args: Sequence[Any]) -> tuple[list, list, bool, bool]:
-    """Split ``args`` into primals and parent nodes for ``trace``."""
+def _unwrap(trace: Trace, args: Sequence[Any]) -> tuple[list, list, bool]:
+    """Split ``args`` into primals and parent nodes for ``trace`` (the graph trace's general case)."""
     primals = []
     parents = []
-    lower = False  # a tracer of a lower trace remains: bind again instead of impl
     recorded = False
     for arg in args:
-        if isinstance(arg, Tracer):
-            if arg._trace is trace:
-                primal = arg.primal
-                node = arg._node
-                primals.append(primal)
-                parents.append(node)
-                if node is not None:
-                    recorded = True
-                if isinstance(primal, Tracer):
-                    lower = True
-                continue
-            lower = True
-        primals.append(arg)
-        parents.append(None)
-    return primals, parents, lower, recorded
+        if isinstance(arg, Tracer) and arg._trace is trace:
+            node = arg._node
+            primals.append(arg.primal)
+            parents.append(node)
+            if node is not None:
+                recorded = True
+        else:
+            primals.append(arg)
+            parents.append(None)
+    return primals, parents, recorded
+
+
+class TapeTracer(Tracer):
+    """A tracer of a `TapeTrace` that is its own tape node.
+
+    Functional transformations never update values in place, so the tracer and
+    the node it came from can be one object: one allocation per operation
+    instead of two. It has the same fields as `Node`; ``ans`` and ``primal``
+    hold the same value.
+    """
+
+    __slots__ = ("primitive", "parents", "args", "params", "ans", "cotangent")
+    # Every node of a tape is needed and none saves tensor versions: class constants, not slots.
+    needed = True
+    versions = None
+
+    @property
+    def _node(self) -> TapeTracer:
+        return self
+
+
+def _new_tape_tracer(trace: TapeTrace, primitive: Primitive | None, parents: tuple, args: tuple | None,
+                     params: dict, ans: Any) -> TapeTracer:
+    tracer = _new(TapeTracer)
+    tracer.primal = ans
+    tracer._trace = trace
+    tracer.primitive = primitive
+    tracer.parents = parents
+    tracer.args = args
+    tracer.params = params
+    tracer.ans = ans
+    tracer.cotangent = None
+    return tracer
+
+
+_new = object.__new__
 
 
 class TapeTrace(Trace):
-    """The reverse trace of one functional transformation call."""
+    """The reverse trace of one functional transformation call.
+
+    ``tape`` lists the nodes in evaluation order (the Wengert list): the
+    backward pass walks it from the end.
+    """
 
     __slots__ = ("tape",)
 
     def __init__(self, level: float) -> None:
         super().__init__(level)
-        self.tape: list[Node] = []
+        self.tape: list[TapeTracer] = []
 
-    def new_input(self, value: Any) -> ReverseTracer:
+    def new_input(self, value: Any) -> TapeTracer:
         """Wrap ``value`` as an input to differentiate with respect to."""
-        node = leaf_node(value)
-        self.tape.append(node)
-        return ReverseTracer(value, self, node)
+        tracer = _new_tape_tracer(self, None, (), None, _EMPTY, value)
+        self.tape.append(tracer)
+        return tracer
+
+    def process_binary(self, primitive: Primitive, a: Any, b: Any, params: dict) -> Any:
+        parent_a = parent_b = None
+        if isinstance(a, Tracer) and a._trace is self:
+            parent_a = a
+            a = a.primal
+        if isinstance(b, Tracer) and b._trace is self:
+            parent_b = b
+            b = b.primal
+        if isinstance(a, Tracer) or isinstance(b, Tracer):
+            ans = bind(primitive, (a, b), params)
+        else:
+            try:
+                ans = primitive.impl(a, b, **params)
+            except SCALAR_ERRORS:
+                ans = call_promoted(primitive.impl, (a, b), params)
+        if not primitive.differentiable:
+            return ans
+        tracer = _new(TapeTracer)
+        tracer.primal = tracer.ans = ans
+        tracer._trace = self
+        tracer.primitive = primitive
+        tracer.parents = (parent_a, parent_b)
+        tracer.args = (a, b)
+        tracer.params = params
+        tracer.cotangent = None
+        self.tape.append(tracer)
+        return tracer
+
+    def process_unary(self, primitive: Primitive, x: Any, params: dict) -> Any:
+        parent = x
+        x = x.primal  # the only argument is necessarily this trace's tracer
+        if isinstance(x, Tracer):
+            ans = bind(primitive, (x,), params)
+        else:
+            try:
+                ans = primitive.impl(x, **params)
+            except SCALAR_ERRORS:
+                ans = call_promoted(primitive.impl, (x,), params)
+        if not primitive.differentiable:
+            return ans
+        tracer = _new(TapeTracer)
+        tracer.primal = tracer.ans = ans
+        tracer._trace = self
+        tracer.primitive = primitive
+        tracer.parents = (parent,)
+        tracer.args = (x,)
+        tracer.params = params
+        tracer.cotangent = None
+        self.tape.append(tracer)
+        return tracer
 
     def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
-        primals, parents, lower, recorded = _unwrap(self, args)
-        ans = bind(primitive, primals, params) if lower else primitive.impl(*primals, **params)
-        if not recorded or not primitive.differentiable:
+        count = len(args)
+        if count == 2:
+            return self.process_binary(primitive, args[0], args[1], params)
+        if count == 1:
+            return self.process_unary(primitive, args[0], params)
+        primals = []
+        parents = []
+        for arg in args:
+            if isinstance(arg, Tracer) and arg._trace is self:
+                parents.append(arg)
+                primals.append(arg.primal)
+            else:
+                parents.append(None)
+                primals.append(arg)
+        ans = bind(primitive, primals, params)
+        if not primitive.differentiable:
             return ans
-        node = Node(primitive, tuple(parents), tuple(primals), params, ans)
-        self.tape.append(node)
-        return ReverseTracer(ans, self, node)
+        tracer = _new_tape_tracer(self, primitive, tuple(parents), tuple(primals), params, ans)
+        self.tape.append(tracer)
+        return tracer
 
 
 class GraphTrace(Trace):
@@ -146,8 +244,8 @@ class GraphTrace(Trace):
         self.tracer_type = tracer_type
 
     def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
-        primals, parents, lower, recorded = _unwrap(self, args)
-        ans = bind(primitive, primals, params) if lower else primitive.impl(*primals, **params)
+        primals, parents, recorded = _unwrap(self, args)
+        ans = bind(primitive, primals, params)
         make = self.tracer_type
         if not recorded or not primitive.differentiable or not state.grad_enabled:
             return make(ans, self, None)
@@ -246,17 +344,32 @@ def backward_pass(
         rules = primitive.vjp
         if rules is None:
             raise NotImplementedError(f"primitive '{primitive.name}' has no VJP rule")
-        for index, parent in enumerate(parents):
+        index = -1
+        for parent in parents:
+            index += 1
             if parent is None or not parent.needed:
                 continue
             rule = rules[index]
             if rule is None:
                 raise TypeError(f"argument {index} of '{primitive.name}' is not differentiable")
-            contribution = rule(cotangent, ans, *args, **params) if params else rule(cotangent, ans, *args)
+            try:
+                if params:
+                    contribution = rule(cotangent, ans, *args, **params)
+                elif len(args) == 2:
+                    contribution = rule(cotangent, ans, args[0], args[1])
+                else:
+                    contribution = rule(cotangent, ans, *args)
+            except SCALAR_ERRORS:
+                contribution = call_promoted(rule, (cotangent, ans, *args), params)
             if contribution is None:
                 continue
             previous = parent.cotangent
-            parent.cotangent = contribution if previous is None else add_any(previous, contribution)
+            if previous is None:
+                parent.cotangent = contribution
+            elif isinstance(previous, Tracer) or isinstance(contribution, Tracer):
+                parent.cotangent = add_any(previous, contribution)
+            else:
+                parent.cotangent = previous + contribution
 
 
 def free_saved_values(order: Iterable[Node]) -> None:
@@ -268,6 +381,8 @@ def free_saved_values(order: Iterable[Node]) -> None:
 
 
 def clear_cotangents(order: Iterable[Node]) -> None:
+    """Empty the cotangent slots after a backward pass (and forget `mark_needed`'s marks)."""
     for node in order:
         node.cotangent = None
-        node.needed = True
+        if node.needed is not True:
+            node.needed = True

@@ -35,6 +35,14 @@ class Trace:
         """Apply ``primitive`` to ``args``, some of which are this trace's tracers."""
         raise NotImplementedError
 
+    def process_unary(self, primitive: Any, x: Any, params: dict) -> Any:
+        """`process` for one argument (a trace may unroll it for speed)."""
+        return self.process(primitive, (x,), params)
+
+    def process_binary(self, primitive: Any, a: Any, b: Any, params: dict) -> Any:
+        """`process` for two arguments (a trace may unroll it for speed)."""
+        return self.process(primitive, (a, b), params)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} level={self.level}>"
 

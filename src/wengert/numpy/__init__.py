@@ -11,7 +11,10 @@ Example:
     0.0
 """
 
+import numpy as _np
+
 from ..core import set_zeros_like as _set_zeros_like
+from ..core.primitive import set_scalar_promotion as _set_scalar_promotion
 from . import linalg
 from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the array interface)
 from ._primitives import REGISTRY, ndim, shape
@@ -37,6 +40,7 @@ from .special import *  # noqa: F403
 from .special import __all__ as _special_all
 
 _set_zeros_like(lambda value: zeros_like(value))  # noqa: F405
+_set_scalar_promotion(_np.float64)
 
 __all__ = [
     "REGISTRY",

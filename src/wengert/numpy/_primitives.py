@@ -75,7 +75,7 @@ def unary_function(prim: Primitive, numpy_function: Callable[[Any], Any]) -> Cal
 
     def function(x: Any) -> Any:
         if isinstance(x, Tracer):
-            return x._trace.process(prim, (x,), process_params)
+            return x._trace.process_unary(prim, x, process_params)
         return numpy_function(x)
 
     function.__name__ = prim.name

@@ -10,6 +10,7 @@ both. Binary rules undo broadcasting with `unbroadcast` (VJP) and
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -145,20 +146,11 @@ def _binary(name: str, impl: Callable[[Any, Any], Any], numpy_function: Callable
     return binary_function(primitive(name, impl, **rules), numpy_function)
 
 
-def _add_impl(a: Any, b: Any) -> Any:
-    return a + b
-
-
-def _subtract_impl(a: Any, b: Any) -> Any:
-    return a - b
-
-
-def _multiply_impl(a: Any, b: Any) -> Any:
-    return a * b
-
-
-def _divide_impl(a: Any, b: Any) -> Any:
-    return a / b
+# The Python operators (C functions) are NumPy's ufuncs on arrays and stay cheap on floats.
+_add_impl = operator.add
+_subtract_impl = operator.sub
+_multiply_impl = operator.mul
+_divide_impl = operator.truediv
 
 
 add = _binary(

@@ -25,17 +25,22 @@ def _binary(prim: Any, swap: bool = False):
             kind = type(other)
             if kind is list or kind is tuple:
                 other = np.asarray(other)
-            return bind(prim, (other, self), EMPTY)
+            if isinstance(other, Tracer):
+                return bind(prim, (other, self), EMPTY)
+            return self._trace.process_binary(prim, other, self, EMPTY)
 
     else:
 
         def method(self: Tracer, other: Any) -> Any:
             if isinstance(other, Tracer):
+                trace = self._trace
+                if other._trace is trace:
+                    return trace.process_binary(prim, self, other, EMPTY)
                 return bind(prim, (self, other), EMPTY)
             kind = type(other)
             if kind is list or kind is tuple:
                 other = np.asarray(other)
-            return self._trace.process(prim, (self, other), EMPTY)
+            return self._trace.process_binary(prim, self, other, EMPTY)
 
     return method
 

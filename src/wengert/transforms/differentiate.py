@@ -18,8 +18,8 @@ import numpy as np
 from ..core import (
     Dual,
     ForwardTrace,
-    ReverseTracer,
     TapeTrace,
+    TapeTracer,
     Tracer,
     add_any,
     backward_pass,
@@ -94,7 +94,7 @@ class _Recorded:
         return tree_unflatten(self.out_tree, [self._primal(out) for out in self.out_flat])
 
     def _primal(self, out: Any) -> Any:
-        if isinstance(out, ReverseTracer) and out._trace is self.trace:
+        if isinstance(out, TapeTracer) and out._trace is self.trace:
             return out.primal
         return out
 
@@ -108,7 +108,7 @@ class _Recorded:
         tape = self.trace.tape
         seeded = False
         for out, ct in zip(self.out_flat, ct_flat):
-            if isinstance(out, ReverseTracer) and out._trace is self.trace:
+            if isinstance(out, TapeTracer) and out._trace is self.trace:
                 if np.shape(primal_value(ct)) != np.shape(primal_value(out.primal)):
                     raise ValueError(
                         f"the cotangent has shape {np.shape(primal_value(ct))} but the output has "
