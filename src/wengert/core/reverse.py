@@ -13,13 +13,16 @@ Two traces share one node type and one backward pass:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from .primitive import SCALAR_ERRORS, Primitive, add_any, bind, call_promoted
 from .trace import Trace, Tracer, state
 
 _EMPTY: dict = {}
+_creation_counter = itertools.count()
 
 
 class Node:
@@ -40,6 +43,7 @@ class Node:
         "needed",
         "versions",
         "owner",
+        "sequence",
         "__weakref__",
     )
 
@@ -60,6 +64,8 @@ class Node:
         self.needed = True
         self.versions = None
         self.owner = None
+        # Creation order is a topological order: a node's parents always exist before it.
+        self.sequence = next(_creation_counter)
 
     def __repr__(self) -> str:
         name = self.primitive.name if self.primitive is not None else "leaf"
@@ -246,17 +252,58 @@ class GraphTrace(Trace):
     def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
         primals, parents, recorded = _unwrap(self, args)
         ans = bind(primitive, primals, params)
-        make = self.tracer_type
         if not recorded or not primitive.differentiable or not state.grad_enabled:
-            return make(ans, self, None)
-        node = Node(primitive, tuple(parents), tuple(primals), params, ans)
-        out = make(ans, self, node)
+            return self.tracer_type(ans, self, None)
+        tensors = [arg if isinstance(arg, Tracer) and arg._trace is self else None for arg in args]
+        return self._record(primitive, tuple(parents), tuple(primals), params, ans, tensors)
+
+    def process_binary(self, primitive: Primitive, a: Any, b: Any, params: dict) -> Any:
+        node_a = node_b = tensor_a = tensor_b = None
+        if isinstance(a, Tracer) and a._trace is self:
+            tensor_a = a
+            node_a = a._node
+            a = a.primal
+        if isinstance(b, Tracer) and b._trace is self:
+            tensor_b = b
+            node_b = b._node
+            b = b.primal
+        if isinstance(a, Tracer) or isinstance(b, Tracer):
+            ans = bind(primitive, (a, b), params)
+        else:
+            try:
+                ans = primitive.impl(a, b, **params)
+            except SCALAR_ERRORS:
+                ans = call_promoted(primitive.impl, (a, b), params)
+        if (node_a is None and node_b is None) or not primitive.differentiable or not state.grad_enabled:
+            return self.tracer_type(ans, self, None)
+        return self._record(primitive, (node_a, node_b), (a, b), params, ans, (tensor_a, tensor_b))
+
+    def process_unary(self, primitive: Primitive, x: Any, params: dict) -> Any:
+        tensor = x
+        x = x.primal
+        if isinstance(x, Tracer):
+            ans = bind(primitive, (x,), params)
+        else:
+            try:
+                ans = primitive.impl(x, **params)
+            except SCALAR_ERRORS:
+                ans = call_promoted(primitive.impl, (x,), params)
+        node = tensor._node
+        if node is None or not primitive.differentiable or not state.grad_enabled:
+            return self.tracer_type(ans, self, None)
+        return self._record(primitive, (node,), (x,), params, ans, (tensor,))
+
+    def _record(self, primitive: Primitive, parents: tuple, primals: tuple, params: dict, ans: Any,
+                tensors: Sequence[Any]) -> Any:
+        node = Node(primitive, parents, primals, params, ans)
+        out = self.tracer_type(ans, self, node)
         if not primitive.linear:
             # Remember the versions of everything the VJP rules may read.
             versions = [(out._version, 0, -1)]
-            for index, arg in enumerate(args):
-                if isinstance(arg, Tracer) and arg._trace is self:
-                    versions.append((arg._version, arg._version[0], index))
+            for index, tensor in enumerate(tensors):
+                if tensor is not None:
+                    counter = tensor._version
+                    versions.append((counter, counter[0], index))
             node.versions = versions
         return out
 
@@ -277,25 +324,30 @@ def check_versions(node: Node) -> None:
 
 
 def toposort(roots: Iterable[Node]) -> list[Node]:
-    """Nodes reachable from ``roots``, every node after all of its parents (iterative)."""
-    order: list[Node] = []
-    visited: set[int] = set()
+    """Nodes reachable from ``roots``, every node after all of its parents.
+
+    An iterative search collects the reachable nodes; sorting them by creation
+    order then gives a topological order (no recursion, so no depth limit).
+    """
+    reached = []
+    seen = set()
+    stack = []
     for root in roots:
-        if id(root) in visited:
-            continue
-        visited.add(id(root))
-        stack = [(root, iter(root.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if parent is not None and id(parent) not in visited:
-                    visited.add(id(parent))
-                    stack.append((parent, iter(parent.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+        if root not in seen:
+            seen.add(root)
+            reached.append(root)
+            stack.append(root)
+    while stack:
+        for parent in stack.pop().parents:
+            if parent is not None and parent not in seen:
+                seen.add(parent)
+                reached.append(parent)
+                stack.append(parent)
+    reached.sort(key=_by_creation)
+    return reached
+
+
+_by_creation = attrgetter("sequence")
 
 
 def mark_needed(order: Sequence[Node], targets: Iterable[Node]) -> None:
