@@ -11,8 +11,10 @@ Example:
     5.5
 """
 
-from . import numpy  # noqa: F401  (installs the array interface on tracers)
-from . import autograd
+from . import (
+    autograd,
+    numpy,  # noqa: F401  (installs the array interface on tracers)
+)
 from .core import Dual, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .core.pytree import register_pytree_node
 from .tensor import (

@@ -41,8 +41,9 @@ class ForwardTrace(Trace):
             tangent = primitive.apply_jvp(tangents, ans, primals, params)
         except SCALAR_ERRORS:
             tangent = call_promoted(
-                lambda *values: primitive.apply_jvp(values[: len(primals)], values[len(primals)],
-                                                    values[len(primals) + 1 :], params),
+                lambda *values: primitive.apply_jvp(
+                    values[: len(primals)], values[len(primals)], values[len(primals) + 1 :], params
+                ),
                 (*tangents, ans, *primals),
                 {},
             )

@@ -123,8 +123,7 @@ class Primitive:
 
 def not_differentiable(primitive: Primitive, index: int) -> TypeError:
     return TypeError(
-        f"argument {index} of '{primitive.name}' is not differentiable, "
-        "but a traced value was passed there"
+        f"argument {index} of '{primitive.name}' is not differentiable, but a traced value was passed there"
     )
 
 

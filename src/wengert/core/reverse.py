@@ -125,8 +125,9 @@ class TapeTracer(Tracer):
         return self
 
 
-def _new_tape_tracer(trace: TapeTrace, primitive: Primitive | None, parents: tuple, args: tuple | None,
-                     params: dict, ans: Any) -> TapeTracer:
+def _new_tape_tracer(
+    trace: TapeTrace, primitive: Primitive | None, parents: tuple, args: tuple | None, params: dict, ans: Any
+) -> TapeTracer:
     tracer = _new(TapeTracer)
     tracer.primal = ans
     tracer._trace = trace
@@ -293,8 +294,15 @@ class GraphTrace(Trace):
             return self.tracer_type(ans, self, None)
         return self._record(primitive, (node,), (x,), params, ans, (tensor,))
 
-    def _record(self, primitive: Primitive, parents: tuple, primals: tuple, params: dict, ans: Any,
-                tensors: Sequence[Any]) -> Any:
+    def _record(
+        self,
+        primitive: Primitive,
+        parents: tuple,
+        primals: tuple,
+        params: dict,
+        ans: Any,
+        tensors: Sequence[Any],
+    ) -> Any:
         node = Node(primitive, parents, primals, params, ans)
         out = self.tracer_type(ans, self, node)
         if not primitive.linear:
@@ -389,9 +397,7 @@ def backward_pass(
         params = node.params
         ans = node.ans
         if rewrap is not None:
-            args = tuple(
-                arg if parent is None else rewrap(arg, parent) for arg, parent in zip(args, parents)
-            )
+            args = tuple(arg if parent is None else rewrap(arg, parent) for arg, parent in zip(args, parents))
             ans = rewrap(ans, node)
         rules = primitive.vjp
         if rules is None:

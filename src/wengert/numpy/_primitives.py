@@ -62,13 +62,6 @@ def as_array_arg(x: Any) -> Any:
     return x
 
 
-def has_tracer(args: tuple) -> bool:
-    for arg in args:
-        if isinstance(arg, Tracer):
-            return True
-    return False
-
-
 def unary_function(prim: Primitive, numpy_function: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """The public one-argument function of ``prim``: NumPy for plain values."""
     process_params = EMPTY

@@ -39,7 +39,7 @@ def _check_input(value: Any, where: str) -> Any:
     if isinstance(value, (list, tuple)):
         value = np.asarray(value)
     raw = primal_value(value)
-    if isinstance(raw, bool) or isinstance(raw, (int, np.integer)):
+    if isinstance(raw, (bool, int, np.integer)):
         raise TypeError(
             f"{where} is an integer ({raw!r}); only floating-point values can be differentiated. "
             f"Pass {float(raw)!r} instead."
@@ -81,8 +81,15 @@ def _match_input(cotangent: Any, value: Any) -> Any:
 class _Recorded:
     """What a reverse-mode run of a function left behind, ready for backward passes."""
 
-    def __init__(self, trace: TapeTrace, in_nodes: list, in_values: list, in_tree: TreeDef,
-                 out_flat: list, out_tree: TreeDef) -> None:
+    def __init__(
+        self,
+        trace: TapeTrace,
+        in_nodes: list,
+        in_values: list,
+        in_tree: TreeDef,
+        out_flat: list,
+        out_tree: TreeDef,
+    ) -> None:
         self.trace = trace
         self.in_nodes = in_nodes
         self.in_values = in_values
@@ -128,8 +135,14 @@ class _Recorded:
         return tree_unflatten(self.in_tree, results)
 
 
-def _record(function: Callable[..., Any], args: tuple, argnums: tuple[int, ...], kwargs: dict,
-            has_aux: bool, name: str) -> tuple[_Recorded, Any]:
+def _record(
+    function: Callable[..., Any],
+    args: tuple,
+    argnums: tuple[int, ...],
+    kwargs: dict,
+    has_aux: bool,
+    name: str,
+) -> tuple[_Recorded, Any]:
     trace = TapeTrace(next_level())
     with running(trace):
         wrt = tuple(args[n] for n in argnums)
@@ -159,7 +172,8 @@ def _strip(tree: Any, trace: TapeTrace) -> Any:
     """Replace this trace's tracers in ``tree`` by their primal values (for aux outputs)."""
     leaves, treedef = tree_flatten(tree)
     return tree_unflatten(
-        treedef, [leaf.primal if isinstance(leaf, Tracer) and leaf._trace is trace else leaf for leaf in leaves]
+        treedef,
+        [leaf.primal if isinstance(leaf, Tracer) and leaf._trace is trace else leaf for leaf in leaves],
     )
 
 
@@ -233,7 +247,9 @@ def value_and_grad(
     return value_and_grad_function
 
 
-def grad(function: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
+def grad(
+    function: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """The gradient of a scalar-valued ``function`` with respect to argument(s) ``argnums``.
 
     Example:
@@ -251,8 +267,9 @@ def grad(function: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux
     return grad_function
 
 
-def jvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
-        has_aux: bool = False) -> Any:
+def jvp(
+    function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
+) -> Any:
     """Evaluate ``function`` at ``primals`` and push ``tangents`` forward: ``(output, tangent_out)``.
 
     Example:
@@ -303,5 +320,6 @@ def _as_float(value: Any) -> Any:
 def _strip_forward(tree: Any, trace: ForwardTrace) -> Any:
     leaves, treedef = tree_flatten(tree)
     return tree_unflatten(
-        treedef, [leaf.primal if isinstance(leaf, Tracer) and leaf._trace is trace else leaf for leaf in leaves]
+        treedef,
+        [leaf.primal if isinstance(leaf, Tracer) and leaf._trace is trace else leaf for leaf in leaves],
     )
