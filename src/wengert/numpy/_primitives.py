@@ -62,6 +62,11 @@ def as_array_arg(x: Any) -> Any:
     return x
 
 
+def has_tracer(args: tuple) -> bool:
+    """Whether any of ``args`` is a tracer (so a primitive must be bound, not just run)."""
+    return any(isinstance(arg, Tracer) for arg in args)
+
+
 def unary_function(prim: Primitive, numpy_function: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """The public one-argument function of ``prim``: NumPy for plain values."""
     process_params = EMPTY
