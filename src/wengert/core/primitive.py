@@ -26,7 +26,9 @@ class Primitive:
 
     * ``vjp`` holds one rule per positional argument,
       ``rule(cotangent, ans, *args, **params) -> cotangent of that argument``,
-      or ``None`` where the argument is not differentiable.
+      or ``None`` where the argument is not differentiable; or
+      ``vjp_joint(cotangent, ans, *args, **params)`` returns every argument's
+      cotangent at once (for rules that share expensive work, like recomputation).
     * ``jvp`` is either one rule per positional argument,
       ``rule(tangent, ans, *args, **params) -> contribution to the output tangent``
       (contributions are summed), or ``jvp_joint(tangents, ans, *args, **params)``
@@ -44,7 +46,17 @@ class Primitive:
         0.0
     """
 
-    __slots__ = ("name", "impl", "jvp", "jvp_joint", "vjp", "differentiable", "linear", "__dict__")
+    __slots__ = (
+        "name",
+        "impl",
+        "jvp",
+        "jvp_joint",
+        "vjp",
+        "vjp_joint",
+        "differentiable",
+        "linear",
+        "__dict__",
+    )
 
     def __init__(
         self,
@@ -54,6 +66,7 @@ class Primitive:
         jvp: Sequence[Rule | None] | None = None,
         jvp_joint: Rule | None = None,
         vjp: Sequence[Rule | None] | None = None,
+        vjp_joint: Rule | None = None,
         differentiable: bool = True,
         linear: bool = False,
     ) -> None:
@@ -62,6 +75,7 @@ class Primitive:
         self.jvp = tuple(jvp) if jvp is not None else None
         self.jvp_joint = jvp_joint
         self.vjp = tuple(vjp) if vjp is not None else None
+        self.vjp_joint = vjp_joint
         self.differentiable = differentiable
         self.linear = linear
 
@@ -87,7 +101,7 @@ class Primitive:
         return self.jvp is not None or self.jvp_joint is not None
 
     def has_vjp(self) -> bool:
-        return self.vjp is not None
+        return self.vjp is not None or self.vjp_joint is not None
 
     # -- rule application, shared by the interpreters -------------------------
 
@@ -109,16 +123,6 @@ class Primitive:
             if contribution is not None:
                 out = contribution if out is None else add_any(out, contribution)
         return out
-
-    def apply_vjp(self, index: int, cotangent: Any, ans: Any, args: Sequence[Any], params: dict) -> Any:
-        """Cotangent of argument ``index`` from the output cotangent."""
-        rules = self.vjp
-        if rules is None:
-            raise NotImplementedError(f"primitive '{self.name}' has no VJP rule (reverse mode)")
-        rule = rules[index]
-        if rule is None:
-            raise not_differentiable(self, index)
-        return rule(cotangent, ans, *args, **params)
 
 
 def not_differentiable(primitive: Primitive, index: int) -> TypeError:

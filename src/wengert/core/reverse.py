@@ -401,7 +401,8 @@ def backward_pass(
             ans = rewrap(ans, node)
         rules = primitive.vjp
         if rules is None:
-            raise NotImplementedError(f"primitive '{primitive.name}' has no VJP rule")
+            _apply_joint_vjp(primitive, cotangent, ans, args, params, parents)
+            continue
         index = -1
         for parent in parents:
             index += 1
@@ -428,6 +429,23 @@ def backward_pass(
                 parent.cotangent = add_any(previous, contribution)
             else:
                 parent.cotangent = previous + contribution
+
+
+def _apply_joint_vjp(
+    primitive: Primitive, cotangent: Any, ans: Any, args: tuple, params: dict, parents: tuple
+) -> None:
+    joint = primitive.vjp_joint
+    if joint is None:
+        raise NotImplementedError(f"primitive '{primitive.name}' has no VJP rule")
+    try:
+        contributions = joint(cotangent, ans, *args, **params)
+    except SCALAR_ERRORS:
+        contributions = call_promoted(joint, (cotangent, ans, *args), params)
+    for parent, contribution in zip(parents, contributions):
+        if parent is None or contribution is None or not parent.needed:
+            continue
+        previous = parent.cotangent
+        parent.cotangent = contribution if previous is None else add_any(previous, contribution)
 
 
 def free_saved_values(order: Iterable[Node]) -> None:
