@@ -1,0 +1,454 @@
+"""wengert.numpy.linalg: values against NumPy, derivatives against finite differences and
+closed forms, the adjoint identity between each JVP and VJP rule, and the errors for bad shapes."""
+
+import re
+
+import numpy as np
+import pytest
+
+import wengert as wg
+import wengert.numpy as wnp
+from wengert.numpy import linalg
+from wengert.testing import check_adjoint, check_grads
+
+RNG = np.random.default_rng(20240611)
+
+
+def spd(n, batch=()):
+    """A symmetric positive definite Q diag(1..n) Qᵀ + I/2, eigenvalues well apart."""
+    q, _ = np.linalg.qr(RNG.standard_normal((*batch, n, n)))
+    m = q @ (np.arange(1.0, n + 1) * np.eye(n)) @ np.swapaxes(q, -1, -2) + 0.5 * np.eye(n)
+    return (m + np.swapaxes(m, -1, -2)) / 2  # exactly symmetric
+
+
+def general(n, batch=()):
+    """A well-conditioned non-symmetric matrix."""
+    return spd(n, batch) + 0.3 * RNG.standard_normal((*batch, n, n))
+
+
+def vectors(*shape):
+    return RNG.standard_normal(shape)
+
+
+def fixed_sign(v):
+    """Eigenvectors with the sign convention 'first component positive' (a constant factor)."""
+    return v * wnp.sign(v[..., :1, :])
+
+
+def traced_value(function, args):
+    """The primal output of ``function`` evaluated on dual numbers (the traced code path)."""
+    return wg.jvp(function, tuple(args), tuple(np.zeros_like(a) for a in args))[0]
+
+
+# One line per (function, shapes): each is checked to second order in both modes and for adjointness.
+GRAD_CASES = [
+    ("inv", linalg.inv, lambda: (general(3),)),
+    ("inv_batched", linalg.inv, lambda: (general(3, (2,)),)),
+    ("solve_vector", linalg.solve, lambda: (general(3), vectors(3))),
+    ("solve_matrix", linalg.solve, lambda: (general(3), vectors(3, 2))),
+    ("solve_batched", linalg.solve, lambda: (general(3, (2,)), vectors(2, 3, 2))),
+    ("solve_batched_a_vector_b", linalg.solve, lambda: (general(3, (2,)), vectors(3))),
+    ("solve_broadcast_b", linalg.solve, lambda: (general(3, (2, 1)), vectors(4, 3, 2))),
+    ("solve_triangular_lower", linalg.solve_triangular, lambda: (general(3), vectors(3))),
+    (
+        "solve_triangular_upper",
+        lambda a, b: linalg.solve_triangular(a, b, lower=False),
+        lambda: (general(3, (2,)), vectors(3, 2)),
+    ),
+    ("det", linalg.det, lambda: (general(3),)),
+    ("det_batched", linalg.det, lambda: (general(3, (2,)),)),
+    ("det_1x1", linalg.det, lambda: (general(1),)),
+    ("logabsdet", lambda a: linalg.slogdet(a)[1], lambda: (general(3),)),
+    ("logabsdet_negative_batched", lambda a: linalg.slogdet(a)[1], lambda: (-general(3, (2,)),)),
+    ("cholesky", linalg.cholesky, lambda: (spd(3),)),
+    ("cholesky_batched", linalg.cholesky, lambda: (spd(3, (2,)),)),
+    ("eigvalsh", linalg.eigvalsh, lambda: (spd(3),)),
+    ("eigvalsh_batched", linalg.eigvalsh, lambda: (spd(4, (2,)),)),
+    ("eigh_values", lambda a: linalg.eigh(a)[0], lambda: (spd(3),)),
+    ("eigh_vectors", lambda a: fixed_sign(linalg.eigh(a)[1]), lambda: (spd(3),)),
+    ("eigh_vectors_batched", lambda a: fixed_sign(linalg.eigh(a)[1]), lambda: (spd(3, (2,)),)),
+    ("eigh_both", lambda a: linalg.eigh(a)[0][..., None] * fixed_sign(linalg.eigh(a)[1]), lambda: (spd(3),)),
+    ("norm_2", linalg.norm, lambda: (vectors(4),)),
+    ("norm_1", lambda x: linalg.norm(x, 1), lambda: (vectors(4),)),
+    ("norm_inf", lambda x: linalg.norm(x, np.inf), lambda: (vectors(4),)),
+    ("norm_minus_inf", lambda x: linalg.norm(x, -np.inf), lambda: (vectors(4),)),
+    ("norm_3", lambda x: linalg.norm(x, 3), lambda: (vectors(4),)),
+    ("norm_1.5", lambda x: linalg.norm(x, 1.5), lambda: (vectors(4),)),
+    ("norm_axis_keepdims", lambda x: linalg.norm(x, axis=1, keepdims=True), lambda: (vectors(3, 4),)),
+    ("norm_negative_axis", lambda x: linalg.norm(x, 2, axis=-2), lambda: (vectors(3, 4, 2),)),
+    ("norm_flattened", linalg.norm, lambda: (vectors(2, 3, 2),)),
+    ("norm_fro", lambda x: linalg.norm(x, "fro"), lambda: (vectors(3, 4),)),
+    (
+        "norm_fro_axes",
+        lambda x: linalg.norm(x, "fro", axis=(0, 2), keepdims=True),
+        lambda: (vectors(3, 2, 4),),
+    ),
+    ("norm_matrix_1", lambda x: linalg.norm(x, 1), lambda: (vectors(3, 4),)),
+    ("norm_matrix_minus_inf", lambda x: linalg.norm(x, -np.inf, axis=(2, 0)), lambda: (vectors(3, 4, 2),)),
+    ("norm_spectral", lambda x: linalg.norm(x, 2), lambda: (vectors(3, 4),)),
+    ("norm_nuclear", lambda x: linalg.norm(x, "nuc", keepdims=True), lambda: (vectors(4, 3),)),
+    ("trace", linalg.trace, lambda: (vectors(3, 4),)),
+    ("trace_offset_axes", lambda x: linalg.trace(x, -1, 2, 0), lambda: (vectors(3, 4, 5),)),
+    ("matrix_power_3", lambda a: linalg.matrix_power(a, 3), lambda: (general(3),)),
+    ("matrix_power_minus_2", lambda a: linalg.matrix_power(a, -2), lambda: (general(3, (2,)),)),
+]
+
+
+@pytest.mark.parametrize("name, function, make_args", GRAD_CASES, ids=[case[0] for case in GRAD_CASES])
+def test_second_order_derivatives_match_finite_differences(name, function, make_args):
+    check_grads(function, make_args(), order=2, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("name, function, make_args", GRAD_CASES, ids=[case[0] for case in GRAD_CASES])
+def test_jvp_and_vjp_are_adjoint(name, function, make_args):
+    check_adjoint(function, make_args())
+
+
+def test_log_determinant_to_third_order():
+    check_grads(lambda a: linalg.slogdet(a)[1], (general(3),), order=3, modes=("rev",))
+
+
+# -- values against NumPy --------------------------------------------------------------------------
+
+VALUE_CASES = [
+    ("inv", linalg.inv, np.linalg.inv, lambda: (general(3, (2,)),)),
+    ("solve", linalg.solve, np.linalg.solve, lambda: (general(3, (2,)), vectors(3))),
+    ("solve_matrix", linalg.solve, np.linalg.solve, lambda: (general(3), vectors(3, 4))),
+    ("det", linalg.det, np.linalg.det, lambda: (general(3, (2,)),)),
+    ("logabsdet", lambda a: linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], lambda: (-general(3),)),
+    ("cholesky", linalg.cholesky, np.linalg.cholesky, lambda: (spd(4, (2,)),)),
+    ("eigvalsh", linalg.eigvalsh, np.linalg.eigvalsh, lambda: (spd(4),)),
+    ("eigh_values", lambda a: linalg.eigh(a)[0], lambda a: np.linalg.eigh(a)[0], lambda: (spd(4),)),
+    ("eigh_vectors", lambda a: linalg.eigh(a)[1], lambda a: np.linalg.eigh(a)[1], lambda: (spd(3, (2,)),)),
+    ("norm", linalg.norm, np.linalg.norm, lambda: (vectors(2, 3, 2),)),
+    ("norm_3", lambda x: linalg.norm(x, 3), lambda x: np.linalg.norm(x, 3), lambda: (vectors(5),)),
+    (
+        "norm_0",
+        lambda x: linalg.norm(x, 0),
+        lambda x: np.linalg.norm(x, 0),
+        lambda: (np.array([0.0, 2.0, 0.0]),),
+    ),
+    (
+        "norm_nuc",
+        lambda x: linalg.norm(x, "nuc"),
+        lambda x: np.linalg.norm(x, "nuc"),
+        lambda: (vectors(3, 5),),
+    ),
+    ("norm_2_matrix", lambda x: linalg.norm(x, 2), lambda x: np.linalg.norm(x, 2), lambda: (vectors(5, 3),)),
+    ("norm_minus_2", lambda x: linalg.norm(x, -2), lambda x: np.linalg.norm(x, -2), lambda: (vectors(3, 3),)),
+    (
+        "norm_inf_axes",
+        lambda x: linalg.norm(x, np.inf, axis=(0, 2), keepdims=True),
+        lambda x: np.linalg.norm(x, np.inf, axis=(0, 2), keepdims=True),
+        lambda: (vectors(3, 2, 4),),
+    ),
+    ("trace", linalg.trace, np.trace, lambda: (vectors(4, 3),)),
+    (
+        "trace_offset",
+        lambda x: linalg.trace(x, 1, 1, 2),
+        lambda x: np.trace(x, 1, 1, 2),
+        lambda: (vectors(2, 3, 4),),
+    ),
+    ("trace_empty", lambda x: linalg.trace(x, 5), lambda x: np.trace(x, 5), lambda: (vectors(3, 3),)),
+    (
+        "matrix_power",
+        lambda a: linalg.matrix_power(a, 5),
+        lambda a: np.linalg.matrix_power(a, 5),
+        lambda: (general(3),),
+    ),
+    (
+        "matrix_power_0",
+        lambda a: linalg.matrix_power(a, 0),
+        lambda a: np.linalg.matrix_power(a, 0),
+        lambda: (general(3, (2,)),),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "name, function, numpy_function, make_args", VALUE_CASES, ids=[case[0] for case in VALUE_CASES]
+)
+def test_values_match_numpy_on_plain_and_traced_inputs(name, function, numpy_function, make_args):
+    args = make_args()
+    expected = numpy_function(*args)
+    np.testing.assert_allclose(function(*args), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(traced_value(function, args), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_slogdet_sign_is_a_constant():
+    a = -general(3)
+    sign, logabsdet = traced_value(lambda m: linalg.slogdet(m), (a,))
+    assert sign == np.linalg.slogdet(a)[0]
+    assert logabsdet == pytest.approx(np.log(abs(np.linalg.det(a))))
+    gradient = wg.grad(lambda m: linalg.slogdet(m)[0] * linalg.slogdet(m)[1])(a)
+    np.testing.assert_allclose(gradient, np.linalg.slogdet(a)[0] * np.linalg.inv(a).T, rtol=1e-10)
+
+
+def test_symmetric_part_is_read_by_cholesky_and_eigh():
+    a = spd(3)
+    skewed = a + np.triu(np.ones((3, 3)), 1) - np.tril(np.ones((3, 3)), -1)  # same symmetric part
+    np.testing.assert_allclose(linalg.cholesky(skewed), np.linalg.cholesky(a), rtol=1e-12)
+    np.testing.assert_allclose(linalg.eigvalsh(skewed), np.linalg.eigvalsh(a), rtol=1e-12)
+    np.testing.assert_array_equal(linalg.cholesky(a), np.linalg.cholesky(a))  # bit for bit when symmetric
+
+
+# -- closed-form derivatives ---------------------------------------------------------------------------
+
+
+def test_determinant_gradient_is_det_times_inverse_transpose():
+    a = general(4)
+    expected = np.linalg.det(a) * np.linalg.inv(a).T
+    np.testing.assert_allclose(wg.grad(linalg.det)(a), expected, rtol=1e-10)
+    tangent = vectors(4, 4)
+    _, forward = wg.jvp(linalg.det, (a,), (tangent,))
+    assert forward == pytest.approx(np.sum(expected * tangent), rel=1e-10)
+
+
+def test_log_abs_determinant_gradient_is_inverse_transpose():
+    a = -general(4, (3,))
+    gradient = wg.grad(lambda m: linalg.slogdet(m)[1].sum())(a)
+    np.testing.assert_allclose(gradient, np.swapaxes(np.linalg.inv(a), -1, -2), rtol=1e-10)
+
+
+def test_inverse_gradient_and_hessian_vector_product():
+    a = general(3)
+    # d/dA sum(A⁻¹) = -A⁻ᵀ 1 1ᵀ A⁻ᵀ
+    inverse = np.linalg.inv(a)
+    ones = np.ones((3, 3))
+    np.testing.assert_allclose(
+        wg.grad(lambda m: linalg.inv(m).sum())(a), -inverse.T @ ones @ inverse.T, rtol=1e-10
+    )
+    # log det is concave on SPD matrices' line: d²/dt² log det(A + tH) = -tr(A⁻¹ H A⁻¹ H)
+    b = spd(3)
+    h = spd(3) - spd(3)
+    second = wg.jvp(lambda m: wg.jvp(lambda n: linalg.slogdet(n)[1], (m,), (h,))[1], (b,), (h,))[1]
+    b_inverse = np.linalg.inv(b)
+    assert second == pytest.approx(-np.trace(b_inverse @ h @ b_inverse @ h), rel=1e-10)
+
+
+def test_solve_gradients_are_transposed_solves():
+    a, b = general(3), vectors(3)
+    weights = vectors(3)
+    gradient_a, gradient_b = wg.grad(lambda m, v: linalg.solve(m, v) @ weights, argnums=(0, 1))(a, b)
+    adjoint = np.linalg.solve(a.T, weights)
+    np.testing.assert_allclose(gradient_b, adjoint, rtol=1e-10)
+    np.testing.assert_allclose(gradient_a, -np.outer(adjoint, np.linalg.solve(a, b)), rtol=1e-10)
+
+
+def test_solve_triangular_ignores_the_other_triangle():
+    a, b = general(3), vectors(3)
+    np.testing.assert_allclose(linalg.solve_triangular(a, b), np.linalg.solve(np.tril(a), b), rtol=1e-12)
+    gradient = wg.grad(lambda m: linalg.solve_triangular(m, b, lower=False).sum())(a)
+    np.testing.assert_array_equal(np.tril(gradient, -1), 0.0)
+
+
+def test_cholesky_reconstructs_and_has_a_symmetric_gradient():
+    a = spd(4)
+    lower = wg.jvp(linalg.cholesky, (a,), (np.zeros_like(a),))[0]
+    np.testing.assert_allclose(lower @ lower.T, a, rtol=1e-12)
+    gradient = wg.grad(lambda m: (linalg.cholesky(m) * vectors(4, 4)).sum())(a)
+    np.testing.assert_allclose(gradient, gradient.T, rtol=1e-12)
+    # log det A = 2 Σ log L_ii, so its gradient through the Cholesky factor is A⁻¹
+    log_det = wg.grad(lambda m: 2.0 * wnp.sum(wnp.log(linalg.cholesky(m)[np.arange(4), np.arange(4)])))(a)
+    np.testing.assert_allclose(log_det, np.linalg.inv(a), rtol=1e-10)
+
+
+def test_eigenvalue_gradient_is_outer_product_of_its_eigenvector():
+    a = spd(4)
+    _, v = np.linalg.eigh(a)
+    for i in range(4):
+        gradient = wg.grad(lambda m, i=i: linalg.eigvalsh(m)[i])(a)
+        np.testing.assert_allclose(gradient, np.outer(v[:, i], v[:, i]), atol=1e-12)
+        through_eigh = wg.grad(lambda m, i=i: linalg.eigh(m)[0][i])(a)
+        np.testing.assert_allclose(through_eigh, np.outer(v[:, i], v[:, i]), atol=1e-12)
+
+
+def test_norm_gradients_in_closed_form():
+    x = vectors(5)
+    np.testing.assert_allclose(wg.grad(linalg.norm)(x), x / np.linalg.norm(x), rtol=1e-12)
+    np.testing.assert_allclose(wg.grad(lambda v: linalg.norm(v, 1))(x), np.sign(x))
+    p = 3.0
+    expected = np.sign(x) * np.abs(x) ** (p - 1) / np.linalg.norm(x, p) ** (p - 1)
+    np.testing.assert_allclose(wg.grad(lambda v: linalg.norm(v, p))(x), expected, rtol=1e-12)
+    m = vectors(3, 4)
+    np.testing.assert_allclose(wg.grad(lambda v: linalg.norm(v, "fro"))(m), m / np.linalg.norm(m), rtol=1e-12)
+    u, s, vt = np.linalg.svd(m, full_matrices=False)
+    np.testing.assert_allclose(wg.grad(lambda v: linalg.norm(v, 2))(m), np.outer(u[:, 0], vt[0]), atol=1e-10)
+    np.testing.assert_allclose(wg.grad(lambda v: linalg.norm(v, "nuc"))(m), u @ vt, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "ord_, shape",
+    [
+        (None, (3,)),
+        (2, (3,)),
+        (1, (3,)),
+        (np.inf, (3,)),
+        (3, (3,)),
+        (1.5, (3,)),
+        ("fro", (2, 3)),
+        (None, (2, 3)),
+    ],
+)
+def test_norm_at_zero_has_zero_subgradient_to_second_order(ord_, shape):
+    zero = np.zeros(shape)
+    direction = np.ones(shape)
+
+    def norm(x):
+        return linalg.norm(x, ord_)
+
+    with np.errstate(all="raise"):  # no 0/0 or 0**-1 on the way
+        gradient = wg.grad(norm)(zero)
+        forward_over_reverse = wg.jvp(wg.grad(norm), (zero,), (direction,))[1]
+        reverse_over_reverse = wg.grad(lambda x: wg.grad(norm)(x).sum())(zero)
+        reverse_over_forward = wg.grad(lambda x: wg.jvp(norm, (x,), (direction,))[1])(zero)
+    for value in (gradient, forward_over_reverse, reverse_over_reverse, reverse_over_forward):
+        np.testing.assert_array_equal(value, np.zeros(shape))
+
+
+def test_norm_of_a_vector_with_some_zero_entries():
+    x = np.array([0.0, 3.0, -4.0])
+    np.testing.assert_allclose(wg.grad(linalg.norm)(x), [0.0, 0.6, -0.8])
+    check_grads(lambda v: linalg.norm(v, 1.5), (x,), order=1)
+
+
+def test_trace_gradient_is_the_identity():
+    np.testing.assert_array_equal(wg.grad(linalg.trace)(vectors(3, 3)), np.eye(3))
+    np.testing.assert_array_equal(wg.grad(lambda x: linalg.trace(x, 1))(vectors(2, 3)), np.eye(2, 3, 1))
+
+
+# -- repeated eigenvalues ------------------------------------------------------------------------------
+
+
+def test_invariant_functions_of_repeated_eigenvalues_are_differentiable():
+    identity = np.eye(3)
+    np.testing.assert_allclose(wg.grad(lambda m: linalg.eigvalsh(m).sum())(identity), identity)
+    np.testing.assert_allclose(wg.grad(lambda m: (linalg.eigvalsh(m) ** 2).sum())(identity), 2 * identity)
+    np.testing.assert_allclose(wg.grad(lambda m: linalg.eigh(m)[0].sum())(identity), identity)
+
+    def projector_weight(m):  # v vᵀ summed over all eigenvectors is the identity: gradient 0
+        w, v = linalg.eigh(m)
+        return (v @ v.T * vectors(3, 3)).sum()
+
+    np.testing.assert_allclose(wg.grad(projector_weight)(np.diag([1.0, 1.0, 2.0])), 0.0, atol=1e-12)
+
+
+def test_basis_dependent_functions_of_repeated_eigenvalues_raise():
+    identity = np.eye(3)
+    with pytest.raises(ValueError, match="repeated eigenvalues"):
+        wg.grad(lambda m: linalg.eigvalsh(m)[0])(identity)
+    with pytest.raises(ValueError, match="repeated eigenvalues"):
+        wg.grad(lambda m: linalg.eigh(m)[1][1, 0])(identity)
+
+
+# -- dialects, dtypes and the NumPy namespace -------------------------------------------------------------
+
+
+def test_tensor_dialect():
+    a = general(3)
+    matrix = wg.tensor(a, requires_grad=True)
+    linalg.det(matrix).backward()
+    np.testing.assert_allclose(matrix.grad.numpy(), np.linalg.det(a) * np.linalg.inv(a).T, rtol=1e-10)
+    sign, logabsdet = linalg.slogdet(wg.tensor(a, requires_grad=True))
+    assert isinstance(sign, wg.Tensor) and isinstance(logabsdet, wg.Tensor)
+    assert not sign.requires_grad and logabsdet.requires_grad
+
+
+def test_float32_stays_float32():
+    a = general(3).astype(np.float32)
+    assert wg.grad(lambda m: linalg.inv(m).sum())(a).dtype == np.float32
+    assert wg.grad(lambda m: linalg.norm(m))(a).dtype == np.float32
+    assert wg.grad(lambda m: linalg.cholesky(m @ m.T).sum())(a).dtype == np.float32
+    assert wg.grad(lambda m: linalg.eigh(m @ m.T)[1].sum())(a).dtype == np.float32
+
+
+def test_namespace():
+    assert wnp.linalg is linalg
+    assert linalg.__top_level__ == ["trace"]
+    assert set(linalg.__top_level__) <= set(linalg.__all__)
+    for name in (
+        "inv",
+        "det",
+        "logabsdet",
+        "cholesky",
+        "eigh_packed",
+        "eigvalsh",
+        "solve",
+        "solve_triangular",
+    ):
+        primitive = wnp.REGISTRY[name]
+        assert primitive.has_jvp() and primitive.has_vjp()
+
+
+# -- errors ---------------------------------------------------------------------------------------------
+
+
+SQUARE_ONLY = {
+    "inv": linalg.inv,
+    "det": linalg.det,
+    "slogdet": lambda a: linalg.slogdet(a)[1],
+    "cholesky": linalg.cholesky,
+    "eigh": lambda a: linalg.eigh(a)[1],
+    "eigvalsh": linalg.eigvalsh,
+    "matrix_power": lambda a: linalg.matrix_power(a, 2),
+}
+
+
+def shape_pattern(shape):
+    return re.escape(str(tuple(shape)))
+
+
+@pytest.mark.parametrize("name", list(SQUARE_ONLY))
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (4, 2, 3)])
+def test_non_square_input_raises_naming_the_shape(name, shape):
+    function = SQUARE_ONLY[name]
+    value = np.ones(shape)
+    with pytest.raises(ValueError, match=f"{name}: .*square.*{shape_pattern(shape)}"):
+        function(value)
+    with pytest.raises(ValueError, match=f"{name}: .*square.*{shape_pattern(shape)}"):
+        wg.grad(lambda x: wnp.sum(function(x)))(value)
+
+
+@pytest.mark.parametrize(
+    "a_shape, b_shape, message",
+    [
+        ((3, 3), (4,), r"\(3, 3\).*\(4,\)"),
+        ((3, 3), (4, 2), r"\(3, 3\).*\(4, 2\)"),
+        ((2, 3, 3), (5, 3, 1), r"batch dimensions.*\(2, 3, 3\).*\(5, 3, 1\)"),
+        ((3, 3), (), "scalar"),
+        ((3, 2), (3,), r"square.*\(3, 2\)"),
+    ],
+)
+def test_solve_shape_mismatch_raises(a_shape, b_shape, message):
+    a, b = np.ones(a_shape), np.ones(b_shape)
+    with pytest.raises(ValueError, match=message):
+        linalg.solve(a, b)
+    with pytest.raises(ValueError, match=message):
+        wg.grad(lambda m: wnp.sum(linalg.solve(m, b)))(a)
+    with pytest.raises(ValueError, match=message):
+        linalg.solve_triangular(a, b)
+
+
+def test_norm_and_trace_errors():
+    with pytest.raises(ValueError, match="ord='nuc'"):
+        wg.grad(lambda x: linalg.norm(x, "nuc", axis=0))(np.ones(3))
+    with pytest.raises(ValueError, match=r"\(2, 2, 2\)"):
+        wg.grad(lambda x: linalg.norm(x, 2))(np.ones((2, 2, 2)))
+    with pytest.raises(ValueError, match="ord=0.5"):
+        wg.grad(lambda x: linalg.norm(x, 0.5))(np.ones(3))
+    with pytest.raises(ValueError, match="invalid norm order"):
+        wg.grad(lambda x: linalg.norm(x, 3))(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="out of bounds"):
+        wg.grad(lambda x: linalg.norm(x, axis=2))(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="must differ"):
+        wg.grad(lambda x: linalg.trace(x, 0, 1, 1))(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"\(3,\)"):
+        wg.grad(linalg.trace)(np.ones(3))
+    with pytest.raises(TypeError, match="integer"):
+        linalg.matrix_power(np.eye(2), 1.5)
+
+
+def test_singular_matrix_derivative_is_loud():
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(np.linalg.LinAlgError):
+        wg.grad(linalg.det)(singular)
