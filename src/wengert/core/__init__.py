@@ -6,6 +6,7 @@ primitives in. Read it in this order: ``trace`` (levels and tracers),
 tape and the backward pass), ``forward`` (dual numbers), ``pytree``.
 """
 
+from .batch import BatchTrace, BatchTracer, set_stack
 from .forward import Dual, ForwardTrace, default_forward_trace, set_zeros_like, zeros_like_value
 from .primitive import Primitive, add_any, add_any_p, bind
 from .pytree import (
@@ -32,6 +33,9 @@ from .reverse import (
 from .trace import Trace, Tracer, TracerLevelError, next_level, primal_value, running, state
 
 __all__ = [
+    "BatchTrace",
+    "BatchTracer",
+    "set_stack",
     "Dual",
     "ForwardTrace",
     "GraphTrace",

@@ -34,6 +34,10 @@ class Primitive:
       (contributions are summed), or ``jvp_joint(tangents, ans, *args, **params)``
       which sees every tangent at once (``None`` stands for a zero tangent).
 
+    ``batch(values, batched, **params)`` (optional) applies the primitive to a
+    batch: arguments flagged in ``batched`` carry the batch on axis 0, and the
+    result must too (see `wengert.core.batch`).
+
     A primitive with ``differentiable=False`` (comparisons, ``floor``...) has a
     zero derivative: differentiating interpreters return its raw result.
     ``linear=True`` declares that the VJP rules read only shapes, never values,
@@ -53,6 +57,7 @@ class Primitive:
         "jvp_joint",
         "vjp",
         "vjp_joint",
+        "batch",
         "differentiable",
         "linear",
         "__dict__",
@@ -67,6 +72,7 @@ class Primitive:
         jvp_joint: Rule | None = None,
         vjp: Sequence[Rule | None] | None = None,
         vjp_joint: Rule | None = None,
+        batch: Rule | None = None,
         differentiable: bool = True,
         linear: bool = False,
     ) -> None:
@@ -76,6 +82,7 @@ class Primitive:
         self.jvp_joint = jvp_joint
         self.vjp = tuple(vjp) if vjp is not None else None
         self.vjp_joint = vjp_joint
+        self.batch = batch
         self.differentiable = differentiable
         self.linear = linear
 

@@ -18,6 +18,7 @@ from ..core.primitive import set_scalar_promotion as _set_scalar_promotion
 from . import linalg
 from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the array interface)
 from ._primitives import REGISTRY, ndim, shape
+from .batching import install as _install_batch_rules
 from .creation import *  # noqa: F403
 from .creation import __all__ as _creation_all
 from .einsum import *  # noqa: F403
@@ -26,6 +27,7 @@ from .elementwise import *  # noqa: F403
 from .elementwise import __all__ as _elementwise_all
 from .indexing import *  # noqa: F403
 from .indexing import __all__ as _indexing_all
+from .linalg import trace
 from .logic import *  # noqa: F403
 from .logic import __all__ as _logic_all
 from .products import *  # noqa: F403
@@ -41,10 +43,12 @@ from .special import __all__ as _special_all
 
 _set_zeros_like(lambda value: zeros_like(value))  # noqa: F405
 _set_scalar_promotion(_np.float64)
+_install_batch_rules()
 
 __all__ = [
     "REGISTRY",
     "linalg",
+    "trace",
     "ndim",
     "shape",
     *_creation_all,

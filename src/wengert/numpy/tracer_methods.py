@@ -86,9 +86,9 @@ def install(cls: type) -> None:
     cls.__iter__ = _iter
 
     cls.shape = property(lambda self: shape(self.primal), doc="The shape of the value.")
-    cls.ndim = property(lambda self: len(shape(self.primal)), doc="The number of dimensions.")
+    cls.ndim = property(lambda self: len(self.shape), doc="The number of dimensions.")
     cls.dtype = property(lambda self: dtype(self.primal), doc="The dtype of the value.")
-    cls.size = property(lambda self: int(np.prod(shape(self.primal), dtype=np.int64)))
+    cls.size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
     cls.T = property(lambda self: sh.transpose(self), doc="The transpose (axes reversed).")
     cls.mT = property(lambda self: sh.swapaxes(self, -1, -2), doc="The transpose of the last two axes.")
 
@@ -121,7 +121,7 @@ def install(cls: type) -> None:
 
 
 def _len(self: Tracer) -> int:
-    s = shape(self.primal)
+    s = self.shape
     if not s:
         raise TypeError("len() of a 0-d value")
     return s[0]
@@ -156,7 +156,8 @@ def _array_function(self: Tracer, func: Any, types: Any, args: Any, kwargs: Any)
     """NumPy functions on tracers dispatch to the ``wengert.numpy`` function of the same name."""
     import wengert.numpy as wnp
 
-    function = getattr(wnp, func.__name__, None)
+    namespace = wnp.linalg if getattr(func, "__module__", "").startswith("numpy.linalg") else wnp
+    function = getattr(namespace, func.__name__, None)
     if function is None or function is func:
         raise TypeError(
             f"numpy.{func.__name__} has no wengert implementation; it cannot be applied to a traced "

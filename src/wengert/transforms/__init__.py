@@ -1,5 +1,19 @@
 """Function transformations (the JAX dialect), each an interpreter run over the core's traces."""
 
 from .differentiate import grad, jvp, value_and_grad, vjp
+from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, linearize
+from .vectorize import vmap
 
-__all__ = ["grad", "jvp", "value_and_grad", "vjp"]
+__all__ = [
+    "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
+    "linearize",
+    "value_and_grad",
+    "vjp",
+    "vmap",
+]

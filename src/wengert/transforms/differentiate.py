@@ -32,6 +32,15 @@ from ..core import (
     zeros_like_value,
 )
 from ..core.pytree import TreeDef
+from ..numpy._primitives import dtype as wnp_dtype
+from ..numpy._primitives import shape as wnp_shape
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    """The shape of a value as the running transformation sees it (a batch's example shape)."""
+    if isinstance(value, (list, tuple)):
+        return np.shape(value)
+    return tuple(wnp_shape(value))
 
 
 def _check_input(value: Any, where: str) -> Any:
@@ -116,10 +125,9 @@ class _Recorded:
         seeded = False
         for out, ct in zip(self.out_flat, ct_flat):
             if isinstance(out, TapeTracer) and out._trace is self.trace:
-                if np.shape(primal_value(ct)) != np.shape(primal_value(out.primal)):
+                if _shape(ct) != _shape(out):
                     raise ValueError(
-                        f"the cotangent has shape {np.shape(primal_value(ct))} but the output has "
-                        f"shape {np.shape(primal_value(out.primal))}"
+                        f"the cotangent has shape {_shape(ct)} but the output has shape {_shape(out)}"
                     )
                 node = out._node
                 node.cotangent = ct if node.cotangent is None else add_any(node.cotangent, ct)
@@ -199,18 +207,18 @@ def vjp(function: Callable[..., Any], *primals: Any, has_aux: bool = False) -> A
 
 
 def _scalar_seed(out: Any, name: str) -> Any:
-    raw = primal_value(out)
-    if np.shape(raw) != ():
+    out_shape = _shape(out)
+    if out_shape != ():
         raise TypeError(
-            f"{name} requires a function with a scalar output, but it returned shape {np.shape(raw)}; "
+            f"{name} requires a function with a scalar output, but it returned shape {out_shape}; "
             "use jacrev/vjp for vector outputs, or reduce it (for example .sum())"
         )
-    kind = np.asarray(raw).dtype.kind
-    if kind not in "f":
-        raise TypeError(f"{name} requires a real floating-point output, got dtype {np.asarray(raw).dtype}")
-    if type(raw) is float:
+    out_dtype = wnp_dtype(out)
+    if out_dtype.kind != "f":
+        raise TypeError(f"{name} requires a real floating-point output, got dtype {out_dtype}")
+    if type(primal_value(out)) is float:
         return 1.0
-    return np.ones_like(raw)
+    return np.ones((), dtype=out_dtype)
 
 
 def value_and_grad(
@@ -285,10 +293,9 @@ def jvp(
         raise ValueError(f"primals {in_tree!r} and tangents {t_tree!r} have different structures")
     for index, (p, t) in enumerate(zip(in_flat, t_flat)):
         _check_input(p, f"jvp: primal {index}")
-        if np.shape(primal_value(p)) != np.shape(primal_value(t)):
+        if _shape(p) != _shape(t):
             raise ValueError(
-                f"jvp: tangent {index} has shape {np.shape(primal_value(t))} but its primal has shape "
-                f"{np.shape(primal_value(p))}"
+                f"jvp: tangent {index} has shape {_shape(t)} but its primal has shape {_shape(p)}"
             )
     trace = ForwardTrace(next_level())
     with running(trace):

@@ -1,0 +1,346 @@
+"""Batch rules: how each primitive computes a whole batch at once (used by ``vmap``).
+
+Most primitives fall into a few families, so the rules are written once per
+family and assigned by name in `RULES` at the bottom:
+
+* elementwise: align the examples' ranks, then NumPy broadcasting does the rest;
+* axis-taking reductions and scans: shift the axes past the batch axis;
+* shape operations: put the batch size in front of the target shape;
+* indexing: put ``slice(None)`` in front of the index;
+* matmul: promote 1-D operands so the batch axis becomes a matrix-stack axis.
+
+A primitive with no rule here still batches correctly through the core's
+fallback loop (one call per example), only more slowly. Rules receive the
+values with the batch on axis 0 for the arguments flagged in ``batched``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core import bind, set_stack
+from ._primitives import REGISTRY, shape
+
+BatchRule = Callable[..., Any]
+
+
+def _size(values: list, batched: tuple) -> int:
+    for value, is_batched in zip(values, batched):
+        if is_batched:
+            return shape(value)[0]
+    raise ValueError("a batch rule was called without a batched argument")
+
+
+def _example_rank(value: Any, is_batched: bool) -> int:
+    return len(shape(value)) - (1 if is_batched else 0)
+
+
+def _materialize(value: Any, is_batched: bool, size: int) -> Any:
+    """A batched version of ``value`` (copies an unbatched value along a new axis 0)."""
+    from .shape import broadcast_to
+
+    if is_batched:
+        return value
+    return broadcast_to(value, (size, *shape(value)))
+
+
+def _align(values: list, batched: tuple) -> list:
+    """Give batched values the common example rank, so broadcasting lines examples up."""
+    from .shape import reshape
+
+    rank = max(_example_rank(v, b) for v, b in zip(values, batched))
+    aligned = []
+    for value, is_batched in zip(values, batched):
+        missing = rank - _example_rank(value, is_batched)
+        if is_batched and missing:
+            s = shape(value)
+            value = reshape(value, (s[0], *(1,) * missing, *s[1:]))
+        aligned.append(value)
+    return aligned
+
+
+def elementwise(prim: Any) -> BatchRule:
+    def rule(values: list, batched: tuple, **params: Any) -> Any:
+        return bind(prim, _align(values, batched), params)
+
+    return rule
+
+
+def _shift_axes(axis: Any, rank: int) -> Any:
+    if axis is None:
+        return tuple(range(1, rank + 1))
+    if isinstance(axis, tuple):
+        return tuple(a + 1 for a in axis)
+    return axis + 1
+
+
+def axis_shifted(prim: Any) -> BatchRule:
+    """For primitives of one batched argument whose ``axis`` counts the example's axes."""
+
+    def rule(values: list, batched: tuple, axis: Any, **params: Any) -> Any:
+        (value,) = values
+        return bind(prim, (value,), {"axis": _shift_axes(axis, _example_rank(value, True)), **params})
+
+    return rule
+
+
+def _reshape_rule(values: list, batched: tuple, shape: tuple) -> Any:
+    (value,) = values
+    return bind(REGISTRY["reshape"], (value,), {"shape": (_size(values, batched), *shape)})
+
+
+def _transpose_rule(values: list, batched: tuple, axes: tuple) -> Any:
+    return bind(REGISTRY["transpose"], values, {"axes": (0, *(a + 1 for a in axes))})
+
+
+def _broadcast_to_rule(values: list, batched: tuple, shape: tuple) -> Any:
+    (value,) = _align_to_rank(values, len(shape))
+    return bind(REGISTRY["broadcast_to"], (value,), {"shape": (_size(values, batched), *shape)})
+
+
+def _align_to_rank(values: list, rank: int) -> list:
+    from .shape import reshape
+
+    (value,) = values
+    s = shape(value)
+    missing = rank - (len(s) - 1)
+    if missing > 0:
+        value = reshape(value, (s[0], *(1,) * missing, *s[1:]))
+    return [value]
+
+
+def _sum_to_rule(values: list, batched: tuple, shape: tuple) -> Any:
+    from .reductions import sum as reduce_sum
+
+    (value,) = values
+    lead = _example_rank(value, True) - len(shape)
+    if lead > 0:
+        value = reduce_sum(value, axis=tuple(range(1, 1 + lead)))
+    return bind(REGISTRY["sum_to"], (value,), {"shape": (_size(values, batched), *shape)})
+
+
+def _index_tuple(index: Any) -> tuple:
+    return index if isinstance(index, tuple) else (index,)
+
+
+def _advanced_positions(index: tuple) -> list[int]:
+    return [
+        i
+        for i, item in enumerate(index)
+        if not (item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)))
+    ]
+
+
+def _prefix_is_safe(index: tuple) -> bool:
+    """Whether putting ``slice(None)`` first keeps NumPy's placement of advanced-index axes."""
+    positions = _advanced_positions(index)
+    return not positions or positions == list(range(positions[0], positions[-1] + 1))
+
+
+def _getitem_rule(values: list, batched: tuple, index: Any) -> Any:
+    index = _index_tuple(index)
+    if not _prefix_is_safe(index):
+        raise _NoRule
+    return bind(REGISTRY["getitem"], values, {"index": (slice(None), *index)})
+
+
+def _scatter_add_rule(values: list, batched: tuple, index: Any, shape: tuple, accumulate: bool) -> Any:
+    index = _index_tuple(index)
+    if not _prefix_is_safe(index):
+        raise _NoRule
+    params = {
+        "index": (slice(None), *index),
+        "shape": (_size(values, batched), *shape),
+        "accumulate": accumulate,
+    }
+    return bind(REGISTRY["scatter_add"], values, params)
+
+
+def _index_update_rule(values: list, batched: tuple, index: Any) -> Any:
+    index = _index_tuple(index)
+    if not _prefix_is_safe(index):
+        raise _NoRule
+    size = _size(values, batched)
+    x, update = values
+    x = _materialize(x, batched[0], size)
+    if batched[1]:
+        update_rank = _example_rank(update, True)
+        selected_rank = len(np.empty(shape(x)[1:], dtype=bool)[index].shape)
+        (update,) = _align_to_rank([update], selected_rank) if update_rank < selected_rank else (update,)
+    return bind(REGISTRY["index_update"], (x, update), {"index": (slice(None), *index)})
+
+
+def _concatenate_rule(values: list, batched: tuple, axis: int) -> Any:
+    size = _size(values, batched)
+    values = [_materialize(v, b, size) for v, b in zip(values, batched)]
+    return bind(REGISTRY["concatenate"], values, {"axis": axis + 1})
+
+
+def _matmul_rule(values: list, batched: tuple) -> Any:
+    from .products import matmul
+    from .shape import reshape
+
+    a, b = values
+    a_batched, b_batched = batched
+    size = _size(values, batched)
+    a_rank, b_rank = _example_rank(a, a_batched), _example_rank(b, b_batched)
+    squeeze_row = squeeze_column = False
+    if a_rank == 1:  # a row vector: a matrix with one row
+        a = reshape(a, (size, 1, shape(a)[-1]) if a_batched else (1, shape(a)[-1]))
+        a_rank, squeeze_row = 2, True
+    if b_rank == 1:  # a column vector
+        b = reshape(b, (size, shape(b)[-1], 1) if b_batched else (shape(b)[-1], 1))
+        b_rank, squeeze_column = 2, True
+    # An unbatched operand broadcasts against the batch axis by NumPy's rules; a batched
+    # one needs the common example rank so that its batch axis lines up.
+    rank = max(a_rank, b_rank)
+    if a_batched:
+        (a,) = _align_to_rank([a], rank)
+    if b_batched:
+        (b,) = _align_to_rank([b], rank)
+    out = matmul(a, b)
+    out_shape = shape(out)
+    if squeeze_row and squeeze_column:
+        return reshape(out, out_shape[:-2])
+    if squeeze_row:
+        return reshape(out, (*out_shape[:-2], out_shape[-1]))
+    if squeeze_column:
+        return reshape(out, out_shape[:-1])
+    return out
+
+
+class _NoRule(Exception):
+    """Raised by a rule that cannot handle a case: the core's per-example loop takes over."""
+
+
+def _with_fallback(prim: Any, rule: BatchRule) -> BatchRule:
+    def guarded(values: list, batched: tuple, **params: Any) -> Any:
+        try:
+            return rule(values, batched, **params)
+        except _NoRule:
+            size = _size(values, batched)
+            results = [
+                bind(prim, [v[i] if b else v for v, b in zip(values, batched)], params) for i in range(size)
+            ]
+            from .shape import stack
+
+            return stack(results)
+
+    return guarded
+
+
+ELEMENTWISE = [
+    "negative",
+    "exp",
+    "exp2",
+    "expm1",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "sqrt",
+    "cbrt",
+    "square",
+    "reciprocal",
+    "abs",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "sign",
+    "floor",
+    "ceil",
+    "rint",
+    "trunc",
+    "round",
+    "floor_divide",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "power",
+    "maximum",
+    "minimum",
+    "fmax",
+    "fmin",
+    "hypot",
+    "arctan2",
+    "logaddexp",
+    "remainder",
+    "where",
+    "clip",
+    "astype",
+    "cast",
+    "sigmoid",
+    "softplus",
+    "relu",
+    "xlogy",
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "signbit",
+    "isclose",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "invert",
+]
+AXIS_SHIFTED = [
+    "sum",
+    "prod",
+    "amax",
+    "amin",
+    "logsumexp",
+    "cumsum",
+    "cumprod",
+    "flip",
+    "softmax",
+    "log_softmax",
+]
+SPECIAL: dict[str, BatchRule] = {
+    "reshape": _reshape_rule,
+    "transpose": _transpose_rule,
+    "broadcast_to": _broadcast_to_rule,
+    "sum_to": _sum_to_rule,
+    "getitem": _getitem_rule,
+    "scatter_add": _scatter_add_rule,
+    "index_update": _index_update_rule,
+    "concatenate": _concatenate_rule,
+    "matmul": _matmul_rule,
+}
+
+
+def install() -> None:
+    """Attach the batch rules to the registered primitives."""
+    for name in ELEMENTWISE:
+        if name in REGISTRY:
+            REGISTRY[name].batch = elementwise(REGISTRY[name])
+    for name in AXIS_SHIFTED:
+        if name in REGISTRY:
+            REGISTRY[name].batch = axis_shifted(REGISTRY[name])
+    for name, rule in SPECIAL.items():
+        REGISTRY[name].batch = _with_fallback(REGISTRY[name], rule)
+    from .shape import stack
+
+    set_stack(stack)
