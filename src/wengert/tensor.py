@@ -18,8 +18,7 @@ Example:
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -32,6 +31,7 @@ from .core import (
     ReverseTracer,
     Tracer,
     backward_pass,
+    bind,
     clear_cotangents,
     free_saved_values,
     leaf_node,
@@ -39,6 +39,7 @@ from .core import (
     state,
     toposort,
 )
+from .numpy.elementwise import astype_p
 from .numpy.indexing import index_update
 
 
@@ -96,19 +97,55 @@ class Tensor(ReverseTracer):
         return node if node is not None and node.primitive is not None else None
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares memory, as in PyTorch)."""
+        """The same values, cut from the graph.
+
+        The two tensors start out sharing one array, but in-place operations give
+        a tensor a new array rather than writing into the old one, so an in-place
+        change of either is not seen by the other (unlike PyTorch, where they
+        keep sharing storage).
+        """
         return Tensor(self.primal, TAPE, None)
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from the graph, in place: it becomes a leaf that does not require grad."""
         self._node = None
         return self
 
     def clone(self) -> Tensor:
-        """A copy whose gradient flows back to this tensor."""
-        return wnp.multiply(self, 1) if self.requires_grad else Tensor(np.array(self.primal), TAPE, None)
+        """A copy whose gradient flows back to this tensor.
+
+        Example:
+            >>> x = tensor([1.0, 2.0], requires_grad=True)
+            >>> x.clone()
+            tensor([1., 2.], grad_fn=<astype>)
+        """
+        if not self.requires_grad:
+            return Tensor(np.array(self.primal), TAPE, None)
+        # A conversion to the same dtype copies the array, and being linear it saves no values whose
+        # later in-place change would have to be checked.
+        return bind(astype_p, (self,), {"dtype": np.asarray(self.primal).dtype})
 
     def retain_grad(self) -> None:
-        raise NotImplementedError("retain_grad is not supported; use wg.autograd.grad(out, [t]) instead")
+        """Keep this non-leaf tensor's gradient in ``.grad`` after ``backward()`` (leaves always do).
+
+        Example:
+            >>> x = tensor(2.0, requires_grad=True)
+            >>> y = x * 3
+            >>> y.retain_grad()
+            >>> (y * y).backward()
+            >>> float(y.grad)
+            12.0
+        """
+        if self._node is None:
+            raise RuntimeError("retain_grad() needs a tensor that requires grad")
+        if self._node.owner is None:
+            self._node.owner = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``backward()`` stores this non-leaf tensor's gradient in ``.grad``."""
+        node = self._node
+        return node is not None and node.primitive is not None and node.owner is not None
 
     # -- backward ----------------------------------------------------------------
 
@@ -132,22 +169,33 @@ class Tensor(ReverseTracer):
     # -- conversion --------------------------------------------------------------
 
     def numpy(self) -> np.ndarray:
-        """The values as a NumPy array (shares memory; the tensor must not require grad... or be detached)."""
+        """The values as a NumPy array (the tensor's own array, not a copy)."""
         return np.asarray(self.primal)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         value = np.asarray(self.primal)
         if value.size != 1:
-            raise ValueError(f"only one-element tensors can be converted to Python scalars, got shape {value.shape}")
+            raise ValueError(
+                f"only one-element tensors can be converted to Python scalars, got shape {value.shape}"
+            )
         return value.item()
 
     def tolist(self) -> Any:
         return np.asarray(self.primal).tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # NumPy passes copy=True for np.array(t): the caller must get an array it may change freely.
         value = np.asarray(self.primal)
-        return value.astype(dtype) if dtype is not None else value
+        if copy:
+            return np.array(value, dtype=dtype, copy=True)
+        if dtype is not None and np.dtype(dtype) != value.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"converting a tensor of dtype {value.dtype} to {np.dtype(dtype)} needs a copy"
+                )
+            return value.astype(dtype)
+        return value
 
     def __float__(self) -> float:
         return float(self.item())
@@ -202,19 +250,31 @@ class Tensor(ReverseTracer):
         return wnp.power(self, exponent)
 
     # Reductions take PyTorch's dim/keepdim as well as NumPy's axis/keepdims.
-    def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    def sum(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
+    ) -> Tensor:
         return wnp.sum(self, _axis(dim, axis), _keep(keepdim, keepdims))
 
-    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    def mean(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
+    ) -> Tensor:
         return wnp.mean(self, _axis(dim, axis), _keep(keepdim, keepdims))
 
-    def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
+    def prod(
+        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
+    ) -> Tensor:
         return wnp.prod(self, _axis(dim, axis), _keep(keepdim, keepdims))
 
     # -- in-place operations -------------------------------------------------------
 
     def _update_in_place(self, result: Any, operation: str) -> Tensor:
-        """Make this tensor hold ``result``: a new version, rebased onto result's node."""
+        """Make this tensor hold ``result``: a new version, rebased onto result's node.
+
+        The tensor is given the result's array; the old array is not written
+        to, so values saved by recorded operations stay intact. The version
+        counter still advances, so that a backward pass through an operation
+        that saved this tensor's old value fails loudly, as in PyTorch.
+        """
         recording = state.grad_enabled
         if recording and self._node is not None and self._node.primitive is None:
             raise RuntimeError(
@@ -223,6 +283,11 @@ class Tensor(ReverseTracer):
             )
         if not isinstance(result, Tensor):
             result = Tensor(result, TAPE, None)
+        if recording and self._node is not None and result._node is None:
+            # The new value does not depend on anything recorded (zero_, fill_, copy_ from a constant):
+            # rebase onto an operation that reads the old value with a zero derivative, so the gradient
+            # no longer flows into the graph that produced the old value.
+            result = index_update(self, result.primal, Ellipsis)
         value = result.primal
         if np.shape(value) != np.shape(self.primal):
             raise RuntimeError(
@@ -230,7 +295,14 @@ class Tensor(ReverseTracer):
                 f"a tensor of shape {np.shape(self.primal)}"
             )
         own_dtype = np.asarray(self.primal).dtype
-        self.primal = np.asarray(value, dtype=own_dtype) if np.asarray(value).dtype != own_dtype else value
+        if np.asarray(value).dtype != own_dtype:
+            if not np.can_cast(np.asarray(value).dtype, own_dtype, casting="same_kind"):
+                raise TypeError(
+                    f"in-place '{operation}': the result of dtype {np.asarray(value).dtype} cannot be stored "
+                    f"in a tensor of dtype {own_dtype}"
+                )
+            value = np.asarray(value, dtype=own_dtype)
+        self.primal = value
         counter = self._version
         counter[0] += 1
         counter[1] = operation
@@ -238,11 +310,17 @@ class Tensor(ReverseTracer):
             node = result._node
             self._node = node
             if node.versions is not None:
-                node.versions[0] = (counter, counter[0], -1)
+                # What this operation saved of this tensor (its old value, and its output, the new value)
+                # are arrays that later in-place updates replace rather than overwrite, so they cannot go
+                # stale: only the versions of its other arguments still need checking.
+                others = [entry for entry in node.versions[1:] if entry[0] is not counter]
+                node.versions = others or None
         return self
 
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
-        return self._update_in_place(wnp.add(self, other if alpha == 1 else wnp.multiply(other, alpha)), "add_")
+        return self._update_in_place(
+            wnp.add(self, other if alpha == 1 else wnp.multiply(other, alpha)), "add_"
+        )
 
     def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
         return self._update_in_place(
@@ -262,14 +340,25 @@ class Tensor(ReverseTracer):
         return self._update_in_place(wnp.clip(self, min, max), "clamp_")
 
     def zero_(self) -> Tensor:
-        return self._update_in_place(Tensor(np.zeros_like(self.primal), TAPE, None), "zero_")
+        """Set every element to zero, in place."""
+        return self._update_in_place(index_update(self, 0, Ellipsis), "zero_")
 
     def fill_(self, value: Any) -> Tensor:
-        return self._update_in_place(Tensor(np.full_like(self.primal, value), TAPE, None), "fill_")
+        """Set every element to ``value``, in place (a tensor value is differentiated through)."""
+        return self._update_in_place(index_update(self, _as_value(value), Ellipsis), "fill_")
 
     def copy_(self, source: Any) -> Tensor:
-        source = source if isinstance(source, Tracer) else np.asarray(source)
-        return self._update_in_place(wnp.broadcast_to(source, np.shape(self.primal)), "copy_")
+        """Copy ``source`` (broadcast to this tensor's shape) into this tensor, in place."""
+        source = _as_value(source)
+        source_shape = np.shape(source.primal if isinstance(source, Tracer) else source)
+        try:
+            np.broadcast_shapes(source_shape, np.shape(self.primal))
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: the source of shape {source_shape} cannot be broadcast to this tensor's shape "
+                f"{np.shape(self.primal)}"
+            ) from None
+        return self._update_in_place(index_update(self, source, Ellipsis), "copy_")
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
@@ -284,16 +373,24 @@ class Tensor(ReverseTracer):
         return self.div_(other)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._update_in_place(index_update(self, value, index), "__setitem__")
+        self._update_in_place(index_update(self, _as_value(value), index), "__setitem__")
 
 
-for _name in ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sigmoid", "relu", "softplus",
-              "square", "sinh", "cosh", "log1p", "expm1", "reciprocal", "sign", "floor", "ceil"):
+_UNARY_METHODS = (
+    "exp log sin cos tan tanh sqrt abs sigmoid relu softplus square sinh cosh log1p expm1 reciprocal sign "
+    "floor ceil"
+)
+for _name in _UNARY_METHODS.split():
     setattr(Tensor, _name, (lambda function: lambda self: function(self))(getattr(wnp, _name)))
 Tensor.neg = lambda self: wnp.negative(self)
 Tensor.softmax = lambda self, dim=-1: wnp.softmax(self, dim)
 Tensor.log_softmax = lambda self, dim=-1: wnp.log_softmax(self, dim)
 Tensor.clamp = lambda self, min=None, max=None: wnp.clip(self, min, max)
+
+
+def _as_value(value: Any) -> Any:
+    """A value for an in-place update: tracers as they are, lists and tuples as arrays."""
+    return value if isinstance(value, Tracer) or not isinstance(value, (list, tuple)) else np.asarray(value)
 
 
 def _axis(dim: Any, axis: Any) -> Any:
@@ -337,12 +434,19 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         >>> tensor([1.0, 2.0], requires_grad=True)
         tensor([1., 2.], requires_grad=True)
     """
-    if isinstance(data, Tracer):
-        data = np.array(data.primal if isinstance(data, Tensor) else np.asarray(data), dtype=dtype)
+    if isinstance(data, Tensor):
+        data = np.array(data.primal, dtype=dtype)
+    elif isinstance(data, Tracer):
+        raise TypeError(
+            f"tensor(): the data is a value traced by a transformation ({type(data).__name__}); making a "
+            "tensor of it would drop its derivative. Use it directly, or wg.numpy functions on it"
+        )
     else:
         data = np.array(data, dtype=dtype)
     if data.dtype == object:
-        raise TypeError("tensor(): could not convert the data to a numeric array")
+        raise TypeError(
+            "tensor(): could not convert the data to a numeric array (traced values cannot be put in a list)"
+        )
     out = Tensor(data, TAPE, None)
     if requires_grad:
         out.requires_grad_(True)
@@ -365,21 +469,39 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 class _GradMode:
-    """A context manager (and decorator) that sets whether tensor operations are recorded."""
+    """A context manager (and decorator) that sets whether tensor operations are recorded.
+
+    Usable as ``with no_grad():``, ``@no_grad()`` and ``@no_grad``. The mode is
+    per thread: a block in one thread does not change recording in another.
+    """
 
     enabled = True
 
+    def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
+        instance = super().__new__(cls)
+        if function is None:
+            return instance
+        if not callable(function):
+            raise TypeError(f"{cls.__name__}() takes no arguments, or a function to decorate")
+        return instance(function)
+
+    def __init__(self, function: Callable[..., Any] | None = None) -> None:
+        # One instance may be entered again while active (or by several threads): keep a stack.
+        self._previous: list[bool] = []
+
     def __enter__(self) -> None:
-        self._previous = state.grad_enabled
+        self._previous.append(state.grad_enabled)
         state.grad_enabled = self.enabled
 
     def __exit__(self, *exc: Any) -> None:
-        state.grad_enabled = self._previous
+        state.grad_enabled = self._previous.pop()
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        mode = type(self)
+
         @wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            with mode():
                 return function(*args, **kwargs)
 
         return wrapper
@@ -400,23 +522,44 @@ class no_grad(_GradMode):
 
 
 class enable_grad(_GradMode):
-    """Record tensor operations inside the block, even within ``no_grad``."""
+    """Record tensor operations inside the block, even within ``no_grad``.
+
+    Example:
+        >>> x = tensor(1.0, requires_grad=True)
+        >>> with no_grad(), enable_grad():
+        ...     y = x * 2
+        >>> y.requires_grad
+        True
+    """
 
     enabled = True
 
 
 def is_grad_enabled() -> bool:
+    """Whether tensor operations are being recorded in this thread."""
     return state.grad_enabled
 
 
-@contextmanager
-def set_grad_enabled(mode: bool) -> Iterator[None]:
-    previous = state.grad_enabled
-    state.grad_enabled = bool(mode)
-    try:
-        yield
-    finally:
-        state.grad_enabled = previous
+class set_grad_enabled:
+    """Turn recording on or off: at once when called, and back as it was at the end of a ``with`` block.
+
+    Example:
+        >>> with set_grad_enabled(False):
+        ...     is_grad_enabled()
+        False
+        >>> is_grad_enabled()
+        True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self._previous = state.grad_enabled
+        state.grad_enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: Any) -> None:
+        state.grad_enabled = self._previous
 
 
 # -- the backward pass over the graph ------------------------------------------------
@@ -473,14 +616,24 @@ def run_backward(
         targets = []
         for index, tensor_ in enumerate(inputs):
             if not isinstance(tensor_, Tensor) or tensor_._node is None:
-                raise RuntimeError(f"input {index} does not require grad; it cannot be differentiated with respect to")
+                what = (
+                    f"a tensor of shape {np.shape(tensor_.primal)}"
+                    if isinstance(tensor_, Tensor)
+                    else repr(tensor_)
+                )
+                raise RuntimeError(
+                    f"input {index} ({what}) does not require grad, so nothing can be differentiated with "
+                    "respect to it; create it with requires_grad=True (or call .requires_grad_())"
+                )
             targets.append(tensor_._node)
     order = toposort(roots)
     if targets is not None:
         mark_needed(order, targets)
-    seeds = [_seed(output, gradient, create_graph) for output, gradient in zip(outputs, gradients)]
+    seeds = [
+        _seed(output, gradient, create_graph) for output, gradient in zip(outputs, gradients, strict=True)
+    ]
     try:
-        for root, seed in zip(roots, seeds):
+        for root, seed in zip(roots, seeds, strict=True):
             root.cotangent = seed if root.cotangent is None else root.cotangent + seed
         order.reverse()
         previous = state.grad_enabled
@@ -501,12 +654,13 @@ def run_backward(
                     )
                 results.append(None if cotangent is None else _as_result(cotangent, node, create_graph))
         if accumulate:
-            leaves = order if targets is None else targets
-            for node in leaves:
+            # Leaves own their nodes, and so do non-leaf tensors that called retain_grad().
+            receivers = order if targets is None else targets
+            for node in receivers:
                 owner = node.owner
-                if node.primitive is None and owner is not None and node.cotangent is not None:
+                if owner is not None and node.cotangent is not None:
                     tensor_ = owner()
-                    if tensor_ is not None:
+                    if tensor_ is not None and tensor_._node is node:
                         value = _as_result(node.cotangent, node, create_graph)
                         tensor_.grad = value if tensor_.grad is None else tensor_.grad + value
         return results
