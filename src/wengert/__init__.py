@@ -27,7 +27,22 @@ from .tensor import (
     set_grad_enabled,
     tensor,
 )
-from .transforms import grad, jvp, value_and_grad, vjp
+from .transforms import (
+    custom_jvp,
+    custom_vjp,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    stop_gradient,
+    value_and_grad,
+    vjp,
+    vmap,
+)
 
 __version__ = "0.1.0"
 
@@ -35,6 +50,16 @@ __all__ = [
     "Dual",
     "Tensor",
     "as_tensor",
+    "custom_jvp",
+    "custom_vjp",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "linearize",
+    "stop_gradient",
+    "vmap",
     "autograd",
     "enable_grad",
     "from_numpy",

@@ -1,10 +1,14 @@
 """Function transformations (the JAX dialect), each an interpreter run over the core's traces."""
 
+from .custom import custom_jvp, custom_vjp, stop_gradient
 from .differentiate import grad, jvp, value_and_grad, vjp
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, linearize
 from .vectorize import vmap
 
 __all__ = [
+    "custom_jvp",
+    "custom_vjp",
+    "stop_gradient",
     "grad",
     "hessian",
     "hvp",
