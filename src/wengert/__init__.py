@@ -28,6 +28,8 @@ from .tensor import (
     tensor,
 )
 from .transforms import (
+    checkpoint,
+    checkpoint_sequential,
     custom_jvp,
     custom_vjp,
     grad,
@@ -50,6 +52,8 @@ __all__ = [
     "Dual",
     "Tensor",
     "as_tensor",
+    "checkpoint",
+    "checkpoint_sequential",
     "custom_jvp",
     "custom_vjp",
     "hessian",

@@ -331,11 +331,13 @@ def check_versions(node: Node) -> None:
             )
 
 
-def toposort(roots: Iterable[Node]) -> list[Node]:
+def toposort(roots: Iterable[Node], boundary: Callable[[Node], bool] | None = None) -> list[Node]:
     """Nodes reachable from ``roots``, every node after all of its parents.
 
     An iterative search collects the reachable nodes; sorting them by creation
     order then gives a topological order (no recursion, so no depth limit).
+    Nodes for which ``boundary(node)`` is true are included but not searched
+    beyond (their parents are left out).
     """
     reached = []
     seen = set()
@@ -346,13 +348,24 @@ def toposort(roots: Iterable[Node]) -> list[Node]:
             reached.append(root)
             stack.append(root)
     while stack:
-        for parent in stack.pop().parents:
+        node = stack.pop()
+        if boundary is not None and boundary(node):
+            continue
+        for parent in node.parents:
             if parent is not None and parent not in seen:
                 seen.add(parent)
                 reached.append(parent)
                 stack.append(parent)
     reached.sort(key=_by_creation)
     return reached
+
+
+def next_creation_number() -> int:
+    """The creation number the next node will get (nodes made before it have smaller ones)."""
+    global _creation_counter
+    number = next(_creation_counter)
+    _creation_counter = itertools.count(number + 1)
+    return number + 1
 
 
 _by_creation = attrgetter("sequence")

@@ -1,11 +1,14 @@
 """Function transformations (the JAX dialect), each an interpreter run over the core's traces."""
 
+from .checkpoint import checkpoint, checkpoint_sequential
 from .custom import custom_jvp, custom_vjp, stop_gradient
 from .differentiate import grad, jvp, value_and_grad, vjp
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, linearize
 from .vectorize import vmap
 
 __all__ = [
+    "checkpoint",
+    "checkpoint_sequential",
     "custom_jvp",
     "custom_vjp",
     "stop_gradient",

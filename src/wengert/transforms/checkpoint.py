@@ -1,0 +1,234 @@
+"""Gradient checkpointing: keep a function's inputs, recompute its interior in the backward pass.
+
+``checkpoint(f)`` makes ``f`` a primitive whose only saved values are its
+arguments. Its VJP runs ``f`` again under a fresh recording and pulls the
+cotangent back through that, so tape memory for a chain of L layers checkpointed
+in √L segments drops from O(L) to O(√L), for about one extra forward pass.
+
+Tensors that ``f`` closes over (a layer's parameters) are found during the
+forward call: the interior is recorded once, its boundary nodes become the
+checkpoint node's parents, and the interior is dropped. In the functional
+dialect, values to differentiate must be passed as arguments (as in JAX).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import Any
+
+from ..core import Node, Primitive, Tracer, backward_pass, bind, state, toposort, tree_flatten, tree_unflatten
+from ..core.pytree import TreeDef
+from ..core.reverse import next_creation_number
+from .differentiate import jvp
+
+
+def _top_trace(leaves: Sequence[Any]) -> Any:
+    top = None
+    for leaf in leaves:
+        if isinstance(leaf, Tracer) and (top is None or leaf._trace.level > top.level):
+            top = leaf._trace
+    return top
+
+
+def _max_level(leaves: Sequence[Any]) -> float:
+    levels = [leaf._trace.level for leaf in leaves if isinstance(leaf, Tracer)]
+    return max(levels) if levels else -1
+
+
+class _Checkpointed:
+    """The primitive and rules behind one ``checkpoint(f)``."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        name = getattr(function, "__name__", "function")
+        self.primitive = Primitive(
+            f"checkpoint({name})",
+            self._impl,
+            jvp_joint=self._jvp,
+            vjp_joint=self._vjp,
+        )
+
+    def call(self, *args: Any) -> Any:
+        leaves, treedef = tree_flatten(args)
+        top = _top_trace(leaves)
+        if top is None or top.level == 0:
+            return self._call_on_tensors(leaves, treedef)
+        return bind(self.primitive, leaves, {"treedef": treedef, "boundary": ()})
+
+    # -- the primitive's rules -------------------------------------------------
+
+    def _impl(self, *leaves: Any, treedef: TreeDef, boundary: tuple) -> Any:
+        out = self.function(*tree_unflatten(treedef, list(leaves)))
+        if isinstance(out, Tracer) and out._trace.level > _max_level(leaves):
+            raise TypeError(
+                f"checkpoint({getattr(self.function, '__name__', 'function')}): the function uses a traced "
+                "value that is not one of its arguments; pass it as an argument so that checkpoint can "
+                "save it and differentiate with respect to it"
+            )
+        return out
+
+    def _jvp(self, tangents: Any, ans: Any, *leaves: Any, treedef: TreeDef, boundary: tuple) -> Any:
+        from ..core import zeros_like_value
+
+        tangents = tuple(zeros_like_value(leaf) if t is None else t for t, leaf in zip(tangents, leaves))
+        return jvp(lambda *inner: self.function(*tree_unflatten(treedef, list(inner))), leaves, tangents)[1]
+
+    def _vjp(self, cotangent: Any, ans: Any, *leaves: Any, treedef: TreeDef, boundary: tuple) -> list:
+        if boundary or _is_tensor_cotangent(cotangent, leaves):
+            return self._vjp_on_tensors(cotangent, leaves, treedef, boundary)
+        from .differentiate import vjp
+
+        _, pullback = vjp(lambda *inner: self.function(*tree_unflatten(treedef, list(inner))), *leaves)
+        return list(pullback(cotangent))
+
+    # -- PyTorch-style tensors (level 0) -----------------------------------------
+
+    def _call_on_tensors(self, leaves: list, treedef: TreeDef) -> Any:
+        from ..tensor import TAPE, Tensor
+
+        if not state.grad_enabled:
+            return self.function(*tree_unflatten(treedef, leaves))
+        primals = [leaf.primal if isinstance(leaf, Tensor) else leaf for leaf in leaves]
+        input_nodes = [leaf._node if isinstance(leaf, Tensor) else None for leaf in leaves]
+        start = next_creation_number()
+        detached = [
+            Tensor(p, TAPE, None) if isinstance(leaf, Tensor) else p for p, leaf in zip(primals, leaves)
+        ]
+        out = self.function(*tree_unflatten(treedef, detached))
+        if not isinstance(out, Tensor):
+            if isinstance(out, Tracer):
+                raise TypeError("checkpoint: the function must return one array or tensor")
+            return out
+        boundary: tuple = ()
+        if out._node is not None:
+            # The interior was recorded once to find the recorded tensors it closes over;
+            # keep only its boundary (nodes made before this call) and drop the rest.
+            interior = toposort([out._node], boundary=lambda node: node.sequence < start)
+            boundary = tuple(node for node in interior if node.sequence < start)
+        value = out.primal
+        del out
+        if all(node is None for node in input_nodes) and not boundary:
+            return Tensor(value, TAPE, None)
+        params = {"treedef": treedef, "boundary": boundary}
+        node = Node(self.primitive, (*input_nodes, *boundary), tuple(primals), params, value)
+        return Tensor(value, TAPE, node)
+
+    def _vjp_on_tensors(self, cotangent: Any, leaves: tuple, treedef: TreeDef, boundary: tuple) -> list:
+        """Recompute the interior with recording on, then pull ``cotangent`` back to the inputs and boundary."""
+        from ..tensor import TAPE, Tensor, _rewrap
+
+        create_graph = isinstance(cotangent, Tensor)
+        previous = state.grad_enabled
+        state.grad_enabled = True
+        try:
+            inputs = []
+            for leaf in leaves:
+                if isinstance(leaf, Tensor) and create_graph:
+                    inputs.append(leaf)  # already tied to the outer graph (create_graph=True)
+                elif _is_float_array(leaf):
+                    raw = leaf.primal if isinstance(leaf, Tensor) else leaf
+                    inputs.append(Tensor(raw, TAPE, None).requires_grad_(True))
+                else:
+                    inputs.append(leaf)
+            out = self.function(*tree_unflatten(treedef, inputs))
+        finally:
+            state.grad_enabled = previous
+        targets = [leaf._node if isinstance(leaf, Tensor) else None for leaf in inputs]
+        stops = [node for node in (*targets, *boundary) if node is not None]
+        if not isinstance(out, Tensor) or out._node is None:
+            return [None] * (len(leaves) + len(boundary))
+        stop_set = set(stops)
+        order = toposort([out._node], boundary=lambda node: node in stop_set)
+        saved = [(node, node.cotangent, node.needed) for node in stops]
+        for node in stops:
+            node.cotangent = None
+            node.needed = True
+        try:
+            out._node.cotangent = cotangent
+            order.reverse()
+            state.grad_enabled = create_graph
+            try:
+                backward_pass(
+                    [node for node in order if node not in stop_set], _rewrap if create_graph else None
+                )
+            finally:
+                state.grad_enabled = previous
+            results = [None if node is None else node.cotangent for node in (*targets, *boundary)]
+        finally:
+            for node in order:
+                if node not in stop_set:
+                    node.cotangent = None
+            for node, old_cotangent, old_needed in saved:
+                node.cotangent = old_cotangent
+                node.needed = old_needed
+        return results
+
+
+def _is_float_array(value: Any) -> bool:
+    import numpy as np
+
+    raw = value.primal if isinstance(value, Tracer) else value
+    return np.asarray(raw).dtype.kind == "f"
+
+
+def _is_tensor_cotangent(cotangent: Any, leaves: tuple) -> bool:
+    from ..tensor import Tensor
+
+    return isinstance(cotangent, Tensor) or any(isinstance(leaf, Tensor) for leaf in leaves)
+
+
+def checkpoint(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` made to save only its inputs; its interior is recomputed in the backward pass.
+
+    Works under ``grad``, ``vjp``, ``jvp``, ``Tensor.backward`` and
+    ``autograd.grad(create_graph=True)``, nested in any order.
+
+    Example:
+        >>> import wengert as wg, wengert.numpy as wnp
+        >>> layer = wg.checkpoint(lambda x: wnp.tanh(wnp.tanh(x)))
+        >>> round(wg.grad(layer)(0.5), 6)
+        0.639808
+    """
+    checkpointed = _Checkpointed(function)
+
+    @wraps(function)
+    def wrapped(*args: Any) -> Any:
+        return checkpointed.call(*args)
+
+    wrapped.primitive = checkpointed.primitive
+    return wrapped
+
+
+def checkpoint_sequential(functions: Sequence[Callable[[Any], Any]], segments: int, input: Any) -> Any:
+    """Run a chain of one-argument functions, checkpointing it in ``segments`` pieces.
+
+    As in PyTorch, the last segment is run without checkpointing (its values are
+    needed right away by the backward pass).
+
+    Example:
+        >>> import wengert as wg, wengert.numpy as wnp
+        >>> layers = [wnp.sin, wnp.cos, wnp.tanh]
+        >>> round(wg.grad(lambda x: checkpoint_sequential(layers, 2, x))(0.3), 6)
+        -0.124725
+    """
+    functions = list(functions)
+    if segments < 1:
+        raise ValueError(f"checkpoint_sequential: segments must be at least 1, got {segments}")
+    size = -(-len(functions) // segments)
+    pieces = [functions[start : start + size] for start in range(0, len(functions), size)]
+
+    def chain(piece: list) -> Callable[[Any], Any]:
+        def run(x: Any) -> Any:
+            for function in piece:
+                x = function(x)
+            return x
+
+        run.__name__ = "+".join(getattr(f, "__name__", "f") for f in piece)
+        return run
+
+    x = input
+    for index, piece in enumerate(pieces):
+        run = chain(piece)
+        x = run(x) if index == len(pieces) - 1 else checkpoint(run)(x)
+    return x
