@@ -127,8 +127,7 @@ def check_adjoint(function: Callable[..., Any], args: tuple, rng: np.random.Gene
     _, rtol, atol = _tolerances(_dtype_of(args))
     if not _close(forward, backward, rtol * 1e-3 if rtol < 1e-3 else rtol, atol * 1e-3):
         raise AssertionError(
-            f"JVP and VJP of {_name(function)} are not adjoint: ⟨w, J·u⟩ = {forward!r}, "
-            f"⟨Jᵀ·w, u⟩ = {backward!r}"
+            f"JVP and VJP of {_name(function)} are not adjoint: ⟨w, J·u⟩ = {forward!r}, ⟨Jᵀ·w, u⟩ = {backward!r}"
         )
 
 

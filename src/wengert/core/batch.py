@@ -35,9 +35,7 @@ class BatchTracer(Tracer):
         return tuple(self.primal.shape[1:])
 
     def __repr__(self) -> str:
-        return (
-            f"BatchTracer(batch of {self._trace.size}, example shape {self.shape}, level={self._trace.level})"
-        )
+        return f"BatchTracer(batch of {self._trace.size}, example shape {self.shape}, level={self._trace.level})"
 
 
 class BatchTrace(Trace):
@@ -69,8 +67,7 @@ class BatchTrace(Trace):
     def loop(self, primitive: Primitive, values: list, batched: list, params: dict) -> Any:
         """The fallback for a primitive without a batch rule: one call per example."""
         results = [
-            bind(primitive, [v[i] if b else v for v, b in zip(values, batched)], params)
-            for i in range(self.size)
+            bind(primitive, [v[i] if b else v for v, b in zip(values, batched)], params) for i in range(self.size)
         ]
         return _stack(results)
 

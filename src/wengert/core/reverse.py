@@ -375,9 +375,7 @@ def mark_needed(order: Sequence[Node], targets: Iterable[Node]) -> None:
     """Mark the nodes whose cotangent can reach ``targets`` (prunes the backward pass)."""
     wanted = {id(node) for node in targets}
     for node in order:
-        node.needed = id(node) in wanted or any(
-            parent is not None and parent.needed for parent in node.parents
-        )
+        node.needed = id(node) in wanted or any(parent is not None and parent.needed for parent in node.parents)
 
 
 def backward_pass(
@@ -444,9 +442,7 @@ def backward_pass(
                 parent.cotangent = previous + contribution
 
 
-def _apply_joint_vjp(
-    primitive: Primitive, cotangent: Any, ans: Any, args: tuple, params: dict, parents: tuple
-) -> None:
+def _apply_joint_vjp(primitive: Primitive, cotangent: Any, ans: Any, args: tuple, params: dict, parents: tuple) -> None:
     joint = primitive.vjp_joint
     if joint is None:
         raise NotImplementedError(f"primitive '{primitive.name}' has no VJP rule")

@@ -92,9 +92,7 @@ class _Checkpointed:
         primals = [leaf.primal if isinstance(leaf, Tensor) else leaf for leaf in leaves]
         input_nodes = [leaf._node if isinstance(leaf, Tensor) else None for leaf in leaves]
         start = next_creation_number()
-        detached = [
-            Tensor(p, TAPE, None) if isinstance(leaf, Tensor) else p for p, leaf in zip(primals, leaves)
-        ]
+        detached = [Tensor(p, TAPE, None) if isinstance(leaf, Tensor) else p for p, leaf in zip(primals, leaves)]
         out = self.function(*tree_unflatten(treedef, detached))
         if not isinstance(out, Tensor):
             if isinstance(out, Tracer):
@@ -149,9 +147,7 @@ class _Checkpointed:
             order.reverse()
             state.grad_enabled = create_graph
             try:
-                backward_pass(
-                    [node for node in order if node not in stop_set], _rewrap if create_graph else None
-                )
+                backward_pass([node for node in order if node not in stop_set], _rewrap if create_graph else None)
             finally:
                 state.grad_enabled = previous
             results = [None if node is None else node.cotangent for node in (*targets, *boundary)]

@@ -24,8 +24,7 @@ from .differentiate import vjp
 def _single_output(name: str, out: Any) -> Any:
     if isinstance(out, (tuple, list, dict)):
         raise TypeError(
-            f"{name}: a function with a custom rule must return a single array or scalar, "
-            f"not a {type(out).__name__}"
+            f"{name}: a function with a custom rule must return a single array or scalar, not a {type(out).__name__}"
         )
     return out
 
@@ -155,9 +154,7 @@ class custom_vjp:
                 continue
             ct_leaves, ct_tree = tree_flatten(cotangent_arg)
             if ct_tree != arg_tree:
-                raise TypeError(
-                    f"{self.__name__}: a cotangent's structure {ct_tree!r} differs from {arg_tree!r}"
-                )
+                raise TypeError(f"{self.__name__}: a cotangent's structure {ct_tree!r} differs from {arg_tree!r}")
             flat.extend(ct_leaves)
         return flat
 

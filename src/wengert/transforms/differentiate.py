@@ -57,9 +57,7 @@ def _check_input(value: Any, where: str) -> Any:
     if kind == "c":
         raise TypeError(f"{where} is complex; complex differentiation is not supported yet")
     if kind != "f":
-        raise TypeError(
-            f"{where} has dtype {np.asarray(raw).dtype}; only floating-point values can be differentiated"
-        )
+        raise TypeError(f"{where} has dtype {np.asarray(raw).dtype}; only floating-point values can be differentiated")
     return value
 
 
@@ -118,26 +116,20 @@ class _Recorded:
         """Cotangents of the inputs for an output cotangent of the same structure as the output."""
         ct_flat, ct_tree = tree_flatten(cotangent)
         if ct_tree != self.out_tree:
-            raise ValueError(
-                f"the cotangent's structure {ct_tree!r} does not match the output's {self.out_tree!r}"
-            )
+            raise ValueError(f"the cotangent's structure {ct_tree!r} does not match the output's {self.out_tree!r}")
         tape = self.trace.tape
         seeded = False
         for out, ct in zip(self.out_flat, ct_flat):
             if isinstance(out, TapeTracer) and out._trace is self.trace:
                 if _shape(ct) != _shape(out):
-                    raise ValueError(
-                        f"the cotangent has shape {_shape(ct)} but the output has shape {_shape(out)}"
-                    )
+                    raise ValueError(f"the cotangent has shape {_shape(ct)} but the output has shape {_shape(out)}")
                 node = out._node
                 node.cotangent = ct if node.cotangent is None else add_any(node.cotangent, ct)
                 seeded = True
         try:
             if seeded:
                 backward_pass(tape[::-1])
-            results = [
-                _match_input(node.cotangent, value) for node, value in zip(self.in_nodes, self.in_values)
-            ]
+            results = [_match_input(node.cotangent, value) for node, value in zip(self.in_nodes, self.in_values)]
         finally:
             clear_cotangents(tape)
         return tree_unflatten(self.in_tree, results)
@@ -156,8 +148,7 @@ def _record(
         wrt = tuple(args[n] for n in argnums)
         in_flat, in_tree = tree_flatten(wrt)
         in_values = [
-            _check_input(value, f"{name}: argument {argnums[0] if len(argnums) == 1 else argnums}")
-            for value in in_flat
+            _check_input(value, f"{name}: argument {argnums[0] if len(argnums) == 1 else argnums}") for value in in_flat
         ]
         tracers = [trace.new_input(value) for value in in_values]
         in_nodes = [tracer._node for tracer in tracers]
@@ -255,9 +246,7 @@ def value_and_grad(
     return value_and_grad_function
 
 
-def grad(
-    function: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
-) -> Callable[..., Any]:
+def grad(function: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable[..., Any]:
     """The gradient of a scalar-valued ``function`` with respect to argument(s) ``argnums``.
 
     Example:
@@ -275,9 +264,7 @@ def grad(
     return grad_function
 
 
-def jvp(
-    function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
-) -> Any:
+def jvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False) -> Any:
     """Evaluate ``function`` at ``primals`` and push ``tangents`` forward: ``(output, tangent_out)``.
 
     Example:
@@ -294,9 +281,7 @@ def jvp(
     for index, (p, t) in enumerate(zip(in_flat, t_flat)):
         _check_input(p, f"jvp: primal {index}")
         if _shape(p) != _shape(t):
-            raise ValueError(
-                f"jvp: tangent {index} has shape {_shape(t)} but its primal has shape {_shape(p)}"
-            )
+            raise ValueError(f"jvp: tangent {index} has shape {_shape(t)} but its primal has shape {_shape(p)}")
     trace = ForwardTrace(next_level())
     with running(trace):
         duals = [Dual(_as_float(p), _as_float(t), trace) for p, t in zip(in_flat, t_flat)]

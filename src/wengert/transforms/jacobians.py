@@ -58,9 +58,7 @@ def _chunks(total: int, chunk_size: int | None) -> list[slice]:
     return [slice(start, min(start + step, total)) for start in range(0, max(total, 1), step)]
 
 
-def _jacobian_forward(
-    function: Callable[..., Any], args: tuple, nums: tuple[int, ...], chunk_size: int | None
-) -> Any:
+def _jacobian_forward(function: Callable[..., Any], args: tuple, nums: tuple[int, ...], chunk_size: int | None) -> Any:
     wrt = tuple(args[n] for n in nums)
     in_leaves, in_tree = tree_flatten(wrt)
     in_leaves = [_check_input(leaf, "jacfwd: input") for leaf in in_leaves]
@@ -86,9 +84,7 @@ def _jacobian_forward(
         leaves, out_tree = tree_flatten(tangents)
         out_chunks.append(leaves)
     out_leaves = [
-        wnp.concatenate([chunk[i] for chunk in out_chunks], axis=0)
-        if len(out_chunks) > 1
-        else out_chunks[0][i]
+        wnp.concatenate([chunk[i] for chunk in out_chunks], axis=0) if len(out_chunks) > 1 else out_chunks[0][i]
         for i in range(len(out_chunks[0]))
     ]
     blocks = []
@@ -313,9 +309,7 @@ def _jacobian_over_tape(recorded: Any, in_shapes: list, chunk_size: int | None) 
     total = sum(_size(s) for s in in_shapes)
     chunks = []
     for part in _chunks(total, chunk_size):
-        chunks.append(
-            vmap(lambda *tangents: _tangent_walk(recorded, list(tangents)))(*[b[part] for b in basis])
-        )
+        chunks.append(vmap(lambda *tangents: _tangent_walk(recorded, list(tangents)))(*[b[part] for b in basis]))
     out_batches = [
         wnp.concatenate([c[i] for c in chunks], axis=0) if len(chunks) > 1 else chunks[0][i]
         for i in range(len(recorded.out_flat))
@@ -353,14 +347,10 @@ def linearize(function: Callable[..., Any], *primals: Any) -> tuple[Any, Callabl
     def jvp_fn(*tangents: Any) -> Any:
         tangent_leaves, tangent_tree = tree_flatten(tangents)
         if tangent_tree != recorded.in_tree:
-            raise ValueError(
-                f"linearize: tangents {tangent_tree!r} do not match the primals {recorded.in_tree!r}"
-            )
+            raise ValueError(f"linearize: tangents {tangent_tree!r} do not match the primals {recorded.in_tree!r}")
         for index, (tangent, value) in enumerate(zip(tangent_leaves, recorded.in_values)):
             if _shape(tangent) != _shape(value):
-                raise ValueError(
-                    f"linearize: tangent {index} has shape {_shape(tangent)}, its primal {_shape(value)}"
-                )
+                raise ValueError(f"linearize: tangent {index} has shape {_shape(tangent)}, its primal {_shape(value)}")
         return tree_unflatten(recorded.out_tree, _tangent_walk(recorded, tangent_leaves))
 
     return recorded.primal_outputs(), jvp_fn
