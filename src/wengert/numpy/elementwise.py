@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, bind
-from ._primitives import EMPTY, as_array_arg, binary_function, primitive, unary_function
+from ._primitives import EMPTY, as_array_arg, binary_function, primitive, unary_function, wraps_primitive
 from ._primitives import dtype as _dtype
 from .shape import broadcast_like, unbroadcast
 
@@ -46,11 +46,48 @@ def unary(
     numpy_function: Callable[[Any], Any],
     scale: Callable[[Any, Any, Any], Any],
     math_function: Callable[[float], float] | None = None,
+    unbounded: bool = False,
 ) -> Callable[[Any], Any]:
-    """Declare a unary elementwise primitive whose JVP and VJP are both ``scale``."""
+    """Declare a unary elementwise primitive whose JVP and VJP are both ``scale``.
+
+    ``unbounded`` marks a derivative that can be infinite or NaN at finite inputs
+    (poles, overflow, points outside the domain): its rule then gets `zero_stays_zero`.
+    """
     impl = _scalar_fast(numpy_function, math_function)
+    if unbounded:
+        scale = zero_stays_zero(scale)
     prim = primitive(name, impl, jvp=(scale,), vjp=(scale,))
     return unary_function(prim, impl)
+
+
+def zero_stays_zero(rule: Callable[..., Any]) -> Callable[..., Any]:
+    """``rule(g, ...)``, with 0 wherever the incoming g is exactly 0 (even if f' is ±inf or NaN).
+
+    This is the "safe product" 0·∞ = 0 of DESIGN.md: the branch that `where` does not
+    select receives a zero cotangent, and must not turn it into NaN because f' is
+    infinite or undefined there (``where(x > 0, log(x), 0)`` at x = 0, ``exp`` overflowing
+    in the other branch of an ELU).
+    """
+
+    def guarded(g: Any, ans: Any, *args: Any, **params: Any) -> Any:
+        return _zero_where_zero(rule(g, ans, *args, **params), g)
+
+    return guarded
+
+
+def _zero_where_zero(product: Any, g: Any) -> Any:
+    """``product`` (a g·f' term) with 0 where ``g`` is 0; one sum when everything is finite."""
+    raw = _raw(product)
+    if type(raw) is float:
+        if math.isfinite(raw) or _raw(g) != 0:
+            return product
+        return 0.0
+    if math.isfinite(np.sum(raw)):  # a finite sum means no inf or NaN anywhere: the usual case
+        return product
+    zero = _raw(g) == 0
+    if not np.any(zero):
+        return product
+    return where(zero, 0.0, product)
 
 
 def zero_derivative(name: str, numpy_function: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,13 +124,13 @@ negative_p = primitive(
 negative = unary_function(negative_p, np.negative)
 positive = lambda x: x  # noqa: E731  (identity, as numpy.positive for real arrays)
 
-exp = unary("exp", np.exp, lambda g, ans, x: g * ans, math.exp)
-exp2 = unary("exp2", np.exp2, lambda g, ans, x: g * ans * LN2)
-expm1 = unary("expm1", np.expm1, lambda g, ans, x: g * (ans + 1.0), math.expm1)
-log = unary("log", np.log, lambda g, ans, x: g / x, math.log)
-log2 = unary("log2", np.log2, lambda g, ans, x: g / (x * LN2), math.log2)
-log10 = unary("log10", np.log10, lambda g, ans, x: g / (x * LN10), math.log10)
-log1p = unary("log1p", np.log1p, lambda g, ans, x: g / (x + 1.0), math.log1p)
+exp = unary("exp", np.exp, lambda g, ans, x: g * ans, math.exp, unbounded=True)
+exp2 = unary("exp2", np.exp2, lambda g, ans, x: g * ans * LN2, unbounded=True)
+expm1 = unary("expm1", np.expm1, lambda g, ans, x: g * (ans + 1.0), math.expm1, unbounded=True)
+log = unary("log", np.log, lambda g, ans, x: g / x, math.log, unbounded=True)
+log2 = unary("log2", np.log2, lambda g, ans, x: g / (x * LN2), math.log2, unbounded=True)
+log10 = unary("log10", np.log10, lambda g, ans, x: g / (x * LN10), math.log10, unbounded=True)
+log1p = unary("log1p", np.log1p, lambda g, ans, x: g / (x + 1.0), math.log1p, unbounded=True)
 sqrt = unary("sqrt", np.sqrt, lambda g, ans, x: g * _safe_reciprocal_scale(0.5, ans), math.sqrt)
 cbrt = unary(
     "cbrt",
@@ -102,24 +139,28 @@ cbrt = unary(
     getattr(math, "cbrt", None),
 )
 square = unary("square", np.square, lambda g, ans, x: g * (x * 2.0))
-reciprocal = unary("reciprocal", lambda x: np.reciprocal(np.asarray(x, dtype=float) if isinstance(x, int) else x),
-                   lambda g, ans, x: -g * (ans * ans))
+reciprocal = unary(
+    "reciprocal",
+    lambda x: np.reciprocal(np.asarray(x, dtype=float) if isinstance(x, int) else x),
+    lambda g, ans, x: -g * (ans * ans),
+    unbounded=True,
+)
 abs = unary("abs", np.abs, lambda g, ans, x: g * sign(x), math.fabs)  # noqa: A001
 absolute = abs
 fabs = abs
 
 sin = unary("sin", np.sin, lambda g, ans, x: g * cos(x), math.sin)
 cos = unary("cos", np.cos, lambda g, ans, x: -g * sin(x), math.cos)
-tan = unary("tan", np.tan, lambda g, ans, x: g * (ans * ans + 1.0), math.tan)
-arcsin = unary("arcsin", np.arcsin, lambda g, ans, x: g / sqrt(1.0 - x * x), math.asin)
-arccos = unary("arccos", np.arccos, lambda g, ans, x: -g / sqrt(1.0 - x * x), math.acos)
+tan = unary("tan", np.tan, lambda g, ans, x: g * (ans * ans + 1.0), math.tan, unbounded=True)
+arcsin = unary("arcsin", np.arcsin, lambda g, ans, x: g / sqrt(1.0 - x * x), math.asin, unbounded=True)
+arccos = unary("arccos", np.arccos, lambda g, ans, x: -g / sqrt(1.0 - x * x), math.acos, unbounded=True)
 arctan = unary("arctan", np.arctan, lambda g, ans, x: g / (x * x + 1.0), math.atan)
-sinh = unary("sinh", np.sinh, lambda g, ans, x: g * cosh(x), math.sinh)
-cosh = unary("cosh", np.cosh, lambda g, ans, x: g * sinh(x), math.cosh)
+sinh = unary("sinh", np.sinh, lambda g, ans, x: g * cosh(x), math.sinh, unbounded=True)
+cosh = unary("cosh", np.cosh, lambda g, ans, x: g * sinh(x), math.cosh, unbounded=True)
 tanh = unary("tanh", np.tanh, lambda g, ans, x: g * (1.0 - ans * ans), math.tanh)
 arcsinh = unary("arcsinh", np.arcsinh, lambda g, ans, x: g / sqrt(x * x + 1.0), math.asinh)
-arccosh = unary("arccosh", np.arccosh, lambda g, ans, x: g / sqrt(x * x - 1.0), math.acosh)
-arctanh = unary("arctanh", np.arctanh, lambda g, ans, x: g / (1.0 - x * x), math.atanh)
+arccosh = unary("arccosh", np.arccosh, lambda g, ans, x: g / sqrt(x * x - 1.0), math.acosh, unbounded=True)
+arctanh = unary("arctanh", np.arctanh, lambda g, ans, x: g / (1.0 - x * x), math.atanh, unbounded=True)
 
 sign = zero_derivative("sign", np.sign)
 floor = zero_derivative("floor", np.floor)
@@ -129,6 +170,7 @@ trunc = zero_derivative("trunc", np.trunc)
 _round_p = primitive("round", lambda x, decimals=0: np.round(x, decimals), differentiable=False)
 
 
+@wraps_primitive(_round_p)
 def round(x: Any, decimals: int = 0) -> Any:  # noqa: A001
     """Round to ``decimals`` places; the derivative is zero."""
     if isinstance(x, Tracer):
@@ -181,12 +223,12 @@ divide = _binary(
     _divide_impl,
     np.divide,
     jvp=(
-        lambda t, ans, a, b: broadcast_like(t / b, ans),
-        lambda t, ans, a, b: broadcast_like(-t * ans / b, ans),
+        lambda t, ans, a, b: broadcast_like(_zero_where_zero(t / b, t), ans),
+        lambda t, ans, a, b: broadcast_like(_zero_where_zero(-t * ans / b, t), ans),
     ),
     vjp=(
-        lambda g, ans, a, b: unbroadcast(g / b, a),
-        lambda g, ans, a, b: unbroadcast(-g * ans / b, b),
+        lambda g, ans, a, b: unbroadcast(_zero_where_zero(g / b, g), a),
+        lambda g, ans, a, b: unbroadcast(_zero_where_zero(-g * ans / b, g), b),
     ),
 )
 true_divide = divide
@@ -204,8 +246,15 @@ def _power_scale_base(g: Any, ans: Any, a: Any, b: Any) -> Any:
             return g * (a * 2.0)
         if b == 1:
             return g
+        if b == 0:
+            return g * 0.0  # d/da a**0 = 0, also at a = 0 (where 0 · 0**-1 would be NaN)
         return g * (b * a ** (b - 1))
-    return g * (b * a ** (b - 1.0))
+    zero_power_of_zero = (_raw(b) == 0) & (_raw(a) == 0)
+    if not np.any(zero_power_of_zero):
+        return g * (b * a ** (b - 1.0))
+    # The same at array positions with b = 0 and a = 0; the inner where keeps 0**-1 out entirely.
+    safe_a = where(zero_power_of_zero, 1.0, a)
+    return where(zero_power_of_zero, 0.0, g * (b * safe_a ** (b - 1.0)))
 
 
 def _log_or_zero(a: Any) -> Any:
@@ -221,12 +270,12 @@ power = _binary(
     _power_impl,
     np.power,
     jvp=(
-        lambda t, ans, a, b: broadcast_like(_power_scale_base(t, ans, a, b), ans),
-        lambda t, ans, a, b: broadcast_like(t * ans * _log_or_zero(a), ans),
+        lambda t, ans, a, b: broadcast_like(_zero_where_zero(_power_scale_base(t, ans, a, b), t), ans),
+        lambda t, ans, a, b: broadcast_like(_zero_where_zero(t * ans * _log_or_zero(a), t), ans),
     ),
     vjp=(
-        lambda g, ans, a, b: unbroadcast(_power_scale_base(g, ans, a, b), a),
-        lambda g, ans, a, b: unbroadcast(g * ans * _log_or_zero(a), b),
+        lambda g, ans, a, b: unbroadcast(_zero_where_zero(_power_scale_base(g, ans, a, b), g), a),
+        lambda g, ans, a, b: unbroadcast(_zero_where_zero(g * ans * _log_or_zero(a), g), b),
     ),
 )
 
@@ -237,8 +286,11 @@ def _select_weights(a: Any, b: Any, pick_a: Any) -> tuple[Any, Any]:
         if a == b:
             return 0.5, 0.5
         return (1.0, 0.0) if pick_a else (0.0, 1.0)
-    tie = np.equal(_raw(a), _raw(b))
-    weight_a = np.where(tie, 0.5, np.where(pick_a, 1.0, 0.0))
+    raw_a, raw_b = _raw(a), _raw(b)
+    tie = np.equal(raw_a, raw_b)
+    # The weights take the inputs' floating dtype, so float32 cotangents stay float32.
+    weight_dtype = np.result_type(raw_a, raw_b, np.float16)
+    weight_a = np.where(tie, 0.5, np.where(pick_a, 1.0, 0.0)).astype(weight_dtype)
     return weight_a, 1.0 - weight_a
 
 
@@ -302,25 +354,34 @@ arctan2 = _binary(
     np.arctan2,
     np.arctan2,
     jvp=(
-        lambda t, ans, y, x: broadcast_like(t * x / (x * x + y * y), ans),
-        lambda t, ans, y, x: broadcast_like(-t * y / (x * x + y * y), ans),
+        lambda t, ans, y, x: broadcast_like(_zero_where_zero(t * x / (x * x + y * y), t), ans),
+        lambda t, ans, y, x: broadcast_like(_zero_where_zero(-t * y / (x * x + y * y), t), ans),
     ),
     vjp=(
-        lambda g, ans, y, x: unbroadcast(g * x / (x * x + y * y), y),
-        lambda g, ans, y, x: unbroadcast(-g * y / (x * x + y * y), x),
+        lambda g, ans, y, x: unbroadcast(_zero_where_zero(g * x / (x * x + y * y), g), y),
+        lambda g, ans, y, x: unbroadcast(_zero_where_zero(-g * y / (x * x + y * y), g), x),
     ),
 )
+
+
+def _logistic(z: Any) -> Any:
+    """1 / (1 + exp(-z)) through tanh: no overflow at any z."""
+    return 0.5 * (tanh(z * 0.5) + 1.0)
+
+
+# d/da logaddexp(a, b) = sigmoid(a - b); exp(a - ans) would be 1 for both arguments
+# at a = b = 1e308, where ans rounds to a.
 logaddexp = _binary(
     "logaddexp",
     np.logaddexp,
     np.logaddexp,
     jvp=(
-        lambda t, ans, a, b: broadcast_like(t * exp(a - ans), ans),
-        lambda t, ans, a, b: broadcast_like(t * exp(b - ans), ans),
+        lambda t, ans, a, b: broadcast_like(t * _logistic(a - b), ans),
+        lambda t, ans, a, b: broadcast_like(t * _logistic(b - a), ans),
     ),
     vjp=(
-        lambda g, ans, a, b: unbroadcast(g * exp(a - ans), a),
-        lambda g, ans, a, b: unbroadcast(g * exp(b - ans), b),
+        lambda g, ans, a, b: unbroadcast(g * _logistic(a - b), a),
+        lambda g, ans, a, b: unbroadcast(g * _logistic(b - a), b),
     ),
 )
 remainder = _binary(
@@ -370,6 +431,7 @@ where_p = primitive(
 )
 
 
+@wraps_primitive(where_p)
 def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     """Choose ``x`` where ``condition`` holds and ``y`` elsewhere (differentiable in x and y).
 
@@ -405,6 +467,7 @@ clip_p = primitive(
 )
 
 
+@wraps_primitive(clip_p)
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """Limit ``x`` to [a_min, a_max]; the derivative is 1 inside (bounds included), 0 outside."""
     if isinstance(a_min, Tracer) or isinstance(a_max, Tracer):
@@ -426,6 +489,7 @@ astype_p = primitive(
 _cast_p = primitive("cast", lambda x, dtype: np.asarray(x).astype(dtype), differentiable=False)
 
 
+@wraps_primitive(astype_p)
 def astype(x: Any, dtype: Any) -> Any:
     """``x`` converted to ``dtype``; differentiable between floating dtypes, constant otherwise."""
     dtype = np.dtype(dtype)

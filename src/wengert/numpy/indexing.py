@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, bind, primal_value
-from ._primitives import primitive, shape
+from ._primitives import dtype, primitive, shape, wraps_primitive
 
 
 def _is_advanced(index: tuple) -> bool:
@@ -56,6 +56,7 @@ scatter_add_p = primitive(
 )
 
 
+@wraps_primitive(scatter_add_p)
 def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Any:
     """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices accumulate).
 
@@ -80,6 +81,7 @@ getitem_p = primitive(
 )
 
 
+@wraps_primitive(getitem_p)
 def getitem(x: Any, index: Any) -> Any:
     """``x[index]`` for basic and advanced indices.
 
@@ -100,9 +102,14 @@ def _index_update_impl(x: Any, values: Any, index: Any) -> Any:
 
 
 def _index_update_values_cotangent(g: Any, ans: Any, x: Any, values: Any, index: Any) -> Any:
-    from .shape import unbroadcast
+    from .shape import reshape, unbroadcast
 
-    return unbroadcast(getitem(g, index), values)
+    picked = getitem(g, index)
+    # NumPy also accepts values with extra leading axes of length one (x[1:3, 2] = [[a, b]]).
+    missing = len(shape(values)) - len(shape(picked))
+    if missing > 0:
+        picked = reshape(picked, (1,) * missing + tuple(shape(picked)))
+    return unbroadcast(picked, values)
 
 
 def _index_update_x_cotangent(g: Any, ans: Any, x: Any, values: Any, index: Any) -> Any:
@@ -114,7 +121,7 @@ index_update_p = primitive(
     _index_update_impl,
     jvp=(
         lambda t, ans, x, values, index: t * _kept_mask(x, index),
-        lambda t, ans, x, values, index: index_update(np.zeros(shape(ans), dtype=np.result_type(ans)), t, index),
+        lambda t, ans, x, values, index: index_update(np.zeros(shape(ans), dtype=dtype(ans)), t, index),
     ),
     vjp=(_index_update_x_cotangent, _index_update_values_cotangent),
     linear=True,
@@ -127,6 +134,7 @@ def _kept_mask(x: Any, index: Any) -> np.ndarray:
     return mask
 
 
+@wraps_primitive(index_update_p)
 def index_update(x: Any, values: Any, index: Any) -> Any:
     """A copy of ``x`` with ``x[index] = values`` (JAX's ``x.at[index].set(values)``).
 

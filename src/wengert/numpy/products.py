@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, bind
-from ._primitives import EMPTY, as_array_arg, primitive, shape
+from ._primitives import EMPTY, as_array_arg, primitive, shape, wraps_primitive
 from .shape import reshape, swapaxes, unbroadcast
 
 
@@ -51,6 +51,7 @@ matmul_p = primitive(
 )
 
 
+@wraps_primitive(matmul_p)
 def matmul(a: Any, b: Any) -> Any:
     """Matrix product with NumPy's rules for 1-D operands and batch broadcasting.
 
@@ -67,8 +68,7 @@ def matmul(a: Any, b: Any) -> Any:
         inner_b = b_shape[-2] if len(b_shape) > 1 else b_shape[0]
         if inner_a != inner_b:
             raise ValueError(
-                f"matmul: shapes {tuple(a_shape)} and {tuple(b_shape)} are not aligned "
-                f"({inner_a} != {inner_b})"
+                f"matmul: shapes {tuple(a_shape)} and {tuple(b_shape)} are not aligned ({inner_a} != {inner_b})"
             )
         return bind(matmul_p, (a, b), EMPTY)
     return np.matmul(a, b)

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Tracer, bind
-from ._primitives import primitive, shape
+from ..core import Tracer, primal_value
+from ._primitives import dtype, primitive, shape, wraps_primitive
 from .elementwise import exp, sqrt
-from .shape import broadcast_to, flip, moveaxis, reshape
+from .indexing import getitem
+from .shape import broadcast_to, concatenate, flip, moveaxis, reshape
 
 
 def normalize_axis(axis: Any, ndim: int) -> tuple[int, ...] | None:
@@ -70,6 +71,7 @@ sum_p = primitive(
 )
 
 
+@wraps_primitive(sum_p)
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
     """Sum of elements over ``axis`` (all of them by default).
 
@@ -153,12 +155,14 @@ prod_p = primitive(
     lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
     jvp=(lambda t, ans, x, axis, keepdims: sum(t * _prod_factor(ans, x, axis, keepdims), axis, keepdims),),
     vjp=(
-        lambda g, ans, x, axis, keepdims: expand_reduced(g, shape(x), axis, keepdims)
-        * _prod_factor(ans, x, axis, keepdims),
+        lambda g, ans, x, axis, keepdims: (
+            expand_reduced(g, shape(x), axis, keepdims) * _prod_factor(ans, x, axis, keepdims)
+        ),
     ),
 )
 
 
+@wraps_primitive(prod_p)
 def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Product of elements over ``axis`` (exact derivative even where elements are zero)."""
     return _reduce(prod_p, np.prod, x, axis, keepdims)
@@ -186,14 +190,11 @@ def _extremum(name: str, numpy_function: Any) -> Any:
     prim = primitive(
         name,
         lambda x, axis, keepdims: numpy_function(x, axis=axis, keepdims=keepdims),
-        jvp=(
-            lambda t, ans, x, axis, keepdims: sum(
-                t * _extremum_weights(ans, x, axis, keepdims), axis, keepdims
-            ),
-        ),
+        jvp=(lambda t, ans, x, axis, keepdims: sum(t * _extremum_weights(ans, x, axis, keepdims), axis, keepdims),),
         vjp=(
-            lambda g, ans, x, axis, keepdims: expand_reduced(g, shape(x), axis, keepdims)
-            * _extremum_weights(ans, x, axis, keepdims),
+            lambda g, ans, x, axis, keepdims: (
+                expand_reduced(g, shape(x), axis, keepdims) * _extremum_weights(ans, x, axis, keepdims)
+            ),
         ),
     )
 
@@ -233,6 +234,7 @@ cumsum_p = primitive(
 )
 
 
+@wraps_primitive(cumsum_p)
 def cumsum(x: Any, axis: Any = None) -> Any:
     """Running sum along ``axis`` (of the flattened array when axis is None)."""
     if not isinstance(x, Tracer):
@@ -241,16 +243,74 @@ def cumsum(x: Any, axis: Any = None) -> Any:
     return x._trace.process(cumsum_p, (x,), {"axis": axis}) if isinstance(x, Tracer) else np.cumsum(x, axis)
 
 
+def _has_zero(x: Any) -> bool:
+    return bool(np.any(primal_value(x) == 0))
+
+
+def _shifted(v: Any, distance: int, axis: int, fill: float) -> Any:
+    """``v`` moved ``distance`` places along ``axis``; the vacated places hold ``fill``."""
+    v_shape = shape(v)
+    pad_shape = tuple(distance if i == axis else size for i, size in enumerate(v_shape))
+    kept = getitem(v, (slice(None),) * axis + (slice(0, v_shape[axis] - distance),))
+    return concatenate([np.full(pad_shape, fill, dtype=dtype(v)), kept], axis=axis)
+
+
+def _shifted_back(v: Any, distance: int, axis: int) -> Any:
+    """The transpose of ``_shifted(v, distance, axis, 0)``: move back, pad the end with zeros."""
+    v_shape = shape(v)
+    pad_shape = tuple(distance if i == axis else size for i, size in enumerate(v_shape))
+    kept = getitem(v, (slice(None),) * axis + (slice(distance, v_shape[axis]),))
+    return concatenate([kept, np.zeros(pad_shape, dtype=dtype(v))], axis=axis)
+
+
+def _scan_levels(x: Any, axis: int) -> list[tuple[Any, int]]:
+    """The steps of a doubling (Hillis-Steele) prefix product: (y, distance) with y' = y·shift(y)."""
+    levels = []
+    y, distance = x, 1
+    while distance < shape(x)[axis]:
+        levels.append((y, distance))
+        y = y * _shifted(y, distance, axis, 1.0)
+        distance *= 2
+    return levels
+
+
+# With zeros among the elements, dividing the running product by x is impossible. The
+# rules then differentiate the prefix product computed by repeated doubling instead: it
+# uses only products, so it is exact at zeros and again differentiable at every order.
+
+
+def _cumprod_jvp(t: Any, ans: Any, x: Any, axis: int) -> Any:
+    if not _has_zero(x):
+        return cumsum(t / x, axis) * ans
+    for y, distance in _scan_levels(x, axis):
+        t = t * _shifted(y, distance, axis, 1.0) + y * _shifted(t, distance, axis, 0.0)
+    return t
+
+
+def _cumprod_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
+    if not _has_zero(x):
+        return _reverse_cumsum(g * ans, axis) / x
+    for y, distance in reversed(_scan_levels(x, axis)):
+        g = g * _shifted(y, distance, axis, 1.0) + _shifted_back(g * y, distance, axis)
+    return g
+
+
 cumprod_p = primitive(
     "cumprod",
     lambda x, axis: np.cumprod(x, axis=axis),
-    jvp=(lambda t, ans, x, axis: cumsum(t / x, axis) * ans,),
-    vjp=(lambda g, ans, x, axis: _reverse_cumsum(g * ans, axis) / x,),
+    jvp=(_cumprod_jvp,),
+    vjp=(_cumprod_vjp,),
 )
 
 
+@wraps_primitive(cumprod_p)
 def cumprod(x: Any, axis: Any = None) -> Any:
-    """Running product along ``axis``. Its derivative divides by x: elements must be non-zero."""
+    """Running product along ``axis`` (exact derivatives even where elements are zero).
+
+    Example:
+        >>> cumprod(np.array([1.0, 2.0, 3.0]))
+        array([1., 2., 6.])
+    """
     if not isinstance(x, Tracer):
         return np.cumprod(x, axis=axis)
     x, axis = _cumulative_axis(x, axis)
@@ -260,10 +320,21 @@ def cumprod(x: Any, axis: Any = None) -> Any:
 # -- logsumexp ---------------------------------------------------------------------------------
 
 
+def stable_peak(x: Any, axis: tuple[int, ...] | None) -> np.ndarray:
+    """The maximum of plain ``x`` over ``axis`` (kept), or 0 where it is not finite.
+
+    Subtracting it leaves softmax and log-softmax unchanged and keeps exp from overflowing.
+    """
+    x = np.asarray(x)
+    if not x.size:
+        return np.zeros(keepdims_shape(x.shape, axis), dtype=x.dtype)
+    peak = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(peak), peak, 0.0)
+
+
 def _logsumexp_impl(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
     x = np.asarray(x)
-    peak = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros(keepdims_shape(x.shape, axis))
-    peak = np.where(np.isfinite(peak), peak, 0.0)
+    peak = stable_peak(x, axis)
     with np.errstate(divide="ignore"):
         total = np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True)) + peak
     if not keepdims:
@@ -271,22 +342,26 @@ def _logsumexp_impl(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any
     return total if np.ndim(total) else total[()]
 
 
-def _softmax_weights(ans: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
-    expanded = ans if keepdims else reshape(ans, keepdims_shape(shape(x), axis))
-    return exp(x - expanded)
+def _softmax_weights(x: Any, axis: tuple[int, ...] | None) -> Any:
+    """softmax(x) over ``axis``, the derivative of logsumexp.
+
+    Normalised from x itself rather than exp(x - logsumexp(x)): near ±1e308 the
+    log of the sum is below the resolution of logsumexp(x), and the weights would be 1.
+    The peak is a constant shift, so the rule is exact at every order.
+    """
+    shifted = exp(x - stable_peak(primal_value(x), axis))
+    return shifted / sum(shifted, axis, keepdims=True)
 
 
 logsumexp_p = primitive(
     "logsumexp",
     _logsumexp_impl,
-    jvp=(lambda t, ans, x, axis, keepdims: sum(t * _softmax_weights(ans, x, axis, keepdims), axis, keepdims),),
-    vjp=(
-        lambda g, ans, x, axis, keepdims: expand_reduced(g, shape(x), axis, keepdims)
-        * _softmax_weights(ans, x, axis, keepdims),
-    ),
+    jvp=(lambda t, ans, x, axis, keepdims: sum(t * _softmax_weights(x, axis), axis, keepdims),),
+    vjp=(lambda g, ans, x, axis, keepdims: expand_reduced(g, shape(x), axis, keepdims) * _softmax_weights(x, axis),),
 )
 
 
+@wraps_primitive(logsumexp_p)
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """log(sum(exp(x))) over ``axis``, computed without overflow (finite at ±1e308, -inf entries).
 

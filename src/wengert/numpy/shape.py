@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, bind
+from ._primitives import dtype, primitive, shape, wraps_primitive
 
 builtins_sum = builtins.sum
-from ._primitives import primitive, shape
 
 # -- broadcasting ---------------------------------------------------------------
 
@@ -26,9 +26,7 @@ def _sum_to_impl(x: Any, shape: tuple[int, ...]) -> Any:
     if x_shape == shape:
         return x
     lead = len(x_shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and x_shape[lead + i] != 1
-    )
+    axes = tuple(range(lead)) + tuple(lead + i for i, size in enumerate(shape) if size == 1 and x_shape[lead + i] != 1)
     total = np.sum(x, axis=axes, keepdims=True)
     return np.reshape(total, shape) if lead else total
 
@@ -54,6 +52,7 @@ def _shape_of(x: Any) -> tuple[int, ...]:
     return tuple(shape(x))
 
 
+@wraps_primitive(sum_to_p)
 def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``x`` over the axes along which ``shape`` was broadcast to ``x``'s shape.
 
@@ -67,6 +66,7 @@ def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     return bind(sum_to_p, (x,), {"shape": shape})
 
 
+@wraps_primitive(broadcast_to_p)
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     """Broadcast ``x`` to ``shape`` (as ``numpy.broadcast_to``, but a fresh array).
 
@@ -117,6 +117,7 @@ reshape_p = primitive(
 )
 
 
+@wraps_primitive(reshape_p)
 def reshape(x: Any, shape: Any, *more: int) -> Any:
     """Give ``x`` a new shape with the same number of elements (``-1`` infers one size).
 
@@ -156,6 +157,7 @@ transpose_p = primitive(
 )
 
 
+@wraps_primitive(transpose_p)
 def transpose(x: Any, axes: Any = None) -> Any:
     """Permute the axes of ``x`` (reverse them when ``axes`` is None).
 
@@ -230,6 +232,7 @@ flip_p = primitive(
 )
 
 
+@wraps_primitive(flip_p)
 def flip(x: Any, axis: Any = None) -> Any:
     """Reverse the order of elements along ``axis`` (all axes when None)."""
     if not isinstance(x, Tracer):
@@ -263,9 +266,7 @@ class _ConcatenateRules:
 
 
 def _concatenate_jvp(tangents: Any, ans: Any, *arrays: Any, axis: int) -> Any:
-    pieces = [
-        t if t is not None else np.zeros(shape(a), dtype=np.result_type(ans)) for t, a in zip(tangents, arrays)
-    ]
+    pieces = [t if t is not None else np.zeros(shape(a), dtype=dtype(ans)) for t, a in zip(tangents, arrays)]
     return concatenate(pieces, axis=axis)
 
 
@@ -273,6 +274,7 @@ concatenate_p = primitive("concatenate", _concatenate_impl, jvp_joint=_concatena
 concatenate_p.vjp = _ConcatenateRules()
 
 
+@wraps_primitive(concatenate_p)
 def concatenate(arrays: Any, axis: int = 0) -> Any:
     """Join a sequence of arrays along an existing axis.
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Tracer, bind
-from ._primitives import EMPTY, primitive, unary_function
+from ..core import Tracer, bind, primal_value
+from ._primitives import EMPTY, primitive, unary_function, wraps_primitive
 from .elementwise import exp, log, where
-from .reductions import _logsumexp_impl, normalize_axis, sum
+from .reductions import normalize_axis, stable_peak, sum
 from .shape import broadcast_like, unbroadcast
 
 
@@ -78,8 +78,11 @@ def _axis_param(x: Any, axis: Any) -> tuple[int, ...] | None:
 
 
 def _log_softmax_impl(x: Any, axis: Any) -> Any:
-    x = np.asarray(x)
-    return x - _logsumexp_impl(x, axis, True)
+    # Subtract the peak before the log of the sum: x - logsumexp(x) would round
+    # log(2) away next to 1e308 (log_softmax([1e308, 1e308]) must be -log 2, not 0).
+    shifted = np.asarray(x) - stable_peak(x, axis)
+    with np.errstate(divide="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 log_softmax_p = primitive(
@@ -90,6 +93,7 @@ log_softmax_p = primitive(
 )
 
 
+@wraps_primitive(log_softmax_p)
 def log_softmax(x: Any, axis: Any = -1) -> Any:
     """x - logsumexp(x) along ``axis``: log-probabilities, finite for finite inputs.
 
@@ -115,6 +119,7 @@ softmax_p = primitive(
 )
 
 
+@wraps_primitive(softmax_p)
 def softmax(x: Any, axis: Any = -1) -> Any:
     """exp(x) normalised to sum to one along ``axis``, without overflow."""
     params = {"axis": _axis_param(x, axis)}
@@ -130,15 +135,27 @@ def _xlogy_impl(x: Any, y: Any) -> Any:
     return out if out.ndim else out[()]
 
 
+def _both_zero(x: Any, y: Any) -> Any:
+    """Where x == y == 0: the one point where x·log(y) is defined (as 0) by convention."""
+    return (primal_value(x) == 0) & (primal_value(y) == 0)
+
+
 def _safe_log(x: Any, y: Any) -> Any:
-    """log(y), read as 0 where x == 0 (so that x·log(y) has no NaN at x = y = 0)."""
-    zero = x == 0
+    """d/dx x·log(y) = log(y), read as 0 where x == y == 0 (so there is no -inf there).
+
+    Where only x is 0 this is the true log(y): the derivative in x does not vanish.
+    """
+    zero = _both_zero(x, y)
     return where(zero, 0.0, log(where(zero, 1.0, y)))
 
 
 def _safe_ratio(x: Any, y: Any) -> Any:
-    zero = x == 0
-    return where(zero, 0.0, x / where(zero, 1.0, y))
+    """d/dy x·log(y) = x / y, written so that it is exactly 0 (not NaN) at x == y == 0.
+
+    Dividing x itself (rather than selecting 0 where x == 0) keeps the derivative
+    of this rule in x, 1/y, exact for higher orders.
+    """
+    return x / where(_both_zero(x, y), 1.0, y)
 
 
 xlogy_p = primitive(
@@ -155,6 +172,7 @@ xlogy_p = primitive(
 )
 
 
+@wraps_primitive(xlogy_p)
 def xlogy(x: Any, y: Any) -> Any:
     """x·log(y), defined as 0 where x == 0 (even at y == 0)."""
     if isinstance(x, Tracer) or isinstance(y, Tracer):

@@ -1,0 +1,673 @@
+"""The primitive table: every public function of the elementwise, reduction, product,
+special, shape, indexing and logic modules, one line per case.
+
+Each smooth case is checked three ways: its value equals NumPy's (or a plain-NumPy
+reference), its derivatives agree with central finite differences to second order
+in forward and reverse mode, and its JVP and VJP rules are adjoint. Piecewise-constant
+cases (``floor``, ``sign``...) have zero derivatives; discrete cases (comparisons,
+``argmax``...) are not differentiable and give plain boolean or integer arrays. Every
+smooth case with array inputs is also run in float32, where values and derivatives
+(first and second order) must stay float32, and through the PyTorch dialect.
+
+Inputs are chosen inside each function's domain and away from its kinks, so that
+finite differences are meaningful.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+import wengert as wg
+import wengert.numpy as wnp
+from wengert.core import Tracer, tree_flatten
+from wengert.testing import check_adjoint, check_grads
+
+RNG = np.random.default_rng(20240607)
+
+
+def normal(*shape: int) -> np.ndarray:
+    return RNG.standard_normal(shape)
+
+
+def uniform(low: float, high: float, *shape: int) -> np.ndarray:
+    return RNG.uniform(low, high, shape)
+
+
+def nonzero(*shape: int) -> np.ndarray:
+    """Values with |x| in [0.5, 2]: away from the kinks of abs, sign, relu, max."""
+    return uniform(0.5, 2.0, *shape) * np.where(RNG.random(shape) < 0.5, -1.0, 1.0)
+
+
+def within(low: float, high: float) -> dict[str, Any]:
+    """A Python float, a 0-d array, a vector and a matrix, all inside (low, high)."""
+    return {
+        "float": float(RNG.uniform(low, high)),
+        "0d": np.array(RNG.uniform(low, high)),
+        "vector": uniform(low, high, 3),
+        "matrix": uniform(low, high, 2, 3),
+    }
+
+
+ANY = {"float": 0.7, "0d": np.array(-0.4), "vector": nonzero(3), "matrix": nonzero(2, 3)}
+POSITIVE = within(0.5, 2.0)
+UNIT = within(-0.8, 0.8)
+ABOVE_ONE = within(1.2, 3.0)
+
+VECTOR = nonzero(3)
+MATRIX = nonzero(3, 4)
+CUBE = nonzero(2, 3, 4)
+LOGITS = normal(3, 4)
+WITH_ZERO = np.array([1.5, 0.0, -2.0, 0.7])
+WITH_TWO_ZEROS = np.array([[1.5, 0.0, 0.0], [2.0, -0.5, 3.0]])
+PICK = np.array([True, False, True])
+MASK = MATRIX > 0
+
+
+class Reference:
+    """NumPy, plus plain-NumPy versions of the functions that wengert.numpy adds."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+    @staticmethod
+    def sigmoid(x: Any) -> Any:
+        return 1.0 / (1.0 + np.exp(-np.asarray(x)))
+
+    expit = sigmoid
+
+    @staticmethod
+    def softplus(x: Any) -> Any:
+        return np.log1p(np.exp(x))
+
+    @staticmethod
+    def relu(x: Any) -> Any:
+        return np.maximum(x, 0.0)
+
+    @staticmethod
+    def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+
+    @staticmethod
+    def log_softmax(x: Any, axis: Any = -1) -> Any:
+        return x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
+
+    @staticmethod
+    def softmax(x: Any, axis: Any = -1) -> Any:
+        return np.exp(x) / np.sum(np.exp(x), axis=axis, keepdims=True)
+
+    @staticmethod
+    def xlogy(x: Any, y: Any) -> Any:
+        return x * np.log(y)
+
+    @staticmethod
+    def getitem(x: Any, index: Any) -> Any:
+        return np.asarray(x)[index]
+
+    @staticmethod
+    def scatter_add(values: Any, index: Any, shape: tuple) -> np.ndarray:
+        out = np.zeros(shape)
+        np.add.at(out, index, values)
+        return out
+
+    @staticmethod
+    def index_update(x: Any, values: Any, index: Any) -> np.ndarray:
+        out = np.array(x, dtype=np.result_type(x, values), copy=True)
+        out[index] = values
+        return out
+
+    @staticmethod
+    def sum_to(x: Any, shape: tuple) -> np.ndarray:
+        lead = np.ndim(x) - len(shape)
+        total = np.sum(x, axis=tuple(range(lead)))
+        axes = tuple(i for i, size in enumerate(shape) if size == 1 and total.shape[i] != 1)
+        return np.sum(total, axis=axes, keepdims=True)
+
+    @staticmethod
+    def unbroadcast(cotangent: Any, like: Any) -> np.ndarray:
+        return Reference.sum_to(cotangent, np.shape(like))
+
+    @staticmethod
+    def broadcast_like(tangent: Any, ans: Any) -> np.ndarray:
+        return np.broadcast_to(tangent, np.shape(ans))
+
+    @staticmethod
+    def astype(x: Any, dtype: Any) -> np.ndarray:
+        return np.asarray(x).astype(dtype)
+
+
+NP = Reference()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One line of the table: a public function applied to differentiable arguments.
+
+    The function is ``op(*args, **params)``, or ``code(namespace, *args)`` when the case
+    needs more than one call: ``code`` runs once with ``wengert.numpy`` and once with
+    NumPy (plus `Reference`) for the expected value.
+    """
+
+    op: str  # the wengert.numpy name under test (test_coverage reads it)
+    args: tuple  # the differentiable arguments (floats)
+    params: dict = field(default_factory=dict)  # static keyword arguments of op
+    code: Callable[..., Any] | None = None
+    kind: str = "smooth"  # "smooth", "constant" (zero derivative) or "discrete" (not differentiable)
+    float32: bool = True  # whether the float32 run applies
+
+    def __call__(self, *args: Any) -> Any:
+        if self.code is not None:
+            return self.code(wnp, *args)
+        return getattr(wnp, self.op)(*args, **self.params)
+
+    def expected(self, *args: Any) -> Any:
+        if self.code is not None:
+            return self.code(NP, *args)
+        return getattr(NP, self.op)(*args, **self.params)
+
+    @property
+    def __name__(self) -> str:  # check_grads names the function in its messages
+        return self.op
+
+
+def _describe(value: Any) -> str:
+    if type(value) is float:
+        return "float"
+    shape = np.shape(value)
+    return "x".join(map(str, shape)) if shape else "0d"
+
+
+def case(
+    op: str,
+    *args: Any,
+    code: Callable[..., Any] | None = None,
+    kind: str = "smooth",
+    f32: bool = True,
+    needs: str | None = None,
+    label: str = "",
+    **params: Any,
+) -> Any:
+    """A table line as a pytest parameter with a readable id.
+
+    ``needs`` names a wengert.numpy function written elsewhere that the case relies on:
+    until it exists, the case is skipped.
+    """
+    words = [op, ",".join(_describe(a) for a in args)]
+    for key, value in params.items():
+        text = getattr(value, "__name__", repr(value))
+        if not isinstance(value, np.ndarray) and len(text) < 20:
+            words.append(f"{key}={text}")
+    words.append(label)
+    marks = ()
+    if needs is not None and not hasattr(wnp, needs):
+        marks = (pytest.mark.skip(reason=f"wengert.numpy.{needs} is not written yet"),)
+    test_id = "-".join(w for w in words if w)
+    return pytest.param(Case(op, tuple(args), params, code, kind, f32), id=test_id, marks=marks)
+
+
+def on_signs(op: str) -> Callable[..., Any]:
+    """``op`` applied to the masks ``a > 0`` and ``b > 0`` (logical and bitwise functions take booleans)."""
+    return lambda xp, a, b: getattr(xp, op)(a > 0, b > 0)
+
+
+# -- the table -------------------------------------------------------------------------------------
+
+# Unary elementwise functions and their domains; each runs on a Python float, a 0-d
+# array, a vector and a matrix from its domain.
+UNARY = {
+    "negative": ANY, "positive": ANY, "exp": ANY, "exp2": ANY, "expm1": ANY,
+    "log": POSITIVE, "log2": POSITIVE, "log10": POSITIVE, "log1p": POSITIVE, "sqrt": POSITIVE,
+    "cbrt": ANY, "square": ANY, "reciprocal": ANY, "abs": ANY, "absolute": ANY, "fabs": ANY,
+    "sin": ANY, "cos": ANY, "tan": UNIT, "arcsin": UNIT, "arccos": UNIT, "arctan": ANY,
+    "sinh": ANY, "cosh": ANY, "tanh": ANY, "arcsinh": ANY, "arccosh": ABOVE_ONE, "arctanh": UNIT,
+    "sigmoid": ANY, "expit": ANY, "softplus": ANY, "relu": ANY,
+}  # fmt: skip
+UNARY_CASES = [case(op, x, label=where) for op, domain in UNARY.items() for where, x in domain.items()]
+
+# Binary elementwise functions over broadcasting pairs.
+PAIRS = {
+    "floats": (0.7, -1.3),
+    "0d-vector": (np.array(0.5), nonzero(3)),
+    "vectors": (nonzero(3), nonzero(3)),
+    "column-row": (nonzero(3, 1), nonzero(1, 4)),
+    "vector-matrix": (nonzero(4), nonzero(3, 4)),
+    "float-matrix": (1.1, nonzero(3, 4)),
+}
+POSITIVE_FIRST = {name: (np.abs(a) + 0.3 if type(a) is not float else 1.7, b) for name, (a, b) in PAIRS.items()}
+POSITIVE_FIRST["0d-vector"] = (np.array(0.8), PAIRS["0d-vector"][1])
+BINARY = {
+    "add": PAIRS, "subtract": PAIRS, "multiply": PAIRS, "divide": PAIRS, "true_divide": PAIRS,
+    "power": POSITIVE_FIRST, "maximum": PAIRS, "minimum": PAIRS, "fmax": PAIRS, "fmin": PAIRS,
+    "hypot": PAIRS, "arctan2": PAIRS, "logaddexp": PAIRS,
+}  # fmt: skip
+BINARY_CASES = [case(op, a, b, label=name) for op, pairs in BINARY.items() for name, (a, b) in pairs.items()]
+
+# The remainder jumps where a/b is an integer: keep a/b well inside (k, k+1).
+DIVIDEND, DIVISOR = np.array([2.3, 5.4, -7.7]), np.array([2.0, 2.0, 3.0])
+X_WITH_ZEROS = np.array([0.0, 0.5, 2.0, 0.0])
+STEPS = np.array([[-1.3, 0.4, 2.6], [3.7, -0.45, 1.2]])
+THREE_ZEROS = np.array([[0.0, 1.5, 0.0, -2.0, 0.5, 1.2, 0.0]])
+
+# fmt: off
+OTHER_ELEMENTWISE = [
+    case("remainder", DIVIDEND, DIVISOR),
+    case("remainder", DIVIDEND, 2.0),
+    case("mod", DIVIDEND, DIVISOR),
+    case("remainder", DIVIDEND, DIVISOR, code=lambda xp, a, b: a % b, label="operator"),
+    case("power", POSITIVE["vector"], code=lambda xp, x: xp.power(x, 3), label="int exponent"),
+    case("power", ANY["matrix"], code=lambda xp, x: x**2, label="operator squared"),
+    case("power", ANY["vector"], code=lambda xp, x: x**-1, label="operator inverse"),
+    case("power", ANY["vector"], code=lambda xp, x: 2.0**x, label="operator base"),
+    case("power", 1.3, 2.5, code=lambda xp, a, b: a**b, label="floats operator"),
+    case("power", np.array([0.0, 1.5, 0.0, 0.0]), code=lambda xp, x: x ** np.array([0.0, 2.0, 3.0, 1.0]),
+         f32=False, label="zero base, constant exponents"),
+    case("power", 0.0, code=lambda xp, x: x**0 + x**1 + x**2 + x**3, label="polynomial at zero"),
+    case("add", MATRIX, VECTOR, code=lambda xp, a, b: a + b[:, None], label="operator"),
+    case("subtract", ANY["vector"], code=lambda xp, x: 2.0 - x, label="reflected operator"),
+    case("multiply", ANY["matrix"], code=lambda xp, x: x * x, label="same argument twice"),
+    case("divide", ANY["vector"], code=lambda xp, x: 2.0 / x, label="reflected operator"),
+    case("negative", ANY["vector"], code=lambda xp, x: -x, label="operator"),
+    case("abs", ANY["vector"], code=lambda xp, x: abs(x), label="builtin"),
+    case("sin", ANY["matrix"], code=lambda xp, x: np.sin(x), label="numpy ufunc on a tracer"),
+    case("multiply", VECTOR, VECTOR, code=lambda xp, a, b: np.multiply(a, b), label="numpy ufunc on tracers"),
+    case("where", VECTOR, normal(3), code=lambda xp, x, y: xp.where(PICK, x, y)),
+    case("where", normal(1, 4), code=lambda xp, x: xp.where(MATRIX[:, :1] > 0, x, 0.5), label="broadcast"),
+    case("where", MATRIX, np.array(0.3), code=lambda xp, x, y: xp.where(MASK, x, y), label="0d branch"),
+    case("where", 0.7, -0.2, code=lambda xp, x, y: xp.where(True, x, y), label="floats"),
+    case("clip", np.array([-1.2, -0.3, 0.1, 0.8]), a_min=-0.5, a_max=0.5),
+    case("clip", np.array([-1.2, -0.3, 0.1, 0.8]), a_min=-0.5, a_max=None),
+    case("clip", MATRIX, a_min=None, a_max=0.25),
+    case("clip", np.array([-1.2, 0.3]), code=lambda xp, x: x.clip(-1.0, 1.0), label="method"),
+    case("astype", VECTOR, dtype=np.float64, f32=False, label="same dtype"),
+    case("astype", VECTOR.astype(np.float32), dtype=np.float64, f32=False, label="float32 to float64"),
+]
+
+# Piecewise-constant functions: their derivative is zero wherever it exists.
+CONSTANT = [
+    case("sign", STEPS, kind="constant"),
+    case("sign", 0.7, kind="constant"),
+    case("floor", STEPS, kind="constant"),
+    case("ceil", STEPS, kind="constant"),
+    case("rint", STEPS, kind="constant"),
+    case("trunc", STEPS, kind="constant"),
+    case("round", STEPS, kind="constant"),
+    case("round", STEPS, kind="constant", decimals=1),
+    case("around", STEPS, kind="constant"),
+    case("floor_divide", STEPS, np.array([2.0, 0.3, 1.1]), kind="constant"),
+    case("floor_divide", STEPS, code=lambda xp, x: x // 0.7, kind="constant", label="operator"),
+]
+
+REDUCTIONS = [
+    case("sum", CUBE),
+    case("sum", 0.7),
+    case("sum", CUBE, axis=0),
+    case("sum", CUBE, axis=-1),
+    case("sum", CUBE, axis=(0, 2)),
+    case("sum", CUBE, axis=1, keepdims=True),
+    case("sum", CUBE, axis=None, keepdims=True),
+    case("sum", MATRIX, code=lambda xp, x: x.sum(axis=0), label="method"),
+    case("sum", MATRIX, code=lambda xp, x: np.sum(x, axis=1), label="numpy function on a tracer"),
+    case("mean", CUBE),
+    case("mean", CUBE, axis=-2),
+    case("mean", CUBE, axis=(0, 1), keepdims=True),
+    case("var", CUBE),
+    case("var", CUBE, axis=1, ddof=1),
+    case("var", MATRIX, axis=-1, keepdims=True),
+    case("std", CUBE),
+    case("std", CUBE, axis=(0, 2), ddof=1, keepdims=True),
+    case("prod", uniform(0.5, 1.5, 2, 3)),
+    case("prod", uniform(0.5, 1.5, 2, 3), axis=1),
+    case("prod", uniform(0.5, 1.5, 2, 3, 2), axis=(0, 2), keepdims=True),
+    case("prod", WITH_ZERO, label="one zero"),
+    case("prod", WITH_TWO_ZEROS, axis=-1, label="two zeros"),
+    case("prod", WITH_TWO_ZEROS, label="two zeros"),
+    case("amax", CUBE),
+    case("amax", CUBE, axis=1),
+    case("amax", CUBE, axis=-1, keepdims=True),
+    case("amin", CUBE, axis=(0, 2)),
+    case("amin", CUBE, axis=None, keepdims=True),
+    case("max", MATRIX, axis=0),
+    case("max", MATRIX, code=lambda xp, x: x.max(axis=-1), label="method"),
+    case("min", MATRIX),
+    case("min", MATRIX, axis=-1, keepdims=True),
+    case("cumsum", MATRIX),
+    case("cumsum", MATRIX, axis=0),
+    case("cumsum", CUBE, axis=-1),
+    case("cumprod", uniform(0.5, 1.5, 3, 4)),
+    case("cumprod", uniform(0.5, 1.5, 3, 4), axis=0),
+    case("cumprod", nonzero(2, 3, 2), axis=-2),
+    case("cumprod", WITH_ZERO, label="one zero"),
+    case("cumprod", WITH_TWO_ZEROS, axis=1, label="two zeros"),
+    case("cumprod", THREE_ZEROS, axis=-1, label="three zeros"),
+    case("logsumexp", LOGITS),
+    case("logsumexp", LOGITS, axis=-1),
+    case("logsumexp", CUBE, axis=(0, 2), keepdims=True),
+    case("logsumexp", 0.7),
+]
+
+PRODUCTS = [
+    case("matmul", nonzero(2, 3), nonzero(3, 4)),
+    case("matmul", nonzero(2, 3), nonzero(3)),
+    case("matmul", nonzero(3), nonzero(3, 4)),
+    case("matmul", nonzero(3), nonzero(3)),
+    case("matmul", nonzero(2, 2, 3), nonzero(3, 4)),
+    case("matmul", nonzero(2, 1, 2, 3), nonzero(3, 3, 2)),
+    case("matmul", nonzero(3), nonzero(2, 3, 4)),
+    case("matmul", nonzero(2, 3, 4), nonzero(4)),
+    case("matmul", nonzero(2, 3), nonzero(3, 2), code=lambda xp, a, b: a @ b, label="operator"),
+    case("matmul", nonzero(3, 2), code=lambda xp, a: a.T @ a, label="gram"),
+    case("dot", 0.5, nonzero(3)),
+    case("dot", nonzero(3), nonzero(3)),
+    case("dot", nonzero(2, 3), nonzero(3)),
+    case("dot", nonzero(2, 3), nonzero(3, 4)),
+    case("dot", nonzero(2, 3, 4), nonzero(4, 2)),
+    case("dot", nonzero(2, 3), nonzero(4, 3, 2), needs="tensordot"),
+    case("dot", nonzero(3), code=lambda xp, a: a.dot(a), label="method"),
+    case("vdot", nonzero(2, 3), nonzero(2, 3)),
+    case("vdot", nonzero(3), nonzero(3)),
+    case("inner", nonzero(3), nonzero(3)),
+    case("inner", nonzero(2, 3), nonzero(3)),
+    case("inner", 1.5, nonzero(3)),
+    case("inner", nonzero(2, 3), nonzero(4, 3), needs="tensordot"),
+    case("outer", nonzero(3), nonzero(4)),
+    case("outer", nonzero(2, 2), nonzero(3)),
+]
+
+SPECIAL = [
+    case("sigmoid", np.array([-30.0, -2.0, 0.0, 3.0, 40.0]), label="wide range"),
+    case("softplus", np.array([-30.0, -2.0, 0.5, 3.0, 40.0]), label="wide range"),
+    case("log_softmax", LOGITS),
+    case("log_softmax", LOGITS, axis=0),
+    case("log_softmax", CUBE, axis=(0, 2)),
+    case("log_softmax", LOGITS, axis=None),
+    case("softmax", LOGITS),
+    case("softmax", LOGITS, axis=0),
+    case("softmax", normal(4)),
+    case("softmax", CUBE, axis=(-1, 0)),
+    case("xlogy", POSITIVE["vector"], uniform(0.5, 2.0, 3)),
+    case("xlogy", X_WITH_ZEROS, uniform(0.5, 2.0, 4), label="zeros in x"),
+    case("xlogy", uniform(0.5, 2.0, 3, 1), uniform(0.5, 2.0, 1, 4)),
+    case("xlogy", 0.7, 1.3),
+]
+
+SHAPE = [
+    case("reshape", MATRIX, shape=(4, 3)),
+    case("reshape", MATRIX, shape=(2, -1)),
+    case("reshape", np.array([0.3]), shape=()),
+    case("reshape", MATRIX, code=lambda xp, x: x.reshape(6, 2), label="method with varargs"),
+    case("reshape", MATRIX, code=lambda xp, x: x.reshape(-1), label="method"),
+    case("ravel", CUBE),
+    case("transpose", MATRIX),
+    case("transpose", CUBE, axes=(1, 0, 2)),
+    case("transpose", CUBE, axes=(-1, 0, 1)),
+    case("transpose", CUBE, code=lambda xp, x: x.T, label="property"),
+    case("transpose", CUBE, code=lambda xp, x: x.transpose(2, 0, 1), label="method"),
+    case("swapaxes", CUBE, axis1=0, axis2=-1),
+    case("moveaxis", CUBE, source=0, destination=-1),
+    case("moveaxis", CUBE, source=[0, 1], destination=[-1, -2]),
+    case("expand_dims", MATRIX, axis=0),
+    case("expand_dims", MATRIX, axis=-1),
+    case("expand_dims", MATRIX, axis=(0, 2)),
+    case("squeeze", nonzero(1, 3, 1)),
+    case("squeeze", nonzero(1, 3, 1), axis=0),
+    case("atleast_1d", 0.7),
+    case("atleast_1d", np.array(0.7)),
+    case("atleast_1d", VECTOR),
+    case("atleast_2d", np.array(0.7)),
+    case("atleast_2d", VECTOR),
+    case("atleast_2d", MATRIX),
+    case("broadcast_to", VECTOR, shape=(2, 3)),
+    case("broadcast_to", nonzero(3, 1), shape=(3, 4)),
+    case("broadcast_to", 0.7, shape=(2,)),
+    case("sum_to", MATRIX, shape=(4,)),
+    case("sum_to", MATRIX, shape=(3, 1)),
+    case("sum_to", CUBE, shape=(1, 4)),
+    case("sum_to", CUBE, shape=()),
+    case("broadcast_like", VECTOR, ans=CUBE[..., :3]),
+    case("unbroadcast", CUBE, like=MATRIX[:, :1], label="3x1"),
+    case("unbroadcast", CUBE, like=1.0),
+    case("flip", CUBE),
+    case("flip", CUBE, axis=0),
+    case("flip", CUBE, axis=-1),
+    case("flip", CUBE, axis=(0, 2)),
+    case("concatenate", VECTOR, nonzero(2), code=lambda xp, a, b: xp.concatenate([a, b])),
+    case("concatenate", MATRIX, nonzero(3, 2), code=lambda xp, a, b: xp.concatenate([a, b], axis=1)),
+    case("concatenate", MATRIX, nonzero(3, 2), code=lambda xp, a, b: xp.concatenate((a, b, a), axis=-1)),
+    case("concatenate", MATRIX, VECTOR, code=lambda xp, a, b: xp.concatenate([a, b], axis=None)),
+    case("concatenate", VECTOR, code=lambda xp, a: xp.concatenate([a, np.ones(2)]), f32=False,
+         label="with a constant"),
+    case("stack", VECTOR, nonzero(3), code=lambda xp, a, b: xp.stack([a, b, a])),
+    case("stack", MATRIX, nonzero(3, 4), code=lambda xp, a, b: xp.stack([a, b], axis=-1)),
+]
+
+INDEXING = [
+    case("getitem", VECTOR, index=1),
+    case("getitem", VECTOR, index=-1),
+    case("getitem", CUBE, index=np.s_[1:], label="slice"),
+    case("getitem", CUBE, index=np.s_[:, ::2], label="step"),
+    case("getitem", CUBE, index=np.s_[:, 1], label="slice,int"),
+    case("getitem", CUBE, index=(1, 2, 3), label="ints"),
+    case("getitem", MATRIX, index=np.s_[None, :, None], label="newaxis"),
+    case("getitem", CUBE, index=np.s_[..., 0], label="ellipsis"),
+    case("getitem", CUBE, index=np.s_[0, ..., None], label="int,ellipsis,newaxis"),
+    case("getitem", VECTOR, index=np.array([0, 2, 0, 0]), label="repeats"),
+    case("getitem", MATRIX, index=np.array([[0, 1], [1, 1]]), label="2d array"),
+    case("getitem", MATRIX, index=(np.array([0, 2, 2]), np.array([1, 3, 3])), label="array pairs"),
+    case("getitem", CUBE, index=np.s_[:, [2, 0, 2]], label="slice,list"),
+    case("getitem", CUBE, index=(np.array([1, 0]), slice(None), np.array([3, 3])), label="split arrays"),
+    case("getitem", MATRIX, index=MASK, label="mask"),
+    case("getitem", VECTOR, index=PICK, label="vector mask"),
+    case("getitem", MATRIX, index=(MASK[:, 0], slice(1, 3)), label="row mask,slice"),
+    case("getitem", MATRIX, code=lambda xp, x: x[1:, [0, 0, 3]], label="operator"),
+    case("getitem", MATRIX, code=lambda xp, x: x[x > 0], label="operator with a traced mask"),
+    case("getitem", MATRIX, code=lambda xp, x: list(x)[1], label="iteration"),
+    case("take", MATRIX, indices=np.array([0, 5, 5])),
+    case("take", MATRIX, indices=np.array([2, 2, 0]), axis=0),
+    case("take", CUBE, indices=np.array([1, 1]), axis=-1),
+    case("take_along_axis", MATRIX, indices=np.argsort(MATRIX, axis=-1), axis=-1),
+    case("take_along_axis", MATRIX, indices=np.array([[2, 0, 2, 1]]), axis=0),
+    case("scatter_add", VECTOR, index=np.array([0, 3, 0]), shape=(4,), label="repeats"),
+    case("scatter_add", MATRIX[:2], index=np.s_[:, [0, 1, 0, 4]], shape=(2, 5), label="columns"),
+    case("scatter_add", VECTOR, index=np.s_[1:4], shape=(5,), label="slice"),
+    case("index_update", nonzero(4), 0.7, index=1),
+    case("index_update", MATRIX, nonzero(4), index=0, label="row"),
+    case("index_update", MATRIX, nonzero(2, 4), index=np.array([2, 0]), label="rows"),
+    case("index_update", MATRIX, nonzero(1, 2), index=np.s_[1:3, 2], label="broadcast values"),
+    case("index_update", MATRIX, np.array(0.5), index=MASK, label="mask"),
+    case("index_update", nonzero(4), code=lambda xp, x: xp.index_update(x, 2.0, np.s_[:2]), label="constant"),
+]
+
+# Array creation: lists holding traced values stack differentiably; *_like give constants.
+CREATION = [
+    case("array", VECTOR, nonzero(3), code=lambda xp, a, b: xp.array([a, b * 2.0])),
+    case("array", 0.7, code=lambda xp, x: xp.array([[x, 1.0], [2.0, x * x]]), label="mixed"),
+    case("array", VECTOR, code=lambda xp, x: xp.array(x, dtype=np.float64), f32=False, label="dtype"),
+    case("asarray", VECTOR, code=lambda xp, x: xp.asarray(x) * 2.0),
+    case("asarray", VECTOR, code=lambda xp, x: xp.asarray([x[0], x[2]]), label="list of traced"),
+    case("zeros_like", MATRIX, kind="constant"),
+    case("ones_like", MATRIX, kind="constant"),
+    case("full_like", MATRIX, fill_value=3.0, kind="constant"),
+    case("empty_like", MATRIX, code=lambda xp, x: xp.empty_like(x).shape, kind="discrete"),
+]
+
+# Comparisons and other discrete functions: boolean or integer results, not differentiable.
+LEFT = np.array([1.0, -2.0, 3.0, np.inf])
+RIGHT = np.array([1.0, 0.5, 3.5, np.inf])
+LOGIC = [
+    *(case(op, LEFT, RIGHT, kind="discrete") for op in
+      ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "isclose"]),
+    *(case(op, LEFT, RIGHT, code=on_signs(op), kind="discrete") for op in
+      ["logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor"]),
+    *(case(op, LEFT, kind="discrete") for op in ["isfinite", "isinf", "isnan", "signbit"]),
+    case("logical_not", LEFT, code=lambda xp, a: xp.logical_not(a > 0), kind="discrete"),
+    case("invert", LEFT, code=lambda xp, a: xp.invert(a > 0), kind="discrete"),
+    case("greater", MATRIX, code=lambda xp, a: a > 0.1, kind="discrete", label="operator"),
+    case("equal", MATRIX, code=lambda xp, a: a == a, kind="discrete", label="operator"),
+    case("argmax", MATRIX, kind="discrete"),
+    case("argmax", MATRIX, axis=1, kind="discrete"),
+    case("argmin", MATRIX, axis=0, kind="discrete"),
+    case("argsort", MATRIX, axis=-1, kind="discrete"),
+    case("any", MATRIX, code=lambda xp, a: xp.any(a > 1.0, axis=0), kind="discrete"),
+    case("all", MATRIX, code=lambda xp, a: xp.all(a > -1.0), kind="discrete"),
+    case("count_nonzero", WITH_ZERO, kind="discrete"),
+    case("count_nonzero", WITH_TWO_ZEROS, axis=1, kind="discrete"),
+    case("astype", MATRIX, dtype=np.int64, kind="discrete", label="to integer"),
+    case("allclose", LEFT, LEFT + 1e-9, kind="discrete"),
+    case("array_equal", LEFT, RIGHT, kind="discrete"),
+]
+# fmt: on
+
+TABLE = (
+    UNARY_CASES
+    + BINARY_CASES
+    + OTHER_ELEMENTWISE
+    + CONSTANT
+    + REDUCTIONS
+    + PRODUCTS
+    + SPECIAL
+    + SHAPE
+    + INDEXING
+    + CREATION
+    + LOGIC
+)
+SMOOTH = [p for p in TABLE if p.values[0].kind == "smooth"]
+CONSTANT_CASES = [p for p in TABLE if p.values[0].kind == "constant"]
+DISCRETE = [p for p in TABLE if p.values[0].kind == "discrete"]
+FLOAT32 = [p for p in SMOOTH if p.values[0].float32 and all(type(a) is not float for a in p.values[0].args)]
+
+# -- the checks --------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    assert not isinstance(value, Tracer), f"a tracer escaped: {value!r}"
+    return value
+
+
+def assert_same_value(actual: Any, expected: Any, rtol: float = 1e-12, atol: float = 1e-12) -> None:
+    _plain(actual)
+    assert np.shape(actual) == np.shape(expected)
+    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol, atol)
+
+
+@pytest.mark.parametrize("c", TABLE)
+def test_value_equals_numpy(c: Case) -> None:
+    """On plain arrays and under both modes, the value is NumPy's (shape and dtype included)."""
+    expected = c.expected(*c.args)
+    actual = c(*c.args)
+    assert_same_value(actual, expected)
+    if any(not isinstance(a, float) for a in c.args):
+        assert np.asarray(actual).dtype == np.asarray(expected).dtype
+    tangents = tuple(np.zeros_like(a) if type(a) is not float else 0.0 for a in c.args)
+    assert_same_value(wg.jvp(c, c.args, tangents)[0], expected)
+    assert_same_value(wg.vjp(c, *c.args)[0], expected)
+
+
+@pytest.mark.parametrize("c", SMOOTH)
+def test_derivatives_match_finite_differences(c: Case) -> None:
+    """Forward and reverse mode, to second order, along random directions."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the float32 astype case warns by design
+        check_grads(c, c.args, order=2, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("c", SMOOTH)
+def test_jvp_and_vjp_rules_are_adjoint(c: Case) -> None:
+    check_adjoint(c, c.args)
+
+
+@pytest.mark.parametrize("c", CONSTANT_CASES)
+def test_piecewise_constant_has_zero_derivative(c: Case) -> None:
+    assert_same_value(c(*c.args), c.expected(*c.args))
+    tangents = tuple(np.ones_like(a) if type(a) is not float else 1.0 for a in c.args)
+    out, tangent = wg.jvp(c, c.args, tangents)
+    assert_same_value(tangent, np.zeros(np.shape(out)))
+    out, vjp_fn = wg.vjp(c, *c.args)
+    cotangents = vjp_fn(np.ones_like(out))
+    for cotangent, arg in zip(cotangents, c.args):
+        assert_same_value(cotangent, np.zeros(np.shape(arg)))
+    gradients = wg.grad(lambda *args: wnp.sum(c(*args) * 2.0), argnums=tuple(range(len(c.args))))(*c.args)
+    for gradient, arg in zip(gradients, c.args):
+        assert_same_value(gradient, np.zeros(np.shape(arg)))
+
+
+@pytest.mark.parametrize("c", DISCRETE)
+def test_discrete_results_are_plain_and_not_differentiable(c: Case) -> None:
+    """Traced inputs give plain boolean or integer arrays, never tracers."""
+    expected = c.expected(*c.args)
+    assert np.asarray(expected).dtype.kind in "bi"
+    tangents = tuple(np.ones_like(a) for a in c.args)
+
+    def check(actual: Any) -> None:
+        for leaf in tree_flatten(actual)[0]:
+            assert not isinstance(leaf, Tracer)
+        np.testing.assert_array_equal(actual, expected)
+        assert np.asarray(actual).dtype == np.asarray(expected).dtype
+
+    check(c(*c.args))
+    wg.jvp(lambda *args: check(c(*args)) or 0.0, c.args, tangents)
+    wg.vjp(lambda *args: check(c(*args)) or 0.0, *c.args)
+    tensors = [wg.tensor(a, requires_grad=True) for a in c.args]
+    result = c(*tensors)
+    assert not getattr(result, "requires_grad", False)
+    np.testing.assert_array_equal(getattr(result, "primal", result), expected)
+
+
+def _float32(value: Any) -> Any:
+    return np.asarray(value, dtype=np.float32)
+
+
+def _assert_float32(tree: Any, what: str) -> None:
+    for leaf in tree_flatten(tree)[0]:
+        while isinstance(leaf, Tracer):
+            leaf = leaf.primal
+        assert np.asarray(leaf).dtype == np.float32, f"{what} has dtype {np.asarray(leaf).dtype}, not float32"
+
+
+@pytest.mark.parametrize("c", FLOAT32)
+def test_float32_stays_float32(c: Case) -> None:
+    """Values, JVPs, VJPs, and the derivatives of both, keep float32 (and agree with float64)."""
+    args = tuple(_float32(a) for a in c.args)
+    tangents = tuple(_float32(RNG.standard_normal(np.shape(a))) for a in args)
+    out = c(*args)
+    _assert_float32(out, "the value")
+    np.testing.assert_allclose(out, c.expected(*c.args), rtol=1e-4, atol=1e-5)
+
+    out, tangent_out = wg.jvp(c, args, tangents)
+    _assert_float32(out, "the jvp's value")
+    _assert_float32(tangent_out, "the jvp's tangent")
+    cotangent = _float32(np.ones(np.shape(out)))
+    _assert_float32(wg.vjp(c, *args)[1](cotangent), "the vjp's cotangent")
+
+    # Second order: the tangent of the VJP (forward over reverse) and the VJP of the JVP.
+    def pullback(*primals: Any) -> Any:
+        return wg.vjp(c, *primals)[1](cotangent)
+
+    inner, tangent_of_pullback = wg.jvp(pullback, args, tangents)
+    _assert_float32(inner, "the vjp under jvp")
+    _assert_float32(tangent_of_pullback, "the jvp of the vjp")
+
+    def pushforward(*primals: Any) -> Any:
+        return wg.jvp(c, primals, tangents)[1]
+
+    _assert_float32(wg.vjp(pushforward, *args)[1](cotangent), "the vjp of the jvp")
+
+
+@pytest.mark.parametrize("c", SMOOTH)
+def test_tensor_backward_matches_vjp(c: Case) -> None:
+    """The PyTorch dialect (tensors, backward) gives the JAX dialect's cotangents."""
+    out, vjp_fn = wg.vjp(c, *c.args)
+    cotangent = np.cos(np.arange(np.size(out), dtype=float)).reshape(np.shape(out))
+    expected = vjp_fn(cotangent)
+    tensors = [wg.tensor(a, requires_grad=True) for a in c.args]
+    result = c(*tensors)
+    np.testing.assert_allclose(np.asarray(result.primal), out, rtol=1e-12)
+    wnp.sum(result * cotangent).backward()
+    for tensor, gradient in zip(tensors, expected):
+        # None: no cotangent reached the tensor (where's unselected branch is a symbolic zero).
+        actual = np.zeros(np.shape(gradient)) if tensor.grad is None else np.asarray(tensor.grad.primal)
+        np.testing.assert_allclose(actual, gradient, rtol=1e-12, atol=1e-14)
