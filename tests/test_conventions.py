@@ -154,16 +154,25 @@ HUGE = 1e308
         ([HUGE, -HUGE], HUGE, [1.0, 0.0]),
         ([0.0, -np.inf], 0.0, [1.0, 0.0]),
         ([np.log(3.0), -np.inf, 0.0], np.log(4.0), [0.75, 0.0, 0.25]),
+        ([-np.inf, -np.inf], -np.inf, [0.0, 0.0]),  # constant -inf nearby: a zero derivative
     ],
-    ids=["+1e308", "-1e308", "mixed", "-inf", "-inf among others"],
+    ids=["+1e308", "-1e308", "mixed", "-inf", "-inf among others", "all -inf"],
 )
 def test_logsumexp_is_finite_at_the_extremes(gradient, x, value, expected_gradient) -> None:
     x = np.array(x)
-    assert np.isfinite(wnp.logsumexp(x))
+    assert np.isfinite(wnp.logsumexp(x)) or value == -np.inf
     np.testing.assert_allclose(wnp.logsumexp(x), value, rtol=1e-15)
     actual = gradient(wnp.logsumexp, x)
     assert np.all(np.isfinite(actual))
     np.testing.assert_allclose(actual, expected_gradient, rtol=1e-15, atol=1e-300)
+
+
+def test_logsumexp_of_a_fully_masked_row_has_zero_gradient(gradient) -> None:
+    """Attention-style masking: a row of -inf gives -inf, and no NaN reaches the other rows."""
+    x = np.array([[0.0, -np.inf], [-np.inf, -np.inf], [np.log(3.0), 0.0]])
+    np.testing.assert_array_equal(wnp.logsumexp(x, axis=1), [0.0, -np.inf, np.log(4.0)])
+    actual = gradient(lambda x: wnp.logsumexp(x, axis=1)[0] + wnp.logsumexp(x, axis=1)[2], x)
+    np.testing.assert_allclose(actual, [[1.0, 0.0], [0.0, 0.0], [0.75, 0.25]], rtol=1e-15)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ from ._primitives import EMPTY, as_array_arg, binary_function, primitive, unary_
 from ._primitives import dtype as _dtype
 from .shape import broadcast_like, unbroadcast
 
+_isfinite = math.isfinite
+_sum_of_squares = np.vdot  # the cheapest whole-array reduction NumPy offers
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
 
@@ -60,8 +62,8 @@ def unary(
     return unary_function(prim, impl)
 
 
-def zero_stays_zero(rule: Callable[..., Any]) -> Callable[..., Any]:
-    """``rule(g, ...)``, with 0 wherever the incoming g is exactly 0 (even if f' is ±inf or NaN).
+def zero_stays_zero(rule: Callable[[Any, Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
+    """The unary ``rule(g, ans, x)``, with 0 wherever the incoming g is exactly 0 (even if f' is ±inf or NaN).
 
     This is the "safe product" 0·∞ = 0 of DESIGN.md: the branch that `where` does not
     select receives a zero cotangent, and must not turn it into NaN because f' is
@@ -69,23 +71,32 @@ def zero_stays_zero(rule: Callable[..., Any]) -> Callable[..., Any]:
     in the other branch of an ELU).
     """
 
-    def guarded(g: Any, ans: Any, *args: Any, **params: Any) -> Any:
-        return _zero_where_zero(rule(g, ans, *args, **params), g)
+    def guarded(g: Any, ans: Any, x: Any) -> Any:
+        product = rule(g, ans, x)
+        if type(product) is float and product - product == 0.0:  # finite Python float: no more to do
+            return product
+        return _zero_where_zero(product, g)
 
     return guarded
 
 
 def _zero_where_zero(product: Any, g: Any) -> Any:
-    """``product`` (a g·f' term) with 0 where ``g`` is 0; one sum when everything is finite."""
-    raw = _raw(product)
+    """``product`` (a g·f' term) with 0 where ``g`` is 0; one cheap finiteness test when all is well."""
+    if type(product) is float and product - product == 0.0:  # finite Python float: the scalar fast path
+        return product
+    raw = product
+    while isinstance(raw, Tracer):
+        raw = raw.primal
     if type(raw) is float:
-        if math.isfinite(raw) or _raw(g) != 0:
+        if _isfinite(raw) or _raw(g) != 0:
             return product
         return 0.0
-    if math.isfinite(np.sum(raw)):  # a finite sum means no inf or NaN anywhere: the usual case
+    # A finite sum of squares means no inf or NaN anywhere (the usual case); an overflow
+    # of the sum only sends us to the exact test below.
+    if _isfinite(_sum_of_squares(raw, raw)):
         return product
     zero = _raw(g) == 0
-    if not np.any(zero):
+    if not np.any(zero) or np.all(np.isfinite(raw)):
         return product
     return where(zero, 0.0, product)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core import Tracer, primal_value
 from ._primitives import dtype, primitive, shape, wraps_primitive
-from .elementwise import exp, sqrt
+from .elementwise import exp, sqrt, where
 from .indexing import getitem
 from .shape import broadcast_to, concatenate, flip, moveaxis, reshape
 
@@ -350,7 +350,11 @@ def _softmax_weights(x: Any, axis: tuple[int, ...] | None) -> Any:
     The peak is a constant shift, so the rule is exact at every order.
     """
     shifted = exp(x - stable_peak(primal_value(x), axis))
-    return shifted / sum(shifted, axis, keepdims=True)
+    total = sum(shifted, axis, keepdims=True)
+    all_minus_inf = primal_value(total) == 0
+    if np.any(all_minus_inf):  # logsumexp is constantly -inf there: its derivative is 0
+        total = where(all_minus_inf, 1.0, total)
+    return shifted / total
 
 
 logsumexp_p = primitive(
