@@ -9,6 +9,8 @@ implementation runs directly: that is the fast path for plain values.
 
 from __future__ import annotations
 
+import dis
+import inspect
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -104,6 +106,23 @@ class Primitive:
         self.jvp_joint = None
         return self
 
+    @property
+    def saved_positions(self) -> tuple[int, ...]:
+        """Which values the VJP rules read: argument positions, and -1 for the output.
+
+        Read off the rules' code (a rule that names a parameter reads it; one
+        that cannot be inspected is assumed to read everything). Linear
+        primitives read only shapes, which in-place updates cannot change.
+        Tensors record the versions of these values, to refuse a backward pass
+        through a value that was updated in place after it was saved.
+        """
+        cached = self.__dict__.get("_saved_positions")
+        if cached is not None and cached[0] is self.vjp and cached[1] is self.vjp_joint:
+            return cached[2]
+        positions = () if self.linear else _positions_read(self.vjp, self.vjp_joint)
+        self.__dict__["_saved_positions"] = (self.vjp, self.vjp_joint, positions)
+        return positions
+
     def has_jvp(self) -> bool:
         return self.jvp is not None or self.jvp_joint is not None
 
@@ -130,6 +149,39 @@ class Primitive:
             if contribution is not None:
                 out = contribution if out is None else add_any(out, contribution)
         return out
+
+
+_EVERY_POSITION = (-1, *range(64))
+
+
+def _positions_read(rules: Sequence[Rule | None] | None, joint: Rule | None) -> tuple[int, ...]:
+    if rules is not None and not isinstance(rules, (tuple, list)):
+        return _EVERY_POSITION  # a rule family indexed by position (variadic primitives)
+    functions = [rule for rule in (rules or ()) if rule is not None]
+    if joint is not None:
+        functions.append(joint)
+    read: set[int] = set()
+    for function in functions:
+        code = getattr(function, "__code__", None)
+        if code is None:
+            return _EVERY_POSITION
+        names = code.co_varnames[: code.co_argcount]
+        loaded = _loaded_names(code)
+        if code.co_flags & inspect.CO_VARARGS or len(names) < 2:
+            return _EVERY_POSITION
+        for position, name in enumerate(names[1:]):  # skip the cotangent
+            if name in loaded or name in code.co_cellvars:
+                read.add(position - 1)  # ans is position 0 here, -1 in the result
+    return tuple(sorted(read))
+
+
+def _loaded_names(code: Any) -> set[str]:
+    names: set[str] = set()
+    for instruction in dis.get_instructions(code):
+        if instruction.opname.startswith("LOAD_FAST") or instruction.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
+            value = instruction.argval
+            names.update(value if isinstance(value, tuple) else (value,))
+    return names
 
 
 def not_differentiable(primitive: Primitive, index: int) -> TypeError:

@@ -295,24 +295,26 @@ class GraphTrace(Trace):
         return self._record(primitive, (node,), (x,), params, ans, (tensor,))
 
     def _record(
-        self,
-        primitive: Primitive,
-        parents: tuple,
-        primals: tuple,
-        params: dict,
-        ans: Any,
-        tensors: Sequence[Any],
+        self, primitive: Primitive, parents: tuple, primals: tuple, params: dict, ans: Any, tensors: Sequence[Any]
     ) -> Any:
         node = Node(primitive, parents, primals, params, ans)
         out = self.tracer_type(ans, self, node)
-        if not primitive.linear:
-            # Remember the versions of everything the VJP rules may read.
-            versions = [(out._version, 0, -1)]
-            for index, tensor in enumerate(tensors):
-                if tensor is not None:
-                    counter = tensor._version
-                    versions.append((counter, counter[0], index))
-            node.versions = versions
+        read = primitive.saved_positions
+        if read:
+            # Remember the versions of the tensors whose values the VJP rules read.
+            versions = []
+            for index in read:
+                if index < 0:
+                    versions.append((out._version, 0, -1))
+                elif index < len(tensors):
+                    tensor = tensors[index]
+                    if tensor is not None:
+                        counter = tensor._version
+                        versions.append((counter, counter[0], index))
+                else:
+                    break
+            if versions:
+                node.versions = versions
         return out
 
 
