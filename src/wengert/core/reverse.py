@@ -380,15 +380,21 @@ def mark_needed(order: Sequence[Node], targets: Iterable[Node]) -> None:
         node.needed = id(node) in wanted or any(parent is not None and parent.needed for parent in node.parents)
 
 
+Observer = Callable[[Node, int, Node, Any, Any], None]
+
+
 def backward_pass(
     order: Sequence[Node],
     rewrap: Callable[[Any, Node | None], Any] | None = None,
+    observe: Observer | None = None,
 ) -> None:
     """Propagate cotangents through ``order`` (outputs first), accumulating at fan-outs.
 
     The output nodes' ``cotangent`` slots must be seeded. With ``rewrap`` the
     saved values are turned back into tracers of their nodes before each rule
     runs, so the backward pass is itself recorded (``create_graph=True``).
+    ``observe(node, index, parent, contribution, accumulated)`` is called after
+    each contribution is added to a parent (the adjoint table of `wengert.teach`).
     """
     for node in order:
         cotangent = node.cotangent
@@ -414,7 +420,7 @@ def backward_pass(
             ans = rewrap(ans, node)
         rules = primitive.vjp
         if rules is None:
-            _apply_joint_vjp(primitive, cotangent, ans, args, params, parents)
+            _apply_joint_vjp(node, cotangent, ans, args, params, observe)
             continue
         index = -1
         for parent in parents:
@@ -442,9 +448,12 @@ def backward_pass(
                 parent.cotangent = add_any(previous, contribution)
             else:
                 parent.cotangent = previous + contribution
+            if observe is not None:
+                observe(node, index, parent, contribution, parent.cotangent)
 
 
-def _apply_joint_vjp(primitive: Primitive, cotangent: Any, ans: Any, args: tuple, params: dict, parents: tuple) -> None:
+def _apply_joint_vjp(node: Node, cotangent: Any, ans: Any, args: tuple, params: dict, observe: Observer | None) -> None:
+    primitive = node.primitive
     joint = primitive.vjp_joint
     if joint is None:
         raise NotImplementedError(f"primitive '{primitive.name}' has no VJP rule")
@@ -452,11 +461,13 @@ def _apply_joint_vjp(primitive: Primitive, cotangent: Any, ans: Any, args: tuple
         contributions = joint(cotangent, ans, *args, **params)
     except SCALAR_ERRORS:
         contributions = call_promoted(joint, (cotangent, ans, *args), params)
-    for parent, contribution in zip(parents, contributions):
+    for index, (parent, contribution) in enumerate(zip(node.parents, contributions)):
         if parent is None or contribution is None or not parent.needed:
             continue
         previous = parent.cotangent
         parent.cotangent = contribution if previous is None else add_any(previous, contribution)
+        if observe is not None:
+            observe(node, index, parent, contribution, parent.cotangent)
 
 
 def free_saved_values(order: Iterable[Node]) -> None:
