@@ -190,9 +190,9 @@ def test_second_derivatives_match_jax(jax):
     for x in POINTS:
         theirs = jax.grad(jax.grad(jax.grad(lambda v: sin_times_square(v, jnp.sin))))(x)
         ours_reverse = wg.grad(wg.grad(wg.grad(lambda v: sin_times_square(v, wnp.sin))))(float(x))
-        ours_mixed = wg.grad(
-            lambda v: wg.jvp(wg.grad(lambda u: sin_times_square(u, wnp.sin)), (v,), (1.0,))[1]
-        )(float(x))
+        ours_mixed = wg.grad(lambda v: wg.jvp(wg.grad(lambda u: sin_times_square(u, wnp.sin)), (v,), (1.0,))[1])(
+            float(x)
+        )
         assert ours_reverse == pytest.approx(float(theirs), rel=1e-10, abs=1e-12)
         assert ours_mixed == pytest.approx(float(theirs), rel=1e-10, abs=1e-12)
 
@@ -220,9 +220,7 @@ def test_physics_loss_gradients_match_jax(jax):
     weights, beta, gamma = physics_parameters()
 
     def jax_loss(weights, beta, gamma):
-        sir, rates = jax.jvp(
-            lambda t: sir_network(t, weights, jnp.tanh), (COLLOCATION,), (jnp.ones_like(COLLOCATION),)
-        )
+        sir, rates = jax.jvp(lambda t: sir_network(t, weights, jnp.tanh), (COLLOCATION,), (jnp.ones_like(COLLOCATION),))
         return sir_residual_loss(sir, rates, beta, gamma)
 
     jax_value, (jax_weights, jax_beta, jax_gamma) = jax.value_and_grad(jax_loss, argnums=(0, 1, 2))(

@@ -14,9 +14,7 @@ def test_in_place_change_of_a_saved_argument_names_the_operations_and_versions()
     y = x + 1.0
     z = y * y  # multiply saves y
     y.add_(1.0)
-    with pytest.raises(
-        RuntimeError, match=r"'multiply' was changed by 'add_'.*version 1, expected version 0"
-    ):
+    with pytest.raises(RuntimeError, match=r"'multiply' was changed by 'add_'.*version 1, expected version 0"):
         z.sum().backward()
 
 
@@ -25,9 +23,7 @@ def test_in_place_change_of_a_saved_output_names_the_operations_and_versions():
     y = wnp.exp(x)  # exp's rule reads its output
     y.mul_(2.0)
     y.mul_(2.0)
-    with pytest.raises(
-        RuntimeError, match=r"output.*'exp' was changed by 'mul_'.*version 2, expected version 0"
-    ):
+    with pytest.raises(RuntimeError, match=r"output.*'exp' was changed by 'mul_'.*version 2, expected version 0"):
         y.sum().backward()
 
 

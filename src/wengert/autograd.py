@@ -38,9 +38,7 @@ def _gradients_per_output(gradients: Any, count: int, single_output: bool, what:
         if not per_output and single_output:
             gradients = [np.asarray(gradients)]
     else:
-        raise TypeError(
-            f"{what} must be a tensor, an array or a list of them, got {type(gradients).__name__}"
-        )
+        raise TypeError(f"{what} must be a tensor, an array or a list of them, got {type(gradients).__name__}")
     if len(gradients) != count:
         raise ValueError(f"{what} has {len(gradients)} entries for {count} outputs")
     return gradients

@@ -79,8 +79,7 @@ class Tensor(ReverseTracer):
         else:
             if self._node is not None and self._node.primitive is not None:
                 raise RuntimeError(
-                    "you can only change requires_grad flags of leaf tensors; use detach() for a "
-                    "non-leaf tensor"
+                    "you can only change requires_grad flags of leaf tensors; use detach() for a non-leaf tensor"
                 )
             self._node = None
         return self
@@ -176,9 +175,7 @@ class Tensor(ReverseTracer):
         """The value of a one-element tensor as a Python number."""
         value = np.asarray(self.primal)
         if value.size != 1:
-            raise ValueError(
-                f"only one-element tensors can be converted to Python scalars, got shape {value.shape}"
-            )
+            raise ValueError(f"only one-element tensors can be converted to Python scalars, got shape {value.shape}")
         return value.item()
 
     def tolist(self) -> Any:
@@ -191,9 +188,7 @@ class Tensor(ReverseTracer):
             return np.array(value, dtype=dtype, copy=True)
         if dtype is not None and np.dtype(dtype) != value.dtype:
             if copy is False:
-                raise ValueError(
-                    f"converting a tensor of dtype {value.dtype} to {np.dtype(dtype)} needs a copy"
-                )
+                raise ValueError(f"converting a tensor of dtype {value.dtype} to {np.dtype(dtype)} needs a copy")
             return value.astype(dtype)
         return value
 
@@ -250,19 +245,13 @@ class Tensor(ReverseTracer):
         return wnp.power(self, exponent)
 
     # Reductions take PyTorch's dim/keepdim as well as NumPy's axis/keepdims.
-    def sum(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
-    ) -> Tensor:
+    def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
         return wnp.sum(self, _axis(dim, axis), _keep(keepdim, keepdims))
 
-    def mean(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
-    ) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
         return wnp.mean(self, _axis(dim, axis), _keep(keepdim, keepdims))
 
-    def prod(
-        self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
-    ) -> Tensor:
+    def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
         return wnp.prod(self, _axis(dim, axis), _keep(keepdim, keepdims))
 
     # -- in-place operations -------------------------------------------------------
@@ -318,14 +307,10 @@ class Tensor(ReverseTracer):
         return self
 
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
-        return self._update_in_place(
-            wnp.add(self, other if alpha == 1 else wnp.multiply(other, alpha)), "add_"
-        )
+        return self._update_in_place(wnp.add(self, other if alpha == 1 else wnp.multiply(other, alpha)), "add_")
 
     def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
-        return self._update_in_place(
-            wnp.subtract(self, other if alpha == 1 else wnp.multiply(other, alpha)), "sub_"
-        )
+        return self._update_in_place(wnp.subtract(self, other if alpha == 1 else wnp.multiply(other, alpha)), "sub_")
 
     def mul_(self, other: Any) -> Tensor:
         return self._update_in_place(wnp.multiply(self, other), "mul_")
@@ -377,8 +362,7 @@ class Tensor(ReverseTracer):
 
 
 _UNARY_METHODS = (
-    "exp log sin cos tan tanh sqrt abs sigmoid relu softplus square sinh cosh log1p expm1 reciprocal sign "
-    "floor ceil"
+    "exp log sin cos tan tanh sqrt abs sigmoid relu softplus square sinh cosh log1p expm1 reciprocal sign floor ceil"
 )
 for _name in _UNARY_METHODS.split():
     setattr(Tensor, _name, (lambda function: lambda self: function(self))(getattr(wnp, _name)))
@@ -616,11 +600,7 @@ def run_backward(
         targets = []
         for index, tensor_ in enumerate(inputs):
             if not isinstance(tensor_, Tensor) or tensor_._node is None:
-                what = (
-                    f"a tensor of shape {np.shape(tensor_.primal)}"
-                    if isinstance(tensor_, Tensor)
-                    else repr(tensor_)
-                )
+                what = f"a tensor of shape {np.shape(tensor_.primal)}" if isinstance(tensor_, Tensor) else repr(tensor_)
                 raise RuntimeError(
                     f"input {index} ({what}) does not require grad, so nothing can be differentiated with "
                     "respect to it; create it with requires_grad=True (or call .requires_grad_())"
@@ -629,9 +609,7 @@ def run_backward(
     order = toposort(roots)
     if targets is not None:
         mark_needed(order, targets)
-    seeds = [
-        _seed(output, gradient, create_graph) for output, gradient in zip(outputs, gradients, strict=True)
-    ]
+    seeds = [_seed(output, gradient, create_graph) for output, gradient in zip(outputs, gradients, strict=True)]
     try:
         for root, seed in zip(roots, seeds, strict=True):
             root.cotangent = seed if root.cotangent is None else root.cotangent + seed
