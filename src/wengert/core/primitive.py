@@ -62,6 +62,7 @@ class Primitive:
         "batch",
         "differentiable",
         "linear",
+        "_saved_positions",
         "__dict__",
     )
 
@@ -87,6 +88,7 @@ class Primitive:
         self.batch = batch
         self.differentiable = differentiable
         self.linear = linear
+        self._saved_positions: tuple[int, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -98,6 +100,7 @@ class Primitive:
     def defvjp(self, *rules: Rule | None) -> Primitive:
         """Set the VJP rules, one per positional argument."""
         self.vjp = rules
+        self._saved_positions = None
         return self
 
     def defjvp(self, *rules: Rule | None) -> Primitive:
@@ -114,13 +117,13 @@ class Primitive:
         that cannot be inspected is assumed to read everything). Linear
         primitives read only shapes, which in-place updates cannot change.
         Tensors record the versions of these values, to refuse a backward pass
-        through a value that was updated in place after it was saved.
+        through a value that was updated in place after it was saved. Worked
+        out on first use; `defvjp` forgets it.
         """
-        cached = self.__dict__.get("_saved_positions")
-        if cached is not None and cached[0] is self.vjp and cached[1] is self.vjp_joint:
-            return cached[2]
-        positions = () if self.linear else _positions_read(self.vjp, self.vjp_joint)
-        self.__dict__["_saved_positions"] = (self.vjp, self.vjp_joint, positions)
+        positions = self._saved_positions
+        if positions is None:
+            positions = () if self.linear else _positions_read(self.vjp, self.vjp_joint)
+            self._saved_positions = positions
         return positions
 
     def has_jvp(self) -> bool:
