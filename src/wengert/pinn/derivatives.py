@@ -1,0 +1,342 @@
+"""Derivatives of a network's outputs with respect to its inputs, at every collocation point at once.
+
+A PINN's physics loss needs ∂u/∂x_j, ∂²u/∂x_i∂x_j … of the network u at N
+collocation points x (an (N, d) array, one point per row). The network acts
+row by row — output row n depends on input row n only — so the Jacobian of
+the whole batch is block diagonal, and one forward-mode pass with the tangent
+e_j repeated on every row,
+
+    jvp(u, (x,), (E_j,)),   E_j[n] = e_j for every n,
+
+gives ∂u/∂x_j at all N points: the cost of about two network evaluations,
+whatever N. Second derivatives are forward-over-forward (a jvp of a jvp);
+mixed ones take the two unit vectors in the two passes. Reverse mode would
+need one backward sweep per output component, and reverse-over-reverse for
+second derivatives, so forward mode is the default here; ``mode="reverse"``
+(via `wengert.vjp`) is kept for comparison and cross-checking.
+
+The function ``u`` may be a plain `wengert.numpy` function or a network whose
+parameters are `wengert.Tensor` leaves with ``requires_grad=True``: the
+derivatives then are tensors recorded on the parameters' tape, so a loss built
+from them is trained with ``loss.backward()``. Inside ``wengert.grad`` they
+are tracers of that transformation, for the functional dialect.
+
+u must map (N, d) points to (N,) or (N, k) outputs, row by row. A function that
+mixes rows (a batch normalisation, a sum over points) gets the wrong
+derivatives from the repeated-tangent trick, silently — only row-wise
+functions are supported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import numpy as wnp
+from ..core import primal_value
+from ..transforms import jvp, vjp, vmap
+
+Function = Callable[[Any], Any]
+MODES = ("forward", "reverse")
+
+
+# -- checks and unit tangents ------------------------------------------------------------------------
+
+
+def _check_points(x: Any) -> Any:
+    """The collocation points as an (N, d) floating-point array (lists converted; tensors kept)."""
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x, dtype=float)
+    raw = np.asarray(primal_value(x))
+    if raw.ndim != 2:
+        raise ValueError(
+            f"the collocation points must be a 2-D array of shape (N, d), one point per row; got shape {raw.shape}"
+            " (reshape a 1-D array of N points with x.reshape(-1, 1))"
+        )
+    if raw.dtype.kind != "f":
+        raise TypeError(f"the collocation points must be floating point, got dtype {raw.dtype}")
+    return x
+
+
+def _dimension(x: Any) -> int:
+    return np.shape(primal_value(x))[1]
+
+
+def _check_index(index: Any, dimension: int, what: str) -> int:
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise TypeError(f"{what} must be an integer input coordinate, got {index!r}")
+    if not -dimension <= index < dimension:
+        raise ValueError(f"{what}={index} is out of range for points with d={dimension} coordinates")
+    return int(index) % dimension
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+def _unit_tangent(x: Any, j: int) -> np.ndarray:
+    """e_j on every row: the tangent whose push-forward is ∂/∂x_j at every point."""
+    raw = np.asarray(primal_value(x))
+    tangent = np.zeros(raw.shape, dtype=raw.dtype)
+    tangent[:, j] = 1
+    return tangent
+
+
+def _row_checked(u: Function, rows: int) -> Function:
+    """u, with a check that it returns one output row per point."""
+
+    def checked(points: Any) -> Any:
+        out = u(points)
+        out_shape = tuple(wnp.shape(out))
+        if len(out_shape) not in (1, 2) or out_shape[0] != rows:
+            raise ValueError(
+                f"u must map (N, d) points to (N,) or (N, k) outputs, one row per point; "
+                f"for N={rows} points it returned shape {out_shape}"
+            )
+        return out
+
+    return checked
+
+
+# -- the two engines ---------------------------------------------------------------------------------
+
+
+def forward_tower(u: Function, x: Any, directions: Sequence[int]) -> list:
+    """Every mixed derivative of u along sub-collections of ``directions``, by nested forward passes.
+
+    Entry b of the result (a bitmask over the directions) is u differentiated
+    once along each direction whose bit is set: with directions (i, j) that is
+    [u, ∂_i u, ∂_j u, ∂_i∂_j u]. The innermost jvp pushes the first direction.
+
+    Example:
+        >>> u = lambda x: x[:, 0] ** 3
+        >>> value, slope, _, curvature = forward_tower(u, np.array([[2.0]]), (0, 0))
+        >>> float(slope[0]), float(curvature[0])
+        (12.0, 12.0)
+    """
+    x = _check_points(x)
+    directions = [_check_index(direction, _dimension(x), "directions") for direction in directions]
+
+    def differentiate_along(function: Function, direction: int) -> Function:
+        tangent = _unit_tangent(x, direction)
+
+        def pushed(points: Any) -> list:
+            values, tangents = jvp(function, (points,), (tangent,))
+            return [*values, *tangents]
+
+        return pushed
+
+    checked = _row_checked(u, np.shape(primal_value(x))[0])
+    function: Function = lambda points: [checked(points)]
+    for direction in directions:
+        function = differentiate_along(function, direction)
+    return function(x)
+
+
+def _reverse_first(u: Function, x: Any, j: int) -> Any:
+    """∂u/∂x_j at every point by reverse mode: one backward sweep per output component."""
+    out, pullback = vjp(_row_checked(u, np.shape(primal_value(x))[0]), x)
+    out_shape = tuple(wnp.shape(out))
+    dtype = np.asarray(primal_value(out)).dtype
+    if len(out_shape) == 1:
+        return pullback(np.ones(out_shape, dtype=dtype))[0][:, j]
+    columns = []
+    for component in range(out_shape[1]):
+        seed = np.zeros(out_shape, dtype=dtype)
+        seed[:, component] = 1
+        columns.append(pullback(seed)[0][:, j])
+    return wnp.stack(columns, axis=1)
+
+
+def _reverse_derivative(u: Function, x: Any, directions: Sequence[int]) -> Any:
+    """u differentiated along each of ``directions`` in turn, by nested reverse mode."""
+    function = u
+    for direction in directions:
+        function = (lambda inner, j: lambda points: _reverse_first(inner, points, j))(function, direction)
+    return function(x)
+
+
+# -- the public operators ------------------------------------------------------------------------------
+
+
+def derivative(u: Function, x: Any, wrt: int = 0, mode: str = "forward") -> Any:
+    """∂u/∂x_wrt at every collocation point (same shape as u(x)), in one forward pass.
+
+    Example:
+        >>> import wengert.numpy as wnp
+        >>> x = np.array([[0.0, 1.0], [0.5, 2.0]])
+        >>> derivative(lambda p: wnp.sin(p[:, :1]) * p[:, 1:], x, wrt=0)  # cos(x)·t
+        array([[1.        ],
+               [1.75516512]])
+    """
+    x = _check_points(x)
+    j = _check_index(wrt, _dimension(x), "wrt")
+    _check_mode(mode)
+    if mode == "reverse":
+        return _reverse_derivative(u, x, (j,))
+    return forward_tower(u, x, (j,))[1]
+
+
+def second_derivative(u: Function, x: Any, wrt: tuple[int, int] = (0, 0), mode: str = "forward") -> Any:
+    """∂²u/∂x_i∂x_j at every collocation point, by forward-over-forward mode (a jvp of a jvp).
+
+    Example:
+        >>> import wengert.numpy as wnp
+        >>> x = np.array([[1.0, 2.0]])
+        >>> float(second_derivative(lambda p: p[:, 0] ** 2 * p[:, 1] ** 3, x, wrt=(0, 1))[0])  # 2x·3t²
+        24.0
+    """
+    x = _check_points(x)
+    if not isinstance(wrt, (tuple, list)) or len(wrt) != 2:
+        raise TypeError(f"wrt must be a pair (i, j) of input coordinates, got {wrt!r}")
+    dimension = _dimension(x)
+    i, j = (_check_index(index, dimension, "wrt") for index in wrt)
+    _check_mode(mode)
+    return _second(u, x, i, j, mode)
+
+
+def _second(u: Function, x: Any, i: int, j: int, mode: str) -> Any:
+    """∂²u/∂x_i∂x_j: forward over forward (the last entry of a two-direction tower), or reverse over reverse."""
+    if mode == "reverse":
+        return _reverse_derivative(u, x, (j, i))
+    return forward_tower(u, x, (j, i))[3]
+
+
+def _spatial_indices(spatial: Iterable[int] | None, dimension: int) -> tuple[int, ...]:
+    if spatial is None:
+        return tuple(range(dimension))
+    indices = tuple(_check_index(index, dimension, "spatial") for index in spatial)
+    if not indices or len(set(indices)) != len(indices):
+        raise ValueError(f"spatial must list distinct input coordinates, got {spatial!r}")
+    return indices
+
+
+def laplacian(u: Function, x: Any, spatial: Iterable[int] | None = None, mode: str = "forward") -> Any:
+    """Σ_i ∂²u/∂x_i² over the ``spatial`` coordinates (default: all) at every collocation point.
+
+    Example:
+        >>> x = np.array([[1.0, 2.0, 5.0]])
+        >>> float(laplacian(lambda p: (p[:, :2] ** 2).sum(axis=1) * p[:, 2], x, spatial=(0, 1))[0])
+        20.0
+    """
+    x = _check_points(x)
+    indices = _spatial_indices(spatial, _dimension(x))
+    _check_mode(mode)
+    total = None
+    for i in indices:
+        term = _second(u, x, i, i, mode)
+        total = term if total is None else total + term
+    return total
+
+
+def gradient(u: Function, x: Any, mode: str = "forward") -> Any:
+    """All first derivatives at every point: shape (N, k, d) for outputs (N, k), (N, d) for outputs (N,).
+
+    The d forward passes run as one batched pass (``vmap`` over the d unit tangents).
+
+    Example:
+        >>> x = np.array([[1.0, 2.0]])
+        >>> gradient(lambda p: p[:, :1] * p[:, 1:], x)  # (t, x)
+        array([[[2., 1.]]])
+    """
+    x = _check_points(x)
+    _check_mode(mode)
+    dimension = _dimension(x)
+    if mode == "reverse":
+        columns = [_reverse_derivative(u, x, (j,)) for j in range(dimension)]
+        return wnp.stack(columns, axis=-1)
+    checked = _row_checked(u, np.shape(primal_value(x))[0])
+    tangents = np.stack([_unit_tangent(x, j) for j in range(dimension)])
+    slopes = vmap(lambda tangent: jvp(checked, (x,), (tangent,))[1])(tangents)  # (d, N, ...)
+    return wnp.moveaxis(slopes, 0, -1)
+
+
+# -- several derivatives sharing passes ------------------------------------------------------------------
+
+
+class Derivatives:
+    """Several derivatives of u at the points x, computed together so that they share forward passes.
+
+    Ask for derivatives by name — "u" for the value, "u_x", "u_xx", "u_xt" …
+    with single-character coordinate ``names`` (only the part after the
+    underscore counts) — or by index tuple: () for the value, (0,), (0, 0),
+    (0, 1) …. One call returns one array, or a tuple for several requests.
+    Results are cached, so later calls reuse earlier passes.
+
+    Each nested forward pass along directions (a, b, …) yields every
+    derivative along a sub-collection of them, so the passes are planned
+    greedily from the highest order down. For Burgers' residual
+    u_t + u·u_x − ν·u_xx the four quantities take two passes: a jvp of a jvp
+    along x (u, u_x, u_xx) and one jvp along t (u_t).
+
+    Example:
+        >>> import wengert.numpy as wnp
+        >>> x = np.array([[0.5, 1.0]])
+        >>> fields = Derivatives(lambda p: wnp.sin(p[:, :1]) * wnp.exp(-p[:, 1:]), x, names="xt")
+        >>> u, u_t, u_x, u_xx = fields("u", "u_t", "u_x", "u_xx")
+        >>> fields.passes
+        2
+        >>> bool(np.allclose(u_xx, -u) and np.allclose(u_t, -u))
+        True
+    """
+
+    def __init__(self, u: Function, x: Any, names: Sequence[str] | str | None = None, mode: str = "forward") -> None:
+        self.u = u
+        self.x = _check_points(x)
+        self.dimension = _dimension(self.x)
+        _check_mode(mode)
+        self.mode = mode
+        self.names = None if names is None else tuple(names)
+        if self.names is not None:
+            if len(self.names) != self.dimension:
+                raise ValueError(f"names {self.names} must name each of the d={self.dimension} input coordinates")
+            if any(not isinstance(name, str) or len(name) != 1 for name in self.names) or len(set(self.names)) != len(
+                self.names
+            ):
+                raise ValueError(f"names must be distinct single characters such as 'xt', got {names!r}")
+        self.passes = 0
+        self._cache: dict[tuple[int, ...], Any] = {}
+
+    def key(self, request: str | Sequence[int]) -> tuple[int, ...]:
+        """The sorted index tuple of a request ("u_xt" → (0, 1) with names "xt"; () is the value)."""
+        if isinstance(request, str):
+            if "_" not in request:
+                return ()
+            suffix = request.rsplit("_", 1)[1]
+            if self.names is None:
+                raise ValueError(
+                    f"the request {request!r} names coordinates, but no names were given; "
+                    "pass names='xt' (one character per input coordinate) or request index tuples such as (0, 1)"
+                )
+            unknown = [letter for letter in suffix if letter not in self.names]
+            if not suffix or unknown:
+                raise ValueError(f"request {request!r}: {suffix!r} is not made of the coordinate names {self.names}")
+            return tuple(sorted(self.names.index(letter) for letter in suffix))
+        if not isinstance(request, (tuple, list)):
+            raise TypeError(f"a request is a string such as 'u_x' or a tuple of coordinates, got {request!r}")
+        return tuple(sorted(_check_index(index, self.dimension, "request") for index in request))
+
+    def __call__(self, *requests: str | Sequence[int]) -> Any:
+        if not requests:
+            raise TypeError("ask for at least one derivative, for example fields('u_x')")
+        keys = [self.key(request) for request in requests]
+        self._compute(keys)
+        results = tuple(self._cache[key] for key in keys)
+        return results[0] if len(results) == 1 else results
+
+    def _compute(self, keys: list[tuple[int, ...]]) -> None:
+        missing = sorted({key for key in keys if key not in self._cache}, key=len, reverse=True)
+        for key in missing:
+            if key in self._cache:  # a higher-order pass of this call produced it
+                continue
+            self.passes += 1
+            if self.mode == "reverse":
+                self._cache[key] = self.u(self.x) if not key else _reverse_derivative(self.u, self.x, key)
+                continue
+            tower = forward_tower(self.u, self.x, key)
+            for mask, value in enumerate(tower):
+                sub_key = tuple(sorted(key[bit] for bit in range(len(key)) if mask >> bit & 1))
+                self._cache.setdefault(sub_key, value)
