@@ -153,12 +153,6 @@ def test_custom_jvp_rule_is_used_by_every_transform(name):
     assert calls
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jacobian() builds an _AutoJacobian and calls functools.wraps(function)(self), which copies "
-    "the custom_jvp object's __dict__ (its .function, the undecorated Python function) over "
-    "self.function: the rule is silently ignored (transforms/jacobians.py, _AutoJacobian.__init__)",
-)
 @pytest.mark.parametrize("mode", ["forward", "reverse"])
 def test_custom_jvp_rule_is_used_by_jacobian(mode):
     doubled_sine, calls = make_doubled_sine()
@@ -244,23 +238,11 @@ def test_custom_jvp_without_a_rule_or_with_a_tuple_output_says_so():
         pair(1.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="custom_jvp._vjp makes the tangent map's zeros with zeros_like_value, which strips a BatchTracer "
-    "to its raw batched array (the batch axis becomes an example axis): vmap of a reverse transform through "
-    "a custom_jvp raises 'the cotangent has shape () but the output has shape (3,)' (transforms/custom.py)",
-)
 def test_vmap_of_grad_through_custom_jvp():
     doubled_sine, _ = make_doubled_sine()
     np.testing.assert_allclose(wg.vmap(wg.grad(doubled_sine))(XS), 2.0 * np.cos(XS), rtol=1e-15)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="custom_jvp._jvp fills a missing (zero) tangent with zeros_like_value of a BatchTracer: the raw "
-    "batched zeros broadcast against the batch, and the tangent is silently wrong, shape (3, 3) instead "
-    "of (3,) (transforms/custom.py)",
-)
 def test_vmap_of_jvp_through_custom_jvp_with_a_batched_constant_argument():
     @wg.custom_jvp
     def scaled_sine(x, scale):
@@ -382,12 +364,6 @@ def test_custom_vjp_with_the_wrong_cotangents_says_so(backward, message):
         wg.grad(product)(2.0, 3.0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="custom_vjp._vjp checks the number and structure of the cotangents but not their shapes: a "
-    "backward rule returning shape (3,) for an input of shape (2,) gives a gradient of shape (3,) "
-    "(transforms/custom.py)",
-)
 def test_custom_vjp_with_a_wrongly_shaped_cotangent_says_so():
     @wg.custom_vjp
     def product(x, y):

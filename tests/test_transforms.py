@@ -671,12 +671,6 @@ def test_jacobians_where_the_derivative_overflows():
 # -- known bugs ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_unpack_argnums/_map_blocks (transforms/jacobians.py) take any plain tuple or NamedTuple in the "
-    "result for the per-argnums tuple and keep its first entry: the Jacobian of a tuple-valued function "
-    "with an int argnums is (J₁,) instead of (J₁, J₂)",
-)
 @pytest.mark.parametrize("jacobian_function", [wg.jacfwd, wg.jacrev, wg.jacobian], ids=lambda f: f.__name__)
 def test_jacobian_of_a_tuple_valued_function(jacobian_function):
     x = np.array([1.0, 2.0])
@@ -687,11 +681,6 @@ def test_jacobian_of_a_tuple_valued_function(jacobian_function):
     np.testing.assert_array_equal(jac[1], 3.0 * np.eye(2))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the same _unpack_argnums bug: hessian = jacfwd(jacrev(f)) of a function of a tuple is "
-    "tuple-valued inside, so the Hessian loses its second row: ((H₀₀, H₀₁),) instead of a 2×2 block tuple",
-)
 def test_hessian_with_respect_to_a_tuple_argument():
     x = np.array([1.0, 2.0])
     hessian = wg.hessian(lambda pair: wnp.sum(pair[0] * pair[1]))((x, x))
@@ -701,12 +690,6 @@ def test_hessian_with_respect_to_a_tuple_argument():
     np.testing.assert_array_equal(hessian[1][1], np.zeros((2, 2)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jvp(has_aux=True) and jacfwd(has_aux=True) unpack the output with `out, aux = out` without "
-    "checking for a pair (vjp, grad and jacrev do): an array output of length 2 is silently split into "
-    "output and aux (transforms/differentiate.py jvp, transforms/jacobians.py jacfwd)",
-)
 @pytest.mark.parametrize(
     "call",
     [

@@ -87,11 +87,16 @@ class Dual(Tracer):
 
 
 def zeros_like_value(value: Any) -> Any:
-    """A concrete zero of the same shape and dtype as a plain or traced value."""
-    return _zeros_like(primal_value(value))
+    """A concrete zero shaped like ``value`` as the running transformation sees it.
+
+    A batch tracer's zero has the example's shape (it is the same for every
+    example); other tracers' zeros have their primal's shape.
+    """
+    return _zeros_like(value)
 
 
 def _scalar_zeros_like(value: Any) -> Any:
+    value = primal_value(value)
     return type(value)(0) if isinstance(value, (int, float)) else value * 0
 
 

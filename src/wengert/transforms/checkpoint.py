@@ -60,6 +60,7 @@ class _Checkpointed:
 
     def _impl(self, *leaves: Any, treedef: TreeDef, boundary: tuple) -> Any:
         out = self.function(*tree_unflatten(treedef, list(leaves)))
+        _check_single_output(self.function, out)
         if isinstance(out, Tracer) and out._trace.level > _max_level(leaves):
             raise TypeError(
                 f"checkpoint({getattr(self.function, '__name__', 'function')}): the function uses a traced "
@@ -94,9 +95,10 @@ class _Checkpointed:
         start = next_creation_number()
         detached = [Tensor(p, TAPE, None) if isinstance(leaf, Tensor) else p for p, leaf in zip(primals, leaves)]
         out = self.function(*tree_unflatten(treedef, detached))
+        _check_single_output(self.function, out)
         if not isinstance(out, Tensor):
-            if isinstance(out, Tracer):
-                raise TypeError("checkpoint: the function must return one array or tensor")
+            # A plain value, or a tracer of a functional transformation the function closes
+            # over: that transformation has recorded the interior itself (correct, not checkpointed).
             return out
         boundary: tuple = ()
         if out._node is not None:
@@ -116,7 +118,14 @@ class _Checkpointed:
         """Recompute the interior with recording on, then pull ``cotangent`` back to the inputs and boundary."""
         from ..tensor import TAPE, Tensor, _rewrap
 
-        create_graph = isinstance(cotangent, Tensor)
+        # Record the recomputation when the result must stay differentiable: a recorded
+        # cotangent (create_graph=True), or inputs that are themselves recorded tensors
+        # (a functional transformation taken of tensors that require grad).
+        create_graph = isinstance(cotangent, Tensor) or any(
+            isinstance(leaf, Tensor) and leaf._node is not None for leaf in leaves
+        )
+        if create_graph and not isinstance(cotangent, Tensor):
+            cotangent = Tensor(cotangent, TAPE, None)
         previous = state.grad_enabled
         state.grad_enabled = True
         try:
@@ -159,6 +168,15 @@ class _Checkpointed:
                 node.cotangent = old_cotangent
                 node.needed = old_needed
         return results
+
+
+def _check_single_output(function: Callable[..., Any], out: Any) -> None:
+    if isinstance(out, (tuple, list, dict)) and any(isinstance(leaf, Tracer) for leaf in tree_flatten(out)[0]):
+        raise TypeError(
+            f"checkpoint({getattr(function, '__name__', 'function')}): the function returned a "
+            f"{type(out).__name__}; checkpoint supports functions with one array output (checkpoint each "
+            "output's function separately, or concatenate the outputs)"
+        )
 
 
 def _is_float_array(value: Any) -> bool:

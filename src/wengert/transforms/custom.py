@@ -18,6 +18,7 @@ from typing import Any
 
 from ..core import Primitive, Tracer, bind, tree_flatten, tree_unflatten, zeros_like_value
 from ..core.pytree import TreeDef
+from ..numpy._primitives import shape
 from .differentiate import vjp
 
 
@@ -155,6 +156,12 @@ class custom_vjp:
             ct_leaves, ct_tree = tree_flatten(cotangent_arg)
             if ct_tree != arg_tree:
                 raise TypeError(f"{self.__name__}: a cotangent's structure {ct_tree!r} differs from {arg_tree!r}")
+            for ct_leaf, arg_leaf in zip(ct_leaves, arg_leaves):
+                if ct_leaf is not None and tuple(shape(ct_leaf)) != tuple(shape(arg_leaf)):
+                    raise ValueError(
+                        f"{self.__name__}: the backward rule returned a cotangent of shape {tuple(shape(ct_leaf))} "
+                        f"for an argument of shape {tuple(shape(arg_leaf))}"
+                    )
             flat.extend(ct_leaves)
         return flat
 

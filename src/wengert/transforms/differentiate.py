@@ -288,6 +288,8 @@ def jvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence
         out = function(*tree_unflatten(in_tree, duals))
     aux = None
     if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError("jvp(has_aux=True): the function must return a pair (output, aux)")
         out, aux = out
         aux = _strip_forward(aux, trace)
     out_flat, out_tree = tree_flatten(out)

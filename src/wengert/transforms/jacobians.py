@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import numpy as wnp
 from ..core import primal_value, tree_flatten, tree_unflatten
+from ..core.pytree import TreeDef
 from ..core.reverse import TapeTracer
 from .differentiate import _argnums_tuple, _check_input, _record, _shape, grad, jvp
 from .vectorize import vmap
@@ -58,7 +59,14 @@ def _chunks(total: int, chunk_size: int | None) -> list[slice]:
     return [slice(start, min(start + step, total)) for start in range(0, max(total, 1), step)]
 
 
-def _jacobian_forward(function: Callable[..., Any], args: tuple, nums: tuple[int, ...], chunk_size: int | None) -> Any:
+def _block_tree(in_tree: TreeDef, single: bool) -> TreeDef:
+    """The structure of one output leaf's Jacobian blocks: the argument's own tree for an int argnums."""
+    return in_tree.children[0] if single else in_tree
+
+
+def _jacobian_forward(
+    function: Callable[..., Any], args: tuple, nums: tuple[int, ...], chunk_size: int | None, single: bool
+) -> Any:
     wrt = tuple(args[n] for n in nums)
     in_leaves, in_tree = tree_flatten(wrt)
     in_leaves = [_check_input(leaf, "jacfwd: input") for leaf in in_leaves]
@@ -98,7 +106,7 @@ def _jacobian_forward(function: Callable[..., Any], args: tuple, nums: tuple[int
             piece = wnp.moveaxis(piece, tuple(range(len(in_shape))), tuple(range(-len(in_shape), 0)))
             row.append(piece)
             start += size
-        blocks.append(tree_unflatten(in_tree, row))
+        blocks.append(tree_unflatten(_block_tree(in_tree, single), row))
     return primal_out, tree_unflatten(out_tree, blocks), in_tree
 
 
@@ -106,7 +114,7 @@ def _shape_full(value: Any) -> tuple[int, ...]:
     return tuple(wnp.shape(value))
 
 
-def _jacobian_reverse(recorded: Any, in_shapes: list, chunk_size: int | None) -> Any:
+def _jacobian_reverse(recorded: Any, in_shapes: list, chunk_size: int | None, single: bool) -> Any:
     out_leaves, out_tree = recorded.out_flat, recorded.out_tree
     out_shapes = [_shape(recorded._primal(leaf)) for leaf in out_leaves]
     dtype = np.result_type(*[_dtype(recorded._primal(leaf)) for leaf in out_leaves])
@@ -131,26 +139,9 @@ def _jacobian_reverse(recorded: Any, in_shapes: list, chunk_size: int | None) ->
             wnp.reshape(batch[start : start + size], (*out_shape, *in_shape))
             for batch, in_shape in zip(in_batches, in_shapes)
         ]
-        blocks.append(tree_unflatten(recorded.in_tree, row))
+        blocks.append(tree_unflatten(_block_tree(recorded.in_tree, single), row))
         start += size
     return tree_unflatten(out_tree, blocks)
-
-
-def _unpack_argnums(result: Any, argnums: int | Sequence[int]) -> Any:
-    """Blocks for ``argnums`` given as an int are not wrapped in a 1-tuple."""
-    if not isinstance(argnums, int):
-        return result
-    return _map_blocks(result, lambda block: block[0])
-
-
-def _map_blocks(tree: Any, function: Callable[[Any], Any]) -> Any:
-    if isinstance(tree, tuple) and not hasattr(tree, "_fields"):
-        return function(tree)
-    if isinstance(tree, dict):
-        return {key: _map_blocks(value, function) for key, value in tree.items()}
-    if isinstance(tree, list):
-        return [_map_blocks(value, function) for value in tree]
-    return function(tree)
 
 
 def jacfwd(
@@ -177,15 +168,17 @@ def jacfwd(
             aux_box = []
 
             def without_aux(*inner: Any) -> Any:
-                out, aux = function(*inner)
+                result = function(*inner)
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise TypeError("jacfwd(has_aux=True): the function must return a pair (output, aux)")
+                out, aux = result
                 aux_box.append(aux)
                 return out
 
-            _, jac, _ = _jacobian_forward(without_aux, args, nums, chunk_size)
-            aux = _strip_batch(aux_box[-1])
-            return _unpack_argnums(jac, argnums), aux
-        _, jac, _ = _jacobian_forward(function, args, nums, chunk_size)
-        return _unpack_argnums(jac, argnums)
+            _, jac, _ = _jacobian_forward(without_aux, args, nums, chunk_size, isinstance(argnums, int))
+            return jac, _strip_batch(aux_box[-1])
+        _, jac, _ = _jacobian_forward(function, args, nums, chunk_size, isinstance(argnums, int))
+        return jac
 
     return jacobian_function
 
@@ -215,7 +208,7 @@ def jacrev(
         nums = _argnums_tuple(argnums, len(args))
         recorded, aux = _record(function, args, nums, {}, has_aux, "jacrev")
         in_shapes = [_shape(value) for value in recorded.in_values]
-        jac = _unpack_argnums(_jacobian_reverse(recorded, in_shapes, chunk_size), argnums)
+        jac = _jacobian_reverse(recorded, in_shapes, chunk_size, isinstance(argnums, int))
         return (jac, aux) if has_aux else jac
 
     return jacobian_function
@@ -234,7 +227,8 @@ class _AutoJacobian:
         self.mode = mode
         self.chunk_size = chunk_size
         self.last_mode: str | None = None
-        wraps(function)(self)
+        self.__name__ = getattr(function, "__name__", "jacobian")
+        self.__doc__ = getattr(function, "__doc__", None)
 
     def __call__(self, *args: Any) -> Any:
         nums = _argnums_tuple(self.argnums, len(args))
@@ -253,9 +247,10 @@ class _AutoJacobian:
             n_outputs,
             mode,
         )
+        single = isinstance(self.argnums, int)
         if mode == "reverse":
-            return _unpack_argnums(_jacobian_reverse(recorded, in_shapes, self.chunk_size), self.argnums)
-        return _unpack_argnums(_jacobian_over_tape(recorded, in_shapes, self.chunk_size), self.argnums)
+            return _jacobian_reverse(recorded, in_shapes, self.chunk_size, single)
+        return _jacobian_over_tape(recorded, in_shapes, self.chunk_size, single)
 
 
 def jacobian(
@@ -303,7 +298,7 @@ def _tangent_walk(recorded: Any, in_tangents: list) -> list:
     return out
 
 
-def _jacobian_over_tape(recorded: Any, in_shapes: list, chunk_size: int | None) -> Any:
+def _jacobian_over_tape(recorded: Any, in_shapes: list, chunk_size: int | None, single: bool) -> Any:
     dtype = np.result_type(*[_dtype(value) for value in recorded.in_values])
     basis = _basis(recorded.in_values, dtype)
     total = sum(_size(s) for s in in_shapes)
@@ -325,7 +320,7 @@ def _jacobian_over_tape(recorded: Any, in_shapes: list, chunk_size: int | None) 
             piece = wnp.moveaxis(piece, tuple(range(len(in_shape))), tuple(range(-len(in_shape), 0)))
             row.append(piece)
             start += size
-        blocks.append(tree_unflatten(recorded.in_tree, row))
+        blocks.append(tree_unflatten(_block_tree(recorded.in_tree, single), row))
     return tree_unflatten(recorded.out_tree, blocks)
 
 
