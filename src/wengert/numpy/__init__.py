@@ -18,17 +18,9 @@ from ..core.primitive import set_scalar_promotion as _set_scalar_promotion
 from . import linalg
 from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the array interface)
 from ._primitives import REGISTRY, ndim, shape
+from ._primitives import dtype as _dtype
 from .batching import install as _install_batch_rules
 
-
-def _zeros_as_seen(value):
-    """Zeros of the shape and dtype a (possibly traced) value has at the running level."""
-    if type(value) is float:
-        return 0.0
-    from ._primitives import dtype as _dtype
-
-    kind = _dtype(value)
-    return _np.zeros(shape(value), dtype=kind if kind.kind in "fc" else _np.float64)
 from .creation import *  # noqa: F403
 from .creation import __all__ as _creation_all
 from .einsum import *  # noqa: F403
@@ -50,6 +42,15 @@ from .shape import *  # noqa: F403
 from .shape import __all__ as _shape_all
 from .special import *  # noqa: F403
 from .special import __all__ as _special_all
+
+
+def _zeros_as_seen(value):
+    """Zeros of the shape and dtype a (possibly traced) value has at the running level."""
+    if type(value) is float:
+        return 0.0
+    kind = _dtype(value)
+    return _np.zeros(shape(value), dtype=kind if kind.kind in "fc" else _np.float64)
+
 
 _set_zeros_like(_zeros_as_seen)
 _set_scalar_promotion(_np.float64)
