@@ -20,7 +20,6 @@ from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the arr
 from ._primitives import REGISTRY, ndim, shape
 from ._primitives import dtype as _dtype
 from .batching import install as _install_batch_rules
-
 from .creation import *  # noqa: F403
 from .creation import __all__ as _creation_all
 from .einsum import *  # noqa: F403
