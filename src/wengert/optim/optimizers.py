@@ -1,0 +1,498 @@
+"""Gradient-descent optimisers: `SGD`, `Adam`, `AdamW`, on PyTorch's `Optimizer` model.
+
+An optimiser holds parameter groups (lists of leaf tensors, each group with
+its own hyperparameters) and per-parameter state. ``step()`` reads each
+parameter's ``.grad`` and gives the parameter its new values. The arithmetic is
+plain NumPy on the arrays beneath the tensors (no tensor operations, nothing
+recorded), because it runs on every training step; each parameter receives a
+new array (as wengert's in-place tensor operations do) and its version counter
+advances, so a backward pass through a graph recorded before the step raises
+rather than differentiating at stale parameters.
+
+Example:
+    >>> import wengert as wg
+    >>> x = wg.tensor([3.0], requires_grad=True)
+    >>> optimizer = SGD([x], lr=0.25)
+    >>> for _ in range(3):
+    ...     optimizer.zero_grad()
+    ...     (x * x).sum().backward()
+    ...     optimizer.step()
+    >>> x.tolist()
+    [0.375]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..nn.module import Module, parameters_of, set_values_
+from ..tensor import Tensor, enable_grad, from_numpy
+
+
+def _gradient(parameter: Tensor) -> np.ndarray | None:
+    grad = parameter.grad
+    if grad is None:
+        return None
+    value = grad.primal if isinstance(grad, Tensor) else grad
+    return value if type(value) is np.ndarray else np.asarray(value)
+
+
+class Optimizer:
+    """Base class: parameter groups with per-group hyperparameters, per-parameter state, saving and loading.
+
+    ``params`` is a module, an iterable of tensors, or an iterable of dicts
+    (``{"params": [...], "lr": ...}``), one per group; a group's missing
+    hyperparameters come from ``defaults``. Subclasses implement ``_update()``.
+
+    Example:
+        >>> import wengert as wg
+        >>> a, b = wg.tensor(1.0, requires_grad=True), wg.tensor(2.0, requires_grad=True)
+        >>> optimizer = SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+        >>> [group["lr"] for group in optimizer.param_groups]
+        [0.1, 0.5]
+    """
+
+    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, (Module, Tensor)):
+            groups: list[Any] = [{"params": params}]
+        else:
+            groups = list(params)
+            if groups and not isinstance(groups[0], dict):
+                groups = [{"params": groups}]
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (the defaults fill the rest)."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"a parameter group must be a dict with a 'params' entry, got {group!r}")
+        name = type(self).__name__
+        params = parameters_of(group["params"], f"{name} parameters")
+        if not params:
+            raise ValueError(f"{name}: a parameter group has no parameters")
+        for index, parameter in enumerate(params):
+            if not parameter.is_leaf:
+                raise ValueError(
+                    f"{name}: parameter {index} (shape {parameter.shape}) is not a leaf tensor: it was computed "
+                    "from other tensors, so it cannot be optimised (detach() it, or optimise what it came from)"
+                )
+            if np.asarray(parameter.primal).dtype.kind != "f":
+                raise TypeError(f"{name}: parameter {index} has dtype {parameter.dtype}; only floats can be optimised")
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in existing for p in params):
+            raise ValueError(f"{name}: some parameters appear in more than one parameter group")
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise TypeError(f"{name}: unknown hyperparameters {sorted(unknown)}; expected {sorted(self.defaults)}")
+        full = {**self.defaults, **group, "params": params}
+        self._check_hyperparameters(full)
+        self.param_groups.append(full)
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        lr = group["lr"]
+        if not (isinstance(lr, (int, float, np.floating, np.integer)) and lr >= 0):
+            raise ValueError(f"{type(self).__name__}: lr must be a non-negative number, got {lr!r}")
+        if group.get("weight_decay", 0.0) < 0:
+            raise ValueError(f"{type(self).__name__}: weight_decay must be non-negative, got {group['weight_decay']}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the parameters' gradients: ``.grad = None`` (default), or zero arrays."""
+        for group in self.param_groups:
+            for parameter in group["params"]:
+                if set_to_none or parameter.grad is None:
+                    parameter.grad = None
+                else:
+                    parameter.grad = from_numpy(np.zeros_like(parameter.primal))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns ``closure()`` if given (it is called first)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._update()
+        return loss
+
+    def _update(self) -> None:
+        raise NotImplementedError
+
+    # -- saving and loading -----------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The hyperparameters of each group and a copy of the state, parameters numbered in group order.
+
+        Example:
+            >>> import wengert as wg
+            >>> x = wg.tensor([1.0], requires_grad=True)
+            >>> optimizer = Adam([x], lr=0.1)
+            >>> (x * x).sum().backward(); optimizer.step()
+            >>> sorted(optimizer.state_dict()["state"][0])
+            ['exp_avg', 'exp_avg_sq', 'step']
+        """
+        numbering: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            indices = []
+            for parameter in group["params"]:
+                numbering.setdefault(id(parameter), len(numbering))
+                indices.append(numbering[id(parameter)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": indices})
+        state = {}
+        for group in self.param_groups:
+            for parameter in group["params"]:
+                entry = self.state.get(parameter)
+                if entry:
+                    state[numbering[id(parameter)]] = {
+                        key: np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+                        for key, value in entry.items()
+                    }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and state saved by `state_dict` (for the same parameters, in the same order)."""
+        name = type(self).__name__
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}.load_state_dict: {len(saved_groups)} parameter groups saved, {len(self.param_groups)} here"
+            )
+        by_index: dict[int, Tensor] = {}
+        for number, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"{name}.load_state_dict: group {number} has {len(saved['params'])} parameters saved "
+                    f"and {len(group['params'])} here"
+                )
+            for index, parameter in zip(saved["params"], group["params"]):
+                by_index[index] = parameter
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for index, entry in state_dict["state"].items():
+            if index not in by_index:
+                raise ValueError(f"{name}.load_state_dict: state for parameter {index}, which no group has")
+            parameter = by_index[index]
+            restored = {}
+            for key, value in entry.items():
+                if isinstance(value, np.ndarray):
+                    if value.shape != parameter.shape:
+                        raise ValueError(
+                            f"{name}.load_state_dict: '{key}' of parameter {index} has shape {value.shape}, "
+                            f"the parameter has shape {parameter.shape}"
+                        )
+                    value = np.array(value, dtype=parameter.dtype, copy=True)
+                restored[key] = value
+            new_state[parameter] = restored
+        for saved, group in zip(saved_groups, self.param_groups):
+            for key, value in saved.items():
+                if key != "params":
+                    group[key] = value
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for number, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {number}")
+            lines.extend(f"    {key}: {value}" for key, value in group.items() if key != "params")
+        return "\n".join(lines) + "\n)"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay (PyTorch's rule).
+
+    With gradient ``g`` (plus ``weight_decay·p``) and momentum ``μ``:
+    ``b ← μ·b + (1 - dampening)·g`` (``b = g`` at the first step), then
+    ``p ← p - lr·(g + μ·b)`` with ``nesterov``, else ``p ← p - lr·b``.
+
+    Example:
+        >>> import wengert as wg
+        >>> x = wg.tensor(1.0, requires_grad=True)
+        >>> optimizer = SGD([x], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     optimizer.zero_grad(); (x * x).backward(); optimizer.step()
+        >>> round(x.item(), 6)
+        0.46
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "nesterov": nesterov,
+            "weight_decay": weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        super()._check_hyperparameters(group)
+        if group["momentum"] < 0:
+            raise ValueError(f"SGD: momentum must be non-negative, got {group['momentum']}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def _update(self) -> None:
+        state = self.state
+        for group in self.param_groups:
+            lr = group["lr"]
+            momentum = group["momentum"]
+            dampening = group["dampening"]
+            nesterov = group["nesterov"]
+            weight_decay = group["weight_decay"]
+            for parameter in group["params"]:
+                grad = _gradient(parameter)
+                if grad is None:
+                    continue
+                value = parameter.primal
+                if weight_decay:
+                    grad = grad + weight_decay * value
+                if momentum:
+                    entry = state.get(parameter)
+                    if entry is None:
+                        buffer = np.array(grad, dtype=value.dtype, copy=True)
+                        state[parameter] = {"momentum_buffer": buffer}
+                    else:
+                        buffer = entry["momentum_buffer"]
+                        buffer *= momentum
+                        buffer += grad if dampening == 0 else (1.0 - dampening) * grad
+                    grad = grad + momentum * buffer if nesterov else buffer
+                new_value = np.multiply(grad, lr, out=np.empty_like(value))
+                set_values_(parameter, np.subtract(value, new_value, out=new_value), "SGD.step")
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), optionally with AMSGrad and L2 weight decay added to the gradient.
+
+    At step ``t`` with gradient ``g``: ``m ← β₁m + (1-β₁)g``,
+    ``v ← β₂v + (1-β₂)g²``, ``p ← p - lr·(m / (1-β₁ᵗ)) / (√(v / (1-β₂ᵗ)) + eps)``;
+    with ``amsgrad`` the running maximum of ``v`` replaces ``v`` in the step.
+
+    Example:
+        >>> import wengert as wg
+        >>> x = wg.tensor(1.0, requires_grad=True)
+        >>> optimizer = Adam([x], lr=0.1)
+        >>> (x * x).backward(); optimizer.step()
+        >>> round(x.item(), 6)  # the first step moves every coordinate by about lr
+        0.9
+    """
+
+    _decoupled_weight_decay = False
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad}
+        self._flat: dict[int, _FlatAdamState] = {}
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group: dict[str, Any]) -> None:
+        super()._check_hyperparameters(group)
+        betas = group["betas"]
+        if len(betas) != 2 or not all(0.0 <= beta < 1.0 for beta in betas):
+            raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), got {betas}")
+        if group["eps"] < 0:
+            raise ValueError(f"{type(self).__name__}: eps must be non-negative, got {group['eps']}")
+
+    def _update(self) -> None:
+        operation = f"{type(self).__name__}.step"
+        for index, group in enumerate(self.param_groups):
+            params = group["params"]
+            grads = [_gradient(p) for p in params]
+            if (
+                len(params) > 1
+                and all(g is not None for g in grads)
+                and self._fused_update(index, group, grads, operation)
+            ):
+                continue
+            for parameter, grad in zip(params, grads):
+                if grad is None:
+                    continue
+                entry = self.state.get(parameter)
+                if entry is None:
+                    value = parameter.primal
+                    entry = self.state[parameter] = _adam_entry(
+                        0, np.zeros_like(value), np.zeros_like(value), group["amsgrad"]
+                    )
+                entry["step"] += 1
+                new_value = self._adam_kernel(group, entry, parameter.primal, grad, entry["step"])
+                set_values_(parameter, new_value, operation)
+
+    def _adam_kernel(self, group: dict[str, Any], entry: dict[str, Any], value: Any, grad: Any, step: int) -> Any:
+        """Update the moments in ``entry`` in place and return the parameter's new values (a new array)."""
+        lr = group["lr"]
+        beta1, beta2 = group["betas"]
+        weight_decay = group["weight_decay"]
+        if weight_decay:
+            if self._decoupled_weight_decay:
+                value = value * (1.0 - lr * weight_decay)
+            else:
+                grad = grad + weight_decay * value
+        exp_avg = entry["exp_avg"]
+        exp_avg *= beta1
+        exp_avg += (1.0 - beta1) * grad
+        exp_avg_sq = entry["exp_avg_sq"]
+        exp_avg_sq *= beta2
+        # One new array serves as scratch for g², then the denominator, then the new values (an explicit
+        # out= also keeps 0-d parameters arrays rather than NumPy scalars).
+        scratch = np.multiply(grad, grad, out=np.empty(np.shape(value), dtype=exp_avg.dtype))
+        scratch *= 1.0 - beta2
+        exp_avg_sq += scratch
+        if group["amsgrad"]:
+            running_max = entry.get("max_exp_avg_sq")
+            if running_max is None:  # amsgrad switched on after some steps: the maximum starts now
+                running_max = entry["max_exp_avg_sq"] = np.array(exp_avg_sq, copy=True)
+            np.maximum(running_max, exp_avg_sq, out=running_max)
+            exp_avg_sq = running_max
+        # lr·m̂/(√v̂ + eps) = [lr·√(1-β₂ᵗ)/(1-β₁ᵗ)]·m/(√v + eps·√(1-β₂ᵗ)): one pass fewer over the data.
+        root_correction = math.sqrt(1.0 - beta2**step)
+        denominator = np.sqrt(exp_avg_sq, out=scratch)
+        denominator += group["eps"] * root_correction
+        np.divide(exp_avg, denominator, out=denominator)
+        denominator *= lr * root_correction / (1.0 - beta1**step)
+        return np.subtract(value, denominator, out=denominator)
+
+    def _fused_update(self, index: int, group: dict[str, Any], grads: list[np.ndarray], operation: str) -> bool:
+        """One update of the whole group over flat arrays (few NumPy calls); False when it cannot be fused."""
+        flat = self._flat.get(index)
+        params = group["params"]
+        if flat is None or not flat.matches(params, self.state, group["amsgrad"]):
+            flat = _FlatAdamState.build(params, self.state, group["amsgrad"])
+            if flat is None:
+                self._flat.pop(index, None)
+                return False
+            self._flat[index] = flat
+        grad = np.concatenate([g.ravel() for g in grads])
+        if grad.dtype != flat.dtype:
+            grad = grad.astype(flat.dtype)
+        values = flat.values
+        if values is None or any(p.primal.base is not values for p in params):
+            values = np.concatenate([p.primal.ravel() for p in params])
+        flat.step += 1
+        new_values = self._adam_kernel(group, flat.entry, values, grad, flat.step)
+        flat.values = new_values
+        for parameter, entry, shape, start, stop in zip(params, flat.entries, flat.shapes, flat.starts, flat.stops):
+            entry["step"] = flat.step
+            set_values_(parameter, new_values[start:stop].reshape(shape), operation)
+        return True
+
+
+def _adam_entry(step: int, exp_avg: np.ndarray, exp_avg_sq: np.ndarray, amsgrad: bool) -> dict[str, Any]:
+    entry = {"step": step, "exp_avg": exp_avg, "exp_avg_sq": exp_avg_sq}
+    if amsgrad:
+        entry["max_exp_avg_sq"] = np.zeros_like(exp_avg_sq)
+    return entry
+
+
+class _FlatAdamState:
+    """Adam's moments for a whole parameter group as flat arrays; each parameter's state holds views of them.
+
+    Updating one flat array instead of one array per parameter saves a dozen
+    NumPy calls per parameter per step. The per-parameter state stays what
+    `state_dict` saves and what the unfused path updates, so the two paths can
+    alternate; the flat state is rebuilt whenever they no longer agree.
+    """
+
+    def __init__(self, params: list[Tensor], entries: list[dict[str, Any]], flat: dict[str, np.ndarray]) -> None:
+        self.dtype = flat["exp_avg"].dtype
+        self.shapes = [np.shape(p.primal) for p in params]
+        sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.shapes]
+        self.stops = list(np.cumsum(sizes, dtype=np.int64).tolist())
+        self.starts = [0, *self.stops[:-1]]
+        self.step = entries[0]["step"]
+        self.entry = {"step": self.step, **flat}
+        self.values: np.ndarray | None = None
+        self.entries = entries
+        self.params = list(params)
+        for entry, shape, start, stop in zip(entries, self.shapes, self.starts, self.stops):
+            for key, array in flat.items():
+                entry[key] = array[start:stop].reshape(shape)
+
+    @classmethod
+    def build(cls, params: list[Tensor], state: dict[Tensor, dict[str, Any]], amsgrad: bool) -> _FlatAdamState | None:
+        dtypes = {np.asarray(p.primal).dtype for p in params}
+        if len(dtypes) != 1:
+            return None
+        (dtype,) = dtypes
+        keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else ("exp_avg", "exp_avg_sq")
+        old = [state.get(p) for p in params]
+        if all(entry is None for entry in old):
+            size = sum(int(np.size(p.primal)) for p in params)
+            flat = {key: np.zeros(size, dtype=dtype) for key in keys}
+            entries = [{"step": 0} for _ in params]
+        elif all(entry is not None and set(entry) == {"step", *keys} for entry in old):
+            if len({entry["step"] for entry in old}) != 1:
+                return None  # parameters skipped at some steps have their own bias corrections
+            flat = {key: np.concatenate([np.ravel(entry[key]) for entry in old]).astype(dtype) for key in keys}
+            entries = old
+        else:
+            return None
+        for parameter, entry in zip(params, entries):
+            state[parameter] = entry
+        return cls(params, entries, flat)
+
+    def matches(self, params: list[Tensor], state: dict[Tensor, dict[str, Any]], amsgrad: bool) -> bool:
+        """Whether the per-parameter state is still made of views of these flat arrays, at the same step."""
+        if len(params) != len(self.params) or amsgrad != ("max_exp_avg_sq" in self.entry):
+            return False
+        exp_avg, exp_avg_sq = self.entry["exp_avg"], self.entry["exp_avg_sq"]
+        for parameter, mine, entry in zip(params, self.params, self.entries):
+            if parameter is not mine or state.get(parameter) is not entry or entry["step"] != self.step:
+                return False
+            if entry["exp_avg"].base is not exp_avg or entry["exp_avg_sq"].base is not exp_avg_sq:
+                return False
+        return True
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``p ← p·(1 - lr·weight_decay)`` before Adam's step.
+
+    Example:
+        >>> import wengert as wg
+        >>> x = wg.tensor(1.0, requires_grad=True)
+        >>> optimizer = AdamW([x], lr=0.1, weight_decay=0.5)
+        >>> (x * 0.0).backward(); optimizer.step()  # a zero gradient: only the decay acts
+        >>> round(x.item(), 6)
+        0.95
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+def as_parameter_list(params: Module | Tensor | Iterable[Any]) -> list[Tensor]:
+    """The tensors of a module, a tensor, or an iterable of tensors (each once)."""
+    return parameters_of(params)
+
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "as_parameter_list"]
