@@ -17,6 +17,7 @@ from . import (
 )
 from .core import Dual, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .core.pytree import register_pytree_node
+from .teach import graph, trace
 from .tensor import (
     Tensor,
     as_tensor,
@@ -68,12 +69,14 @@ __all__ = [
     "enable_grad",
     "from_numpy",
     "grad",
+    "graph",
     "is_grad_enabled",
     "jvp",
     "no_grad",
     "register_pytree_node",
     "set_grad_enabled",
     "tensor",
+    "trace",
     "tree_flatten",
     "tree_leaves",
     "tree_map",
