@@ -13,7 +13,9 @@ Example:
 
 from . import (
     autograd,
+    nn,  # noqa: F401  (wg.nn)
     numpy,  # noqa: F401  (installs the array interface on tracers)
+    optim,  # noqa: F401  (wg.optim)
 )
 from .core import Dual, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .core.pytree import register_pytree_node
