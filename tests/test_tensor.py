@@ -587,3 +587,27 @@ def test_float32_gradient_matches_float64_to_single_precision():
         grads[dtype] = t.grad.numpy()
     assert grads[np.float32].dtype == np.float32
     np.testing.assert_allclose(grads[np.float32], grads[np.float64], rtol=1e-6)
+
+
+def test_deepcopy_gives_a_leaf_with_its_own_gradient():
+    import copy
+
+    t = wg.tensor([1.0, 2.0], requires_grad=True)
+    t2 = copy.deepcopy(t)
+    (t2 * 2).sum().backward()
+    np.testing.assert_array_equal(t2.grad.numpy(), [2.0, 2.0])
+    assert t.grad is None
+    with pytest.raises(RuntimeError, match="only leaf tensors"):
+        copy.deepcopy(t * 2)
+
+
+def test_pickle_round_trip_keeps_values_and_the_requires_grad_flag():
+    import pickle
+
+    t = wg.tensor([1.0, 2.0], requires_grad=True)
+    back = pickle.loads(pickle.dumps(t))
+    assert back.requires_grad and back.is_leaf
+    np.testing.assert_array_equal(back.numpy(), [1.0, 2.0])
+    detached = pickle.loads(pickle.dumps(t * 3))
+    assert not detached.requires_grad
+    np.testing.assert_array_equal(detached.numpy(), [3.0, 6.0])

@@ -105,6 +105,25 @@ class Tensor(ReverseTracer):
         """
         return Tensor(self.primal, TAPE, None)
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy of a leaf tensor with its own array, gradient and requires_grad flag."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "only leaf tensors (made by the user, not by a recorded operation) can be deep-copied; "
+                "use detach() or clone() first"
+            )
+        copy = Tensor(np.array(self.primal, copy=True), TAPE, None)
+        memo[id(self)] = copy
+        if self.requires_grad:
+            copy.requires_grad_(True)
+        if self.grad is not None:
+            copy.grad = Tensor(np.array(self.grad.primal, copy=True), TAPE, None)
+        return copy
+
+    def __reduce__(self) -> tuple:
+        """Pickle the values and the requires_grad flag of a leaf (recorded history is not pickled)."""
+        return (_rebuild_tensor, (np.asarray(self.primal), self.requires_grad and self.is_leaf))
+
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph, in place: it becomes a leaf that does not require grad."""
         self._node = None
@@ -409,6 +428,10 @@ def _check_differentiable_dtype(value: Any) -> None:
 
 
 TAPE = GraphTrace(Tensor)
+
+
+def _rebuild_tensor(values: np.ndarray, requires_grad: bool) -> Tensor:
+    return tensor(values, requires_grad=requires_grad)
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
