@@ -91,13 +91,22 @@ def _jacobian_forward(
         primal_out, tangents = vmap(push, in_axes=0, out_axes=(None, 0))(*[b[part] for b in basis])
         leaves, out_tree = tree_flatten(tangents)
         out_chunks.append(leaves)
-    out_leaves = [
-        wnp.concatenate([chunk[i] for chunk in out_chunks], axis=0) if len(out_chunks) > 1 else out_chunks[0][i]
-        for i in range(len(out_chunks[0]))
-    ]
+    blocks = _blocks_from_pushforwards(_join_chunks(out_chunks), in_shapes, _block_tree(in_tree, single))
+    return primal_out, tree_unflatten(out_tree, blocks), in_tree
+
+
+def _join_chunks(chunks: list[list]) -> list:
+    """Per output leaf, the chunks' batches joined along the basis axis."""
+    if len(chunks) == 1:
+        return chunks[0]
+    return [wnp.concatenate([chunk[i] for chunk in chunks], axis=0) for i in range(len(chunks[0]))]
+
+
+def _blocks_from_pushforwards(out_batches: list, in_shapes: list, block_tree: TreeDef) -> list:
+    """Jacobian blocks ``out.shape + in.shape`` from tangents batched over the input basis (axis 0)."""
     blocks = []
-    for batch in out_leaves:  # (total, *out_shape)
-        out_shape = tuple(_shape_full(batch))[1:]
+    for batch in out_batches:  # (total, *out_shape)
+        out_shape = _shape_full(batch)[1:]
         row = []
         start = 0
         for in_shape in in_shapes:
@@ -106,8 +115,8 @@ def _jacobian_forward(
             piece = wnp.moveaxis(piece, tuple(range(len(in_shape))), tuple(range(-len(in_shape), 0)))
             row.append(piece)
             start += size
-        blocks.append(tree_unflatten(_block_tree(in_tree, single), row))
-    return primal_out, tree_unflatten(out_tree, blocks), in_tree
+        blocks.append(tree_unflatten(block_tree, row))
+    return blocks
 
 
 def _shape_full(value: Any) -> tuple[int, ...]:
@@ -127,10 +136,7 @@ def _jacobian_reverse(recorded: Any, in_shapes: list, chunk_size: int | None, si
     chunks = []
     for part in _chunks(total, chunk_size):
         chunks.append(vmap(pull)(*[b[part] for b in basis]))
-    in_batches = [
-        wnp.concatenate([c[i] for c in chunks], axis=0) if len(chunks) > 1 else chunks[0][i]
-        for i in range(len(in_shapes))
-    ]
+    in_batches = _join_chunks(chunks)
     blocks = []
     start = 0
     for out_shape in out_shapes:
@@ -305,22 +311,7 @@ def _jacobian_over_tape(recorded: Any, in_shapes: list, chunk_size: int | None, 
     chunks = []
     for part in _chunks(total, chunk_size):
         chunks.append(vmap(lambda *tangents: _tangent_walk(recorded, list(tangents)))(*[b[part] for b in basis]))
-    out_batches = [
-        wnp.concatenate([c[i] for c in chunks], axis=0) if len(chunks) > 1 else chunks[0][i]
-        for i in range(len(recorded.out_flat))
-    ]
-    blocks = []
-    for batch in out_batches:
-        out_shape = _shape_full(batch)[1:]
-        row = []
-        start = 0
-        for in_shape in in_shapes:
-            size = _size(in_shape)
-            piece = wnp.reshape(batch[start : start + size], (*in_shape, *out_shape))
-            piece = wnp.moveaxis(piece, tuple(range(len(in_shape))), tuple(range(-len(in_shape), 0)))
-            row.append(piece)
-            start += size
-        blocks.append(tree_unflatten(_block_tree(recorded.in_tree, single), row))
+    blocks = _blocks_from_pushforwards(_join_chunks(chunks), in_shapes, _block_tree(recorded.in_tree, single))
     return tree_unflatten(recorded.out_tree, blocks)
 
 
