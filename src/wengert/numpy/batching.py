@@ -1,17 +1,21 @@
 """Batch rules: how each primitive computes a whole batch at once (used by ``vmap``).
 
 Most primitives fall into a few families, so the rules are written once per
-family and assigned by name in `RULES` at the bottom:
+family and assigned by name in the lists at the bottom:
 
-* elementwise: align the examples' ranks, then NumPy broadcasting does the rest;
+* broadcasting (ufuncs, and linalg's stacks of matrices): align the examples'
+  ranks, then NumPy broadcasting does the rest;
 * axis-taking reductions and scans: shift the axes past the batch axis;
 * shape operations: put the batch size in front of the target shape;
 * indexing: put ``slice(None)`` in front of the index;
 * matmul: promote 1-D operands so the batch axis becomes a matrix-stack axis.
 
-A primitive with no rule here still batches correctly through the core's
-fallback loop (one call per example), only more slowly. Rules receive the
-values with the batch on axis 0 for the arguments flagged in ``batched``.
+Primitives with a rule of their own (einsum, clip, the rearrangements) carry
+it beside their other rules, built from the helpers here (`align`,
+`shift_axes`, `NoBatchRule`...). A primitive with no rule at all still batches
+correctly through the core's fallback loop (one call per example), only more
+slowly. Rules receive the values with the batch on axis 0 for the arguments
+flagged in ``batched``, and return the result with the batch on axis 0.
 """
 
 from __future__ import annotations
@@ -27,18 +31,20 @@ from ._primitives import REGISTRY, shape
 BatchRule = Callable[..., Any]
 
 
-def _size(values: list, batched: tuple) -> int:
+def batch_size(values: list, batched: tuple) -> int:
+    """The number of examples (the length of axis 0 of the first batched value)."""
     for value, is_batched in zip(values, batched):
         if is_batched:
             return shape(value)[0]
     raise ValueError("a batch rule was called without a batched argument")
 
 
-def _example_rank(value: Any, is_batched: bool) -> int:
+def example_rank(value: Any, is_batched: bool) -> int:
+    """The number of dimensions of one example of ``value``."""
     return len(shape(value)) - (1 if is_batched else 0)
 
 
-def _materialize(value: Any, is_batched: bool, size: int) -> Any:
+def materialize(value: Any, is_batched: bool, size: int) -> Any:
     """A batched version of ``value`` (copies an unbatched value along a new axis 0)."""
     from .shape import broadcast_to
 
@@ -47,14 +53,17 @@ def _materialize(value: Any, is_batched: bool, size: int) -> Any:
     return broadcast_to(value, (size, *shape(value)))
 
 
-def _align(values: list, batched: tuple) -> list:
-    """Give batched values the common example rank, so broadcasting lines examples up."""
+def align(values: list, batched: tuple, rank: int = 0) -> list:
+    """Give batched values the common example rank (at least ``rank``), so broadcasting lines examples up.
+
+    Unbatched values need nothing: NumPy pads them on the left, below the batch axis.
+    """
     from .shape import reshape
 
-    rank = max(_example_rank(v, b) for v, b in zip(values, batched))
+    rank = max(rank, *(example_rank(v, b) for v, b in zip(values, batched)))
     aligned = []
     for value, is_batched in zip(values, batched):
-        missing = rank - _example_rank(value, is_batched)
+        missing = rank - example_rank(value, is_batched)
         if is_batched and missing:
             s = shape(value)
             value = reshape(value, (s[0], *(1,) * missing, *s[1:]))
@@ -62,34 +71,61 @@ def _align(values: list, batched: tuple) -> list:
     return aligned
 
 
-def elementwise(prim: Any) -> BatchRule:
+def broadcasting(prim: Any) -> BatchRule:
+    """For primitives that broadcast their arguments' leading axes (ufuncs, stacks of matrices)."""
+
     def rule(values: list, batched: tuple, **params: Any) -> Any:
-        return bind(prim, _align(values, batched), params)
+        return bind(prim, align(values, batched), params)
 
     return rule
 
 
-def _shift_axes(axis: Any, rank: int) -> Any:
+def shift_axis(axis: int, rank: int) -> int:
+    """An axis of an example (negative counts from the end) as an axis of the batch."""
+    axis = int(axis)
+    if not -rank <= axis < max(rank, 1):
+        raise np.exceptions.AxisError(axis, rank)
+    return (axis % rank if rank else 0) + 1
+
+
+def shift_axes(axis: Any, rank: int) -> Any:
+    """``axis`` (None, an int or a tuple, of an example of ``rank`` dimensions) for the batch."""
     if axis is None:
         return tuple(range(1, rank + 1))
     if isinstance(axis, tuple):
-        return tuple(a + 1 for a in axis)
-    return axis + 1
+        return tuple(shift_axis(a, rank) for a in axis)
+    return shift_axis(axis, rank)
 
 
 def axis_shifted(prim: Any) -> BatchRule:
-    """For primitives of one batched argument whose ``axis`` counts the example's axes."""
+    """For primitives of one batched argument whose ``axis`` counts the example's axes (None: all)."""
 
     def rule(values: list, batched: tuple, axis: Any, **params: Any) -> Any:
         (value,) = values
-        return bind(prim, (value,), {"axis": _shift_axes(axis, _example_rank(value, True)), **params})
+        return bind(prim, (value,), {"axis": shift_axes(axis, example_rank(value, True)), **params})
+
+    return rule
+
+
+def axis_or_flattened(prim: Any) -> BatchRule:
+    """Like `axis_shifted`, but ``axis=None`` means the flattened example (argmax, argsort)."""
+    from .shape import reshape
+
+    def rule(values: list, batched: tuple, axis: Any, **params: Any) -> Any:
+        (value,) = values
+        rank = example_rank(value, True)
+        if axis is None:
+            size = shape(value)[0]
+            out = bind(prim, (reshape(value, (size, -1)),), {"axis": 1, **params})
+            return reshape(out, (size, *(1,) * rank)) if params.get("keepdims") else out
+        return bind(prim, (value,), {"axis": shift_axes(axis, rank), **params})
 
     return rule
 
 
 def _reshape_rule(values: list, batched: tuple, shape: tuple) -> Any:
     (value,) = values
-    return bind(REGISTRY["reshape"], (value,), {"shape": (_size(values, batched), *shape)})
+    return bind(REGISTRY["reshape"], (value,), {"shape": (batch_size(values, batched), *shape)})
 
 
 def _transpose_rule(values: list, batched: tuple, axes: tuple) -> Any:
@@ -98,7 +134,7 @@ def _transpose_rule(values: list, batched: tuple, axes: tuple) -> Any:
 
 def _broadcast_to_rule(values: list, batched: tuple, shape: tuple) -> Any:
     (value,) = _align_to_rank(values, len(shape))
-    return bind(REGISTRY["broadcast_to"], (value,), {"shape": (_size(values, batched), *shape)})
+    return bind(REGISTRY["broadcast_to"], (value,), {"shape": (batch_size(values, batched), *shape)})
 
 
 def _align_to_rank(values: list, rank: int) -> list:
@@ -116,10 +152,10 @@ def _sum_to_rule(values: list, batched: tuple, shape: tuple) -> Any:
     from .reductions import sum as reduce_sum
 
     (value,) = values
-    lead = _example_rank(value, True) - len(shape)
+    lead = example_rank(value, True) - len(shape)
     if lead > 0:
         value = reduce_sum(value, axis=tuple(range(1, 1 + lead)))
-    return bind(REGISTRY["sum_to"], (value,), {"shape": (_size(values, batched), *shape)})
+    return bind(REGISTRY["sum_to"], (value,), {"shape": (batch_size(values, batched), *shape)})
 
 
 def _index_tuple(index: Any) -> tuple:
@@ -143,39 +179,44 @@ def _prefix_is_safe(index: tuple) -> bool:
 def _getitem_rule(values: list, batched: tuple, index: Any) -> Any:
     index = _index_tuple(index)
     if not _prefix_is_safe(index):
-        raise _NoRule
+        raise NoBatchRule
     return bind(REGISTRY["getitem"], values, {"index": (slice(None), *index)})
 
 
 def _scatter_add_rule(values: list, batched: tuple, index: Any, shape: tuple, accumulate: bool) -> Any:
     index = _index_tuple(index)
     if not _prefix_is_safe(index):
-        raise _NoRule
+        raise NoBatchRule
     params = {
         "index": (slice(None), *index),
-        "shape": (_size(values, batched), *shape),
+        "shape": (batch_size(values, batched), *shape),
         "accumulate": accumulate,
     }
     return bind(REGISTRY["scatter_add"], values, params)
 
 
 def _index_update_rule(values: list, batched: tuple, index: Any) -> Any:
+    from .shape import reshape
+
     index = _index_tuple(index)
     if not _prefix_is_safe(index):
-        raise _NoRule
-    size = _size(values, batched)
+        raise NoBatchRule
+    size = batch_size(values, batched)
     x, update = values
-    x = _materialize(x, batched[0], size)
+    x = materialize(x, batched[0], size)
     if batched[1]:
-        update_rank = _example_rank(update, True)
+        update_rank = example_rank(update, True)
         selected_rank = len(np.empty(shape(x)[1:], dtype=bool)[index].shape)
-        (update,) = _align_to_rank([update], selected_rank) if update_rank < selected_rank else (update,)
+        if update_rank < selected_rank:
+            (update,) = _align_to_rank([update], selected_rank)
+        elif update_rank > selected_rank:  # NumPy drops an update's extra leading axes of length one
+            update = reshape(update, (size, *shape(update)[1 + update_rank - selected_rank :]))
     return bind(REGISTRY["index_update"], (x, update), {"index": (slice(None), *index)})
 
 
 def _concatenate_rule(values: list, batched: tuple, axis: int) -> Any:
-    size = _size(values, batched)
-    values = [_materialize(v, b, size) for v, b in zip(values, batched)]
+    size = batch_size(values, batched)
+    values = [materialize(v, b, size) for v, b in zip(values, batched)]
     return bind(REGISTRY["concatenate"], values, {"axis": axis + 1})
 
 
@@ -185,8 +226,8 @@ def _matmul_rule(values: list, batched: tuple) -> Any:
 
     a, b = values
     a_batched, b_batched = batched
-    size = _size(values, batched)
-    a_rank, b_rank = _example_rank(a, a_batched), _example_rank(b, b_batched)
+    size = batch_size(values, batched)
+    a_rank, b_rank = example_rank(a, a_batched), example_rank(b, b_batched)
     squeeze_row = squeeze_column = False
     if a_rank == 1:  # a row vector: a matrix with one row
         a = reshape(a, (size, 1, shape(a)[-1]) if a_batched else (1, shape(a)[-1]))
@@ -212,19 +253,17 @@ def _matmul_rule(values: list, batched: tuple) -> Any:
     return out
 
 
-class _NoRule(Exception):
+class NoBatchRule(Exception):
     """Raised by a rule that cannot handle a case: the core's per-example loop takes over."""
 
 
-def _with_fallback(prim: Any, rule: BatchRule) -> BatchRule:
+def with_fallback(prim: Any, rule: BatchRule) -> BatchRule:
     def guarded(values: list, batched: tuple, **params: Any) -> Any:
         try:
             return rule(values, batched, **params)
-        except _NoRule:
-            size = _size(values, batched)
-            results = [
-                bind(prim, [v[i] if b else v for v, b in zip(values, batched)], params) for i in range(size)
-            ]
+        except NoBatchRule:
+            size = batch_size(values, batched)
+            results = [bind(prim, [v[i] if b else v for v, b in zip(values, batched)], params) for i in range(size)]
             from .shape import stack
 
             return stack(results)
@@ -279,7 +318,6 @@ ELEMENTWISE = [
     "logaddexp",
     "remainder",
     "where",
-    "clip",
     "astype",
     "cast",
     "sigmoid",
@@ -306,18 +344,39 @@ ELEMENTWISE = [
     "bitwise_xor",
     "invert",
 ]
+# Operations on the trailing (matrix) axes of stacks whose leading axes broadcast, as
+# NumPy's linalg functions: the batch axis is one more stack axis.
+MATRIX_STACKS = [
+    "inv",
+    "solve",
+    "solve_triangular",
+    "det",
+    "logabsdet",
+    "sign_of_det",
+    "cholesky",
+    "eigh_packed",
+    "eigvalsh",
+    "tril",
+    "triu",
+]
 AXIS_SHIFTED = [
     "sum",
     "prod",
     "amax",
     "amin",
     "logsumexp",
+    "stable_peak",
+    "pnorm",
     "cumsum",
     "cumprod",
     "flip",
     "softmax",
     "log_softmax",
+    "any",
+    "all",
+    "count_nonzero",
 ]
+AXIS_OR_FLATTENED = ["argmax", "argmin", "argsort"]
 SPECIAL: dict[str, BatchRule] = {
     "reshape": _reshape_rule,
     "transpose": _transpose_rule,
@@ -332,15 +391,21 @@ SPECIAL: dict[str, BatchRule] = {
 
 
 def install() -> None:
-    """Attach the batch rules to the registered primitives."""
-    for name in ELEMENTWISE:
-        if name in REGISTRY:
-            REGISTRY[name].batch = elementwise(REGISTRY[name])
-    for name in AXIS_SHIFTED:
-        if name in REGISTRY:
-            REGISTRY[name].batch = axis_shifted(REGISTRY[name])
-    for name, rule in SPECIAL.items():
-        REGISTRY[name].batch = _with_fallback(REGISTRY[name], rule)
+    """Attach the family rules to the registered primitives (rules set beside a primitive stay)."""
+    families = [
+        (ELEMENTWISE, broadcasting),
+        (MATRIX_STACKS, broadcasting),
+        (AXIS_SHIFTED, axis_shifted),
+        (AXIS_OR_FLATTENED, axis_or_flattened),
+        (list(SPECIAL), lambda prim: with_fallback(prim, SPECIAL[prim.name])),
+    ]
+    for names, family in families:
+        for name in names:
+            prim = REGISTRY[name]
+            if prim.batch is not None and not getattr(prim.batch, "from_family", False):
+                raise RuntimeError(f"primitive '{name}' has its own batch rule and is also listed in a family")
+            prim.batch = family(prim)
+            prim.batch.from_family = True
     from .shape import stack
 
     set_stack(stack)

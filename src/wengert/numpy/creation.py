@@ -8,7 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Tracer
+from ..core import Tracer, primal_value
+from ._primitives import dtype as _dtype
+from ._primitives import shape
+from .logic import detach, is_batched
 
 random = np.random
 pi = np.pi
@@ -65,29 +68,42 @@ def asarray(data: Any, dtype: Any = None) -> Any:
     return np.asarray(data, dtype=dtype)
 
 
-def _primal(x: Any) -> Any:
-    while isinstance(x, Tracer):
-        x = x.primal
-    return x
+def _like(x: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
+    """The shape and dtype of a constant made like ``x``: one example's shape under vmap."""
+    return tuple(shape(x)), dtype if dtype is not None else _dtype(x)
 
 
 def zeros_like(x: Any, dtype: Any = None) -> np.ndarray:
     """Zeros shaped like ``x`` (a constant)."""
-    return np.zeros_like(_primal(x), dtype=dtype)
+    if isinstance(x, Tracer):
+        return np.zeros(*_like(x, dtype))
+    return np.zeros_like(x, dtype=dtype)
 
 
 def ones_like(x: Any, dtype: Any = None) -> np.ndarray:
     """Ones shaped like ``x`` (a constant)."""
-    return np.ones_like(_primal(x), dtype=dtype)
+    if isinstance(x, Tracer):
+        return np.ones(*_like(x, dtype))
+    return np.ones_like(x, dtype=dtype)
 
 
-def full_like(x: Any, fill_value: Any, dtype: Any = None) -> np.ndarray:
-    """``fill_value`` shaped like ``x`` (a constant)."""
-    return np.full_like(_primal(x), _primal(fill_value), dtype=dtype)
+def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Any:
+    """``fill_value`` shaped like ``x`` (a constant; it varies across a vmap batch if the fill value does)."""
+    if not isinstance(x, Tracer) and not isinstance(fill_value, Tracer):
+        return np.full_like(x, fill_value, dtype=dtype)
+    x_shape, kind = _like(x, dtype)
+    if is_batched(fill_value):
+        from .elementwise import astype
+        from .shape import broadcast_to
+
+        return broadcast_to(astype(detach(fill_value), kind), x_shape)
+    return np.full(x_shape, primal_value(fill_value), dtype=kind)
 
 
 def empty_like(x: Any, dtype: Any = None) -> np.ndarray:
-    return np.empty_like(_primal(x), dtype=dtype)
+    if isinstance(x, Tracer):
+        return np.empty(*_like(x, dtype))
+    return np.empty_like(x, dtype=dtype)
 
 
 zeros = np.zeros

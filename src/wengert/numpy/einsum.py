@@ -27,7 +27,8 @@ import numpy as np
 
 from ..core import Tracer, bind
 from ._primitives import as_array_arg, dtype, has_tracer, primitive, shape, wraps_primitive
-from .shape import sum_to
+from .batching import batch_size
+from .shape import stack, sum_to
 
 LETTERS = string.ascii_letters
 
@@ -94,8 +95,7 @@ def parse_subscripts(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> tu
         raise ValueError(f"einsum: too many dimensions for the 52 available labels in {subscripts!r}")
     ellipsis_labels = "".join(fresh[:ellipsis_size])
     inputs = tuple(
-        term.replace("...", ellipsis_labels[ellipsis_size - count :])
-        for term, count in zip(terms, ellipsis_counts)
+        term.replace("...", ellipsis_labels[ellipsis_size - count :]) for term, count in zip(terms, ellipsis_counts)
     )
 
     if output_text is None:
@@ -106,9 +106,7 @@ def parse_subscripts(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> tu
         output = ellipsis_labels + "".join(sorted(label for label, count in counts.items() if count == 1))
     else:
         if "..." not in output_text and ellipsis_size:
-            raise ValueError(
-                f"einsum: the operands of {subscripts!r} have '...' dimensions, so the output needs '...'"
-            )
+            raise ValueError(f"einsum: the operands of {subscripts!r} have '...' dimensions, so the output needs '...'")
         output = output_text.replace("...", ellipsis_labels)
         appearing = set("".join(inputs))
         for label in output:
@@ -121,9 +119,7 @@ def parse_subscripts(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> tu
     return inputs, output
 
 
-def _label_sizes(
-    inputs: tuple[str, ...], shapes: tuple[tuple[int, ...], ...], subscripts: str
-) -> dict[str, int]:
+def _label_sizes(inputs: tuple[str, ...], shapes: tuple[tuple[int, ...], ...], subscripts: str) -> dict[str, int]:
     """The size of each label; sizes must agree, except that size 1 broadcasts."""
     sizes: dict[str, int] = {}
     for index, (labels, operand_shape) in enumerate(zip(inputs, shapes)):
@@ -224,7 +220,18 @@ class _EinsumRules:
         return _einsum_vjp(index)
 
 
-einsum_p = primitive("einsum", _einsum_impl, jvp_joint=_einsum_jvp)
+def _einsum_batch(values: list, batched: tuple, inputs: tuple[str, ...], output: str) -> Any:
+    """The batch axis is one more label, carried by the batched operands and the output."""
+    used = set("".join(inputs) + output)
+    label = next((letter for letter in LETTERS if letter not in used), None)
+    if label is None:  # all 52 labels taken: one call per example
+        examples = range(batch_size(values, batched))
+        return stack([_einsum([v[i] if b else v for v, b in zip(values, batched)], inputs, output) for i in examples])
+    batch_inputs = tuple(label + labels if is_batched else labels for labels, is_batched in zip(inputs, batched))
+    return _einsum(values, batch_inputs, label + output)
+
+
+einsum_p = primitive("einsum", _einsum_impl, jvp_joint=_einsum_jvp, batch=_einsum_batch)
 einsum_p.vjp = _EinsumRules()
 
 
@@ -282,9 +289,7 @@ def _axes_list(axes: Any, ndim: int, which: str, operand_shape: tuple[int, ...])
     normalized = []
     for axis in items:
         if not isinstance(axis, (int, np.integer)):
-            raise ValueError(
-                f"tensordot: axes must be an integer or a pair of sequences of integers, got {axis!r}"
-            )
+            raise ValueError(f"tensordot: axes must be an integer or a pair of sequences of integers, got {axis!r}")
         axis = int(axis)
         if not -ndim <= axis < ndim:
             raise ValueError(f"tensordot: axis {axis} is out of bounds for {which} of shape {operand_shape}")
@@ -320,9 +325,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
         try:
             first, second = axes
         except (TypeError, ValueError):
-            raise ValueError(
-                f"tensordot: axes must be an integer or a pair of sequences, got {axes!r}"
-            ) from None
+            raise ValueError(f"tensordot: axes must be an integer or a pair of sequences, got {axes!r}") from None
         axes_a = _axes_list(first, a_ndim, "a", a_shape)
         axes_b = _axes_list(second, b_ndim, "b", b_shape)
         if len(axes_a) != len(axes_b):

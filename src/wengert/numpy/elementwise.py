@@ -16,9 +16,23 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Tracer, bind
+from ..core import BatchTracer, Tracer, bind, primal_value
 from ._primitives import EMPTY, as_array_arg, binary_function, primitive, unary_function, wraps_primitive
 from ._primitives import dtype as _dtype
+from .batching import align
+from .logic import (
+    equal,
+    greater,
+    greater_equal,
+    is_batched,
+    isnan,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    mask_value,
+)
 from .shape import broadcast_like, unbroadcast
 
 _isfinite = math.isfinite
@@ -81,24 +95,25 @@ def zero_stays_zero(rule: Callable[[Any, Any, Any], Any]) -> Callable[[Any, Any,
 
 
 def _zero_where_zero(product: Any, g: Any) -> Any:
-    """``product`` (a g·f' term) with 0 where ``g`` is 0; one cheap finiteness test when all is well."""
+    """``product`` (a g·f' term) with 0 where ``g`` is 0; one cheap finiteness test when all is well.
+
+    The tests read the raw values (batch included: all finite in the batch is all finite in
+    each example); the mask itself is a comparison, so it is batched under vmap.
+    """
     if type(product) is float and product - product == 0.0:  # finite Python float: the scalar fast path
         return product
-    raw = product
-    while isinstance(raw, Tracer):
-        raw = raw.primal
+    raw = primal_value(product)
     if type(raw) is float:
-        if _isfinite(raw) or _raw(g) != 0:
+        if _isfinite(raw) or primal_value(g) != 0:
             return product
         return 0.0
     # A finite sum of squares means no inf or NaN anywhere (the usual case); an overflow
     # of the sum only sends us to the exact test below.
     if _isfinite(_sum_of_squares(raw, raw)):
         return product
-    zero = _raw(g) == 0
-    if not np.any(zero) or np.all(np.isfinite(raw)):
+    if not np.any(primal_value(g) == 0) or np.all(np.isfinite(raw)):
         return product
-    return where(zero, 0.0, product)
+    return where(equal(g, 0), 0.0, product)
 
 
 def zero_derivative(name: str, numpy_function: Callable[..., Any]) -> Callable[..., Any]:
@@ -260,9 +275,10 @@ def _power_scale_base(g: Any, ans: Any, a: Any, b: Any) -> Any:
         if b == 0:
             return g * 0.0  # d/da a**0 = 0, also at a = 0 (where 0 · 0**-1 would be NaN)
         return g * (b * a ** (b - 1))
-    zero_power_of_zero = (_raw(b) == 0) & (_raw(a) == 0)
-    if not np.any(zero_power_of_zero):
+    # Raw tests one value at a time: under vmap only one of a, b may carry the batch axis.
+    if not (np.any(primal_value(b) == 0) and np.any(primal_value(a) == 0)):
         return g * (b * a ** (b - 1.0))
+    zero_power_of_zero = logical_and(equal(b, 0), equal(a, 0))
     # The same at array positions with b = 0 and a = 0; the inner where keeps 0**-1 out entirely.
     safe_a = where(zero_power_of_zero, 1.0, a)
     return where(zero_power_of_zero, 0.0, g * (b * safe_a ** (b - 1.0)))
@@ -292,29 +308,37 @@ power = _binary(
 
 
 def _select_weights(a: Any, b: Any, pick_a: Any) -> tuple[Any, Any]:
-    """Weights of the max/min cotangent for each side: 1, 0, or 1/2 at a tie."""
+    """Weights of the max/min cotangent for each side: 1, 0, or 1/2 at a tie.
+
+    The masks are comparisons: constants to differentiation, batched under vmap.
+    """
     if type(a) is float and type(b) is float:
         if a == b:
             return 0.5, 0.5
         return (1.0, 0.0) if pick_a else (0.0, 1.0)
-    raw_a, raw_b = _raw(a), _raw(b)
-    tie = np.equal(raw_a, raw_b)
-    # The weights take the inputs' floating dtype, so float32 cotangents stay float32.
-    weight_dtype = np.result_type(raw_a, raw_b, np.float16)
-    weight_a = np.where(tie, 0.5, np.where(pick_a, 1.0, 0.0)).astype(weight_dtype)
+    # The weights take the inputs' floating dtype, so float32 cotangents stay float32
+    # (a Python float operand is weak, as in NumPy's promotion).
+    weight_dtype = np.result_type(_weak_dtype(a), _weak_dtype(b), np.float16)
+    if isinstance(a, Tracer) or isinstance(b, Tracer) or isinstance(pick_a, Tracer):
+        weight = weight_dtype.type
+        weight_a = where(equal(a, b), weight(0.5), where(pick_a, weight(1.0), weight(0.0)))
+    else:  # plain arrays (the usual backward pass): NumPy directly
+        weight_a = np.where(np.equal(a, b), 0.5, pick_a)
+        if weight_a.dtype != weight_dtype:
+            weight_a = weight_a.astype(weight_dtype)
     return weight_a, 1.0 - weight_a
 
 
-def _raw(x: Any) -> Any:
-    while isinstance(x, Tracer):
-        x = x.primal
-    return x
+def _weak_dtype(x: Any) -> Any:
+    """``x``'s dtype for promotion; a Python scalar stays itself (weak, as NumPy treats it)."""
+    kind = type(x)
+    return x if kind is float or kind is int else _dtype(x)
 
 
 def _extremum(name: str, numpy_function: Callable[[Any, Any], Any], better: Callable[[Any, Any], Any]):
     def weight(index: int) -> Callable[..., Any]:
         def scale(g: Any, ans: Any, a: Any, b: Any) -> Any:
-            weights = _select_weights(a, b, better(_raw(a), _raw(b)))
+            weights = _select_weights(a, b, better(a, b))
             return g * weights[index]
 
         return scale
@@ -334,10 +358,24 @@ def _extremum(name: str, numpy_function: Callable[[Any, Any], Any], better: Call
     )
 
 
-maximum = _extremum("maximum", np.maximum, lambda a, b: np.greater(a, b) | np.isnan(a))
-minimum = _extremum("minimum", np.minimum, lambda a, b: np.less(a, b) | np.isnan(a))
-fmax = _extremum("fmax", np.fmax, lambda a, b: np.greater(a, b) | np.isnan(b))
-fmin = _extremum("fmin", np.fmin, lambda a, b: np.less(a, b) | np.isnan(b))
+def _wins(compare: Callable[[Any, Any], Any], nan_wins: bool) -> Callable[[Any, Any], Any]:
+    """Where ``a`` is selected: ``compare(a, b)``, or a NaN in a (``nan_wins``) or in b (otherwise)."""
+    numpy_compare = compare.primitive.impl
+
+    def a_wins(a: Any, b: Any) -> Any:
+        nan = a if nan_wins else b
+        if isinstance(a, Tracer) or isinstance(b, Tracer):
+            return logical_or(compare(a, b), isnan(nan))
+        return numpy_compare(a, b) | np.isnan(nan)
+
+    return a_wins
+
+
+# NaN propagates from maximum/minimum, and is ignored by fmax/fmin.
+maximum = _extremum("maximum", np.maximum, _wins(greater, nan_wins=True))
+minimum = _extremum("minimum", np.minimum, _wins(less, nan_wins=True))
+fmax = _extremum("fmax", np.fmax, _wins(greater, nan_wins=False))
+fmin = _extremum("fmin", np.fmin, _wins(less, nan_wins=False))
 
 
 def _hypot_scale(index: int) -> Callable[..., Any]:
@@ -415,10 +453,11 @@ mod = remainder
 
 def _where_vjp(index: int) -> Callable[..., Any]:
     def rule(g: Any, ans: Any, condition: Any, x: Any, y: Any) -> Any:
-        condition = _raw(condition)
-        keep = condition if index == 1 else np.logical_not(condition)
-        if not np.any(keep):
-            return None  # a symbolic zero: the unselected branch gets no cotangent at all
+        keep = condition if index == 1 else logical_not(condition)
+        if not np.any(primal_value(keep)) and not (is_batched(keep) or is_batched(g)):
+            # A symbolic zero: the unselected branch gets no cotangent at all. (Under vmap a
+            # batch of zeros instead: a symbolic zero has no batch axis to carry.)
+            return None
         return unbroadcast(where(keep, g, 0.0), (x, y)[index - 1])
 
     return rule
@@ -426,8 +465,7 @@ def _where_vjp(index: int) -> Callable[..., Any]:
 
 def _where_jvp(index: int) -> Callable[..., Any]:
     def rule(t: Any, ans: Any, condition: Any, x: Any, y: Any) -> Any:
-        condition = _raw(condition)
-        keep = condition if index == 1 else np.logical_not(condition)
+        keep = condition if index == 1 else logical_not(condition)
         return broadcast_like(where(keep, t, 0.0), ans)
 
     return rule
@@ -446,46 +484,96 @@ where_p = primitive(
 def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     """Choose ``x`` where ``condition`` holds and ``y`` elsewhere (differentiable in x and y).
 
+    The condition is never differentiated; under ``vmap`` it may vary across the batch.
+
     Example:
         >>> where(np.array([True, False]), 1.0, 2.0)
         array([1., 2.])
     """
     if x is None and y is None:
-        return np.where(_raw(condition))
-    args = (_raw(condition), as_array_arg(x), as_array_arg(y))
-    if isinstance(args[1], Tracer) or isinstance(args[2], Tracer):
-        return bind(where_p, args, EMPTY)
-    if isinstance(condition, Tracer):  # a Tensor condition keeps Tensors Tensors
-        return bind(where_p, (condition, args[1], args[2]), EMPTY)
-    return np.where(*args)
+        if is_batched(condition):
+            raise NotImplementedError(
+                "where(condition) with one argument has a data-dependent shape; it cannot vary across "
+                "a vmap batch (use the three-argument where)"
+            )
+        return np.where(primal_value(condition))
+    x, y = as_array_arg(x), as_array_arg(y)
+    if isinstance(x, Tracer) or isinstance(y, Tracer):
+        return bind(where_p, (mask_value(condition), x, y), EMPTY)
+    if isinstance(condition, Tracer):  # a Tensor condition keeps Tensors Tensors; a batched one stays batched
+        return bind(where_p, (condition, x, y), EMPTY)
+    return np.where(condition, x, y)
 
 
-def _clip_scale(g: Any, ans: Any, x: Any, lower: Any = None, upper: Any = None) -> Any:
-    raw = _raw(x)
-    inside = np.ones(np.shape(raw), dtype=bool)
+def _inside_bounds(x: Any, lower: Any, upper: Any) -> Any:
+    """Where ``lower <= x <= upper`` (a comparison: batched under vmap), or None when unbounded."""
+    inside = None
     if lower is not None:
-        inside &= raw >= lower
+        inside = greater_equal(x, lower)
     if upper is not None:
-        inside &= raw <= upper
-    return where(inside, g, 0.0)
+        below = less_equal(x, upper)
+        inside = below if inside is None else logical_and(inside, below)
+    return inside
+
+
+def _clip_tangent(t: Any, ans: Any, x: Any, lower: Any = None, upper: Any = None) -> Any:
+    inside = _inside_bounds(x, lower, upper)
+    return broadcast_like(t if inside is None else where(inside, t, 0.0), ans)
+
+
+def _clip_cotangent(g: Any, ans: Any, x: Any, lower: Any = None, upper: Any = None) -> Any:
+    inside = _inside_bounds(x, lower, upper)
+    return unbroadcast(g if inside is None else where(inside, g, 0.0), x)
+
+
+def _clip_batch(values: list, batched: tuple, lower: Any = None, upper: Any = None) -> Any:
+    # Bounds of more dimensions than the example broadcast it up: the batch axis goes in front.
+    rank = max(np.ndim(lower), np.ndim(upper))
+    return bind(clip_p, align(values, batched, rank), {"lower": lower, "upper": upper})
 
 
 clip_p = primitive(
     "clip",
     lambda x, lower=None, upper=None: np.clip(x, lower, upper),
-    jvp=(_clip_scale,),
-    vjp=(_clip_scale,),
+    jvp=(_clip_tangent,),
+    vjp=(_clip_cotangent,),
+    batch=_clip_batch,
 )
 
 
 @wraps_primitive(clip_p)
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
-    """Limit ``x`` to [a_min, a_max]; the derivative is 1 inside (bounds included), 0 outside."""
-    if isinstance(a_min, Tracer) or isinstance(a_max, Tracer):
-        raise TypeError("clip: the bounds are not differentiable; use maximum/minimum for that")
+    """Limit ``x`` to [a_min, a_max]; the derivative is 1 inside (bounds included), 0 outside.
+
+    The bounds are not differentiable; under ``vmap`` they may vary across the batch.
+
+    Example:
+        >>> clip(np.array([-2.0, 0.5, 3.0]), -1.0, 1.0)
+        array([-1. ,  0.5,  1. ])
+    """
+    bounds = [bound for bound in (a_min, a_max) if isinstance(bound, Tracer)]
+    if bounds:
+        if not all(_only_batched(bound) for bound in bounds):
+            raise TypeError("clip: the bounds are not differentiable; use maximum/minimum for that")
+        # Bounds that vary across a vmap batch: the same selection, written with where.
+        result = x
+        if a_min is not None:
+            result = where(less(x, a_min), a_min, result)
+        if a_max is not None:
+            result = where(greater(x, a_max), a_max, result)
+        return result
     if isinstance(x, Tracer):
         return bind(clip_p, (x,), {"lower": a_min, "upper": a_max})
     return np.clip(x, a_min, a_max)
+
+
+def _only_batched(x: Any) -> bool:
+    """Whether every tracer wrapped around ``x`` is a vmap batch (none differentiates it)."""
+    while isinstance(x, Tracer):
+        if not isinstance(x, BatchTracer):
+            return False
+        x = x.primal
+    return True
 
 
 # -- dtype conversion -----------------------------------------------------------------

@@ -28,6 +28,7 @@ from ..core import Tracer, bind, primal_value
 from ._primitives import EMPTY, as_array_arg, dtype, has_tracer, primitive, shape, wraps_primitive
 from .elementwise import abs, astype, clip, sign, sqrt, where
 from .indexing import getitem
+from .logic import detach, equal, greater, logical_and
 from .products import matmul
 from .reductions import amax, amin, expand_reduced, keepdims_shape, normalize_axis, sum
 from .shape import concatenate, moveaxis, reshape, swapaxes, unbroadcast
@@ -73,9 +74,9 @@ def _square_shape(name: str, x: Any) -> tuple[int, ...]:
 
 def _safe_reciprocal(x: Any) -> Any:
     """``1 / x`` with 0 where ``x`` is 0 (the zero-subgradient convention)."""
-    zero = np.asarray(primal_value(x)) == 0
-    if not np.any(zero):
+    if not np.any(np.asarray(primal_value(x)) == 0):  # no zero in the raw values (a whole batch)
         return 1.0 / x
+    zero = equal(x, 0)  # a comparison: batched under vmap
     return where(zero, 0.0, 1.0 / where(zero, 1.0, x))
 
 
@@ -153,9 +154,7 @@ def _check_solve_shapes(name: str, a: Any, b: Any) -> bool:
         try:
             np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
         except ValueError:
-            raise ValueError(
-                f"{name}: the batch dimensions of a {a_shape} and b {b_shape} do not broadcast"
-            ) from None
+            raise ValueError(f"{name}: the batch dimensions of a {a_shape} and b {b_shape} do not broadcast") from None
     return vector
 
 
@@ -384,19 +383,31 @@ def _diagonal_matrix(x: Any) -> Any:
     return reshape(x, (*shape(x)[:-1], 1, n)) * _eye(n, x)
 
 
-def _ties(values: Any) -> np.ndarray:
-    """Boolean (..., n, n): where eigenvalue i equals eigenvalue j (the diagonal included)."""
-    raw = np.asarray(primal_value(values))
-    return raw[..., None, :] == raw[..., :, None]
+def _row(x: Any) -> Any:
+    """A batch of vectors (..., n) as rows (..., 1, n)."""
+    return reshape(x, (*shape(x)[:-1], 1, shape(x)[-1]))
 
 
-def _inverse_gaps(values: Any, ties: np.ndarray) -> Any:
+def _column(x: Any) -> Any:
+    """A batch of vectors (..., n) as columns (..., n, 1)."""
+    return reshape(x, (*shape(x), 1))
+
+
+def _ties(values: Any) -> Any:
+    """Boolean (..., n, n): where eigenvalue i equals eigenvalue j (the diagonal included).
+
+    A comparison: a constant to differentiation, batched under vmap.
+    """
+    return equal(_row(values), _column(values))
+
+
+def _inverse_gaps(values: Any, ties: Any) -> Any:
     """F_ij = 1 / (w_j - w_i) off the diagonal, and 0 where eigenvalues coincide."""
-    gaps = reshape(values, (*shape(values)[:-1], 1, shape(values)[-1])) - reshape(values, (*shape(values), 1))
+    gaps = _row(values) - _column(values)
     return where(ties, 0.0, 1.0 / where(ties, 1.0, gaps))
 
 
-def _check_invariant(name: str, ties: np.ndarray, values_cotangent: Any, mixing: Any) -> None:
+def _check_invariant(name: str, ties: Any, values_cotangent: Any, mixing: Any) -> None:
     """Raise when a cotangent depends on the arbitrary basis of a repeated eigenvalue's eigenspace.
 
     At exactly repeated eigenvalues the eigenvalues' order and the eigenvectors
@@ -404,21 +415,28 @@ def _check_invariant(name: str, ties: np.ndarray, values_cotangent: Any, mixing:
     the repeated eigenvalues, projectors onto the eigenspace...) still are: their
     cotangents give equal weights to the repeated eigenvalues and a symmetric
     Vᵀ V̄ on the repeated block. Anything else has no derivative.
+
+    The test runs on detached values (batched under vmap, where it raises if any
+    example has no derivative).
     """
-    off_diagonal = ties & ~np.eye(ties.shape[-1], dtype=bool)
-    if not np.any(off_diagonal):
+    off_diagonal = logical_and(ties, ~np.eye(shape(ties)[-1], dtype=bool))
+    if not np.any(primal_value(off_diagonal)):
         return
-    weights = np.asarray(primal_value(values_cotangent)) if values_cotangent is not None else None
-    problems = np.zeros(ties.shape, dtype=float)
+    problems = None
     scale = 0.0
-    if weights is not None:
-        problems += np.abs(weights[..., None, :] - weights[..., :, None])
-        scale = builtins.max(scale, float(np.max(np.abs(weights), initial=0.0)))
+    if values_cotangent is not None:
+        weights = detach(values_cotangent)
+        problems = abs(_row(weights) - _column(weights))
+        scale = builtins.max(scale, float(np.max(np.abs(primal_value(weights)), initial=0.0)))
     if mixing is not None:
-        raw = np.asarray(primal_value(mixing))
-        problems += np.abs(raw - np.swapaxes(raw, -1, -2))
-        scale = builtins.max(scale, float(np.max(np.abs(raw), initial=0.0)))
-    if np.any(problems[off_diagonal] > 1e-8 * builtins.max(scale, 1e-300)):
+        mixing = detach(mixing)
+        asymmetry = abs(mixing - _matrix_transpose(mixing))
+        problems = asymmetry if problems is None else problems + asymmetry
+        scale = builtins.max(scale, float(np.max(np.abs(primal_value(mixing)), initial=0.0)))
+    if problems is None:
+        return
+    undefined = logical_and(off_diagonal, greater(problems, 1e-8 * builtins.max(scale, 1e-300)))
+    if np.any(primal_value(undefined)):
         raise ValueError(
             f"{name}: the derivative is undefined: the matrix has repeated eigenvalues and the result "
             "depends on the arbitrary choice of eigenvectors (or on the order) within their eigenspace"
@@ -437,8 +455,7 @@ def _eigh_jvp(t: Any, ans: Any, a: Any) -> Any:
     rotated = matmul(matmul(_matrix_transpose(vectors), _symmetric_part(t)), vectors)
     values_tangent = _diagonal(rotated)
     vectors_tangent = matmul(vectors, _inverse_gaps(values, _ties(values)) * rotated)
-    values_row = reshape(values_tangent, (*shape(values_tangent)[:-1], 1, shape(values_tangent)[-1]))
-    return concatenate([values_row, vectors_tangent], -2)
+    return concatenate([_row(values_tangent), vectors_tangent], -2)
 
 
 def _eigh_vjp(g: Any, ans: Any, a: Any) -> Any:
@@ -531,9 +548,9 @@ def _safe_abs_power(x: Any, exponent: float) -> Any:
     The power is never evaluated at 0, so no infinite intermediate derivative
     (of |x| ** e with e < 1) can appear, even at higher orders.
     """
-    zero = np.asarray(primal_value(x)) == 0
-    if not np.any(zero):
+    if not np.any(np.asarray(primal_value(x)) == 0):
         return abs(x) ** exponent
+    zero = equal(x, 0)
     return where(zero, 0.0, abs(where(zero, 1.0, x)) ** exponent)
 
 
@@ -579,8 +596,7 @@ def _vector_norm(x: Any, ord: Any, axis: tuple[int, ...] | None, keepdims: bool)
     if ord > 1:
         return x._trace.process(pnorm_p, (x,), {"ord": float(ord), "axis": axis, "keepdims": keepdims})
     raise ValueError(
-        f"norm: the derivative of the vector 'norm' with ord={ord!r} is not supported "
-        "(use ord >= 1, inf, -inf or 0)"
+        f"norm: the derivative of the vector 'norm' with ord={ord!r} is not supported (use ord >= 1, inf, -inf or 0)"
     )
 
 
@@ -642,9 +658,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         elif ndim == 2:
             axis = (0, 1)
         else:
-            raise ValueError(
-                f"norm: ord={ord!r} needs a vector or a matrix (or axis=...), got shape {shape(x)}"
-            )
+            raise ValueError(f"norm: ord={ord!r} needs a vector or a matrix (or axis=...), got shape {shape(x)}")
     elif isinstance(axis, (int, np.integer)):
         axis = (int(axis),)
     else:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Tracer, bind
+from ..core import BatchTracer, Tracer, bind, primal_value
 from ._primitives import EMPTY, primitive
 
 
@@ -77,15 +77,81 @@ count_nonzero = _axis_function("count_nonzero", np.count_nonzero)
 
 def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     """Whether two values agree elementwise within tolerances (a plain bool)."""
-    from ..core import primal_value
-
-    return bool(np.allclose(primal_value(a), primal_value(b), rtol=rtol, atol=atol))
+    a, b = _one_answer(a, "allclose"), _one_answer(b, "allclose")
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
 def array_equal(a: Any, b: Any) -> bool:
-    from ..core import primal_value
+    """Whether two values have the same shape and elements (a plain bool)."""
+    return bool(np.array_equal(_one_answer(a, "array_equal"), _one_answer(b, "array_equal")))
 
-    return bool(np.array_equal(primal_value(a), primal_value(b)))
+
+def _one_answer(x: Any, name: str) -> Any:
+    """The plain value of an argument of a function that returns one Python bool for all of it."""
+    if is_batched(x):
+        raise NotImplementedError(
+            f"{name} returns one Python bool, which cannot differ between the examples of a vmap batch "
+            "(compare with isclose/equal and reduce with all instead)"
+        )
+    return primal_value(x)
+
+
+# -- values without their derivatives, for masks and guards inside derivative rules ------------
+#
+# A rule that needs a mask or a constant (where x == 0, the peak of a softmax) must not strip
+# *every* tracer from its inputs: under ``vmap`` the batch lives in a batch tracer, and the
+# raw array underneath has one more axis than the example the rule reasons about. The
+# comparisons above are non-differentiable primitives, so they already give plain boolean
+# arrays under differentiating transformations and batched booleans under ``vmap``;
+# `detach` does the same for any value. Fast-path tests ("no zero anywhere") may look at
+# the raw array through `primal_value`: a test true of the whole batch is true of each example.
+
+
+def _detach_batch(values: list, batched: tuple) -> Any:
+    return bind(detach_p, values, EMPTY)
+
+
+detach_p = primitive("detach", lambda x: x, differentiable=False, batch=_detach_batch)
+
+
+def detach(x: Any) -> Any:
+    """``x``'s value, a constant to every differentiating transformation but still batched under vmap.
+
+    Example:
+        >>> detach(np.array([1.0, 2.0]))
+        array([1., 2.])
+    """
+    if isinstance(x, Tracer):
+        return bind(detach_p, (x,), EMPTY)
+    return x
+
+
+def is_batched(x: Any) -> bool:
+    """Whether ``x`` carries a ``vmap`` batch (a batch tracer at any depth)."""
+    while isinstance(x, Tracer):
+        if isinstance(x, BatchTracer):
+            return True
+        x = x.primal
+    return False
+
+
+def mask_value(condition: Any) -> Any:
+    """A condition with its derivative parts removed: a plain array, or a batched one under vmap."""
+    if isinstance(condition, Tracer):
+        return detach(condition) if is_batched(condition) else primal_value(condition)
+    return condition
+
+
+def static_value(x: Any, what: str) -> Any:
+    """The plain value of a static argument (a shift, an index); it cannot vary across a vmap batch."""
+    if isinstance(x, Tracer):
+        if is_batched(x):
+            raise NotImplementedError(
+                f"{what} varies across the vmap batch; it must be the same for every example "
+                "(pass it with in_axes=None, or loop over the examples)"
+            )
+        return primal_value(x)
+    return x
 
 
 __all__ = [

@@ -22,10 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Tracer, primal_value
+from ..core import Tracer, bind
 from ._primitives import dtype, primitive, shape, wraps_primitive
+from .batching import align, batch_size
 from .elementwise import astype
 from .indexing import getitem, scatter_add
+from .logic import static_value
 from .reductions import sum as wnp_sum
 from .shape import atleast_1d, atleast_2d, broadcast_to, concatenate, reshape
 
@@ -40,7 +42,7 @@ def _normalize_axis(axis: Any, ndim: int) -> int:
 
 def _integers(values: Any, what: str) -> np.ndarray:
     """``values`` as an integer array, or a TypeError naming the argument ``what``."""
-    array = np.asarray(primal_value(values) if isinstance(values, Tracer) else values)
+    array = np.asarray(static_value(values, what))
     if array.dtype.kind not in "iub":
         raise TypeError(f"{what} must be integers, got {values!r}")
     return array.astype(np.int64)
@@ -48,11 +50,21 @@ def _integers(values: Any, what: str) -> np.ndarray:
 
 # -- roll ------------------------------------------------------------------------------------------
 
+
+def _roll_batch(values: list, batched: tuple, shift: Any, axis: Any) -> Any:
+    (x,) = values
+    if axis is None:  # a roll of the flattened example
+        flat = reshape(x, (shape(x)[0], -1))
+        return reshape(bind(roll_p, (flat,), {"shift": (shift,), "axis": (1,)}), shape(x))
+    return bind(roll_p, (x,), {"shift": shift, "axis": tuple(a + 1 for a in axis)})
+
+
 roll_p = primitive(
     "roll",
     lambda x, shift, axis: np.roll(x, shift, axis),
     jvp=(lambda t, ans, x, shift, axis: roll(t, shift, axis),),
     vjp=(lambda g, ans, x, shift, axis: roll(g, _negated(shift), axis),),
+    batch=_roll_batch,
     linear=True,
 )
 
@@ -117,6 +129,7 @@ repeat_p = primitive(
     lambda x, repeats, axis: np.repeat(x, repeats, axis),
     jvp=(lambda t, ans, x, repeats, axis: repeat(t, repeats, axis),),
     vjp=(_repeat_cotangent,),
+    batch=lambda values, batched, repeats, axis: bind(repeat_p, values, {"repeats": repeats, "axis": axis + 1}),
     linear=True,
 )
 
@@ -170,11 +183,17 @@ def _tile_cotangent(g: Any, ans: Any, x: Any, reps: tuple[int, ...]) -> Any:
     return reshape(per_element, x_shape)
 
 
+def _tile_batch(values: list, batched: tuple, reps: tuple[int, ...]) -> Any:
+    # reps may name more axes than the example has: give the example those axes first.
+    return bind(tile_p, align(values, batched, len(reps)), {"reps": (1, *reps)})
+
+
 tile_p = primitive(
     "tile",
     lambda x, reps: np.tile(x, reps),
     jvp=(lambda t, ans, x, reps: tile(t, reps),),
     vjp=(_tile_cotangent,),
+    batch=_tile_batch,
     linear=True,
 )
 
@@ -273,11 +292,23 @@ def _diagonal_impl(x: Any, offset: int, axis1: int, axis2: int) -> np.ndarray:
     return np.diagonal(x, offset, axis1, axis2).copy()
 
 
+def _diagonal_batch(values: list, batched: tuple, offset: int, axis1: int, axis2: int) -> Any:
+    return bind(diagonal_p, values, {"offset": offset, "axis1": axis1 + 1, "axis2": axis2 + 1})
+
+
+def _embed_diagonal_batch(
+    values: list, batched: tuple, offset: int, axis1: int, axis2: int, shape: tuple[int, ...]
+) -> Any:
+    params = {"offset": offset, "axis1": axis1 + 1, "axis2": axis2 + 1, "shape": (batch_size(values, batched), *shape)}
+    return bind(embed_diagonal_p, values, params)
+
+
 diagonal_p = primitive(
     "diagonal",
     _diagonal_impl,
     jvp=(lambda t, ans, x, offset, axis1, axis2: diagonal(t, offset, axis1, axis2),),
     vjp=(lambda g, ans, x, offset, axis1, axis2: embed_diagonal(g, offset, axis1, axis2, shape(x)),),
+    batch=_diagonal_batch,
     linear=True,
 )
 
@@ -286,6 +317,7 @@ embed_diagonal_p = primitive(
     _embed_diagonal_impl,
     jvp=(lambda t, ans, d, offset, axis1, axis2, shape: embed_diagonal(t, offset, axis1, axis2, shape),),
     vjp=(lambda g, ans, d, offset, axis1, axis2, shape: diagonal(g, offset, axis1, axis2),),
+    batch=_embed_diagonal_batch,
     linear=True,
 )
 
@@ -363,9 +395,7 @@ def _as_pairs(values: Any, ndim: int, what: str) -> tuple[tuple[Any, Any], ...]:
     try:
         pairs = np.broadcast_to(array, (ndim, 2))
     except ValueError:
-        raise ValueError(
-            f"pad: {what} {values!r} cannot be read as (before, after) pairs for {ndim} axes"
-        ) from None
+        raise ValueError(f"pad: {what} {values!r} cannot be read as (before, after) pairs for {ndim} axes") from None
     return tuple((before, after) for before, after in pairs.tolist())
 
 
@@ -373,9 +403,7 @@ def _pad_widths(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
     if isinstance(pad_width, dict):
         widths = [(0, 0)] * ndim
         for axis, width in pad_width.items():
-            widths[_normalize_axis(axis, ndim)] = _as_pairs(
-                _integers(width, "pad: pad_width"), 1, "pad_width"
-            )[0]
+            widths[_normalize_axis(axis, ndim)] = _as_pairs(_integers(width, "pad: pad_width"), 1, "pad_width")[0]
         pad_width = widths
     pairs = _as_pairs(_integers(pad_width, "pad: pad_width"), ndim, "pad_width")
     if any(before < 0 or after < 0 for before, after in pairs):
@@ -384,9 +412,7 @@ def _pad_widths(pad_width: Any, ndim: int) -> tuple[tuple[int, int], ...]:
 
 
 def _pad_cotangent(g: Any, ans: Any, x: Any, pad_width: Any, constant_values: Any) -> Any:
-    interior = tuple(
-        slice(before, before + size) for (before, _), size in zip(pad_width, shape(x), strict=True)
-    )
+    interior = tuple(slice(before, before + size) for (before, _), size in zip(pad_width, shape(x), strict=True))
     return getitem(g, interior)
 
 
@@ -395,11 +421,17 @@ def _pad_tangent(t: Any, ans: Any, x: Any, pad_width: Any, constant_values: Any)
     return _pad(t, pad_width, ((0, 0),) * len(pad_width))
 
 
+def _pad_batch(values: list, batched: tuple, pad_width: Any, constant_values: Any) -> Any:
+    params = {"pad_width": ((0, 0), *pad_width), "constant_values": ((0, 0), *constant_values)}
+    return bind(pad_p, values, params)
+
+
 pad_p = primitive(
     "pad",
     lambda x, pad_width, constant_values: np.pad(x, pad_width, constant_values=constant_values),
     jvp=(_pad_tangent,),
     vjp=(_pad_cotangent,),
+    batch=_pad_batch,
     linear=True,
 )
 
@@ -444,9 +476,7 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> An
             )
         # Affine in the constant c: pad(x, 0) + c · (1 on the padding, 0 inside).
         padding = np.pad(np.zeros(shape(array), dtype=bool), widths, constant_values=True)
-        return _pad(array, widths, ((0, 0),) * ndim) + constant_values * padding.astype(
-            dtype(constant_values)
-        )
+        return _pad(array, widths, ((0, 0),) * ndim) + constant_values * padding.astype(dtype(constant_values))
     constants = _as_pairs(constant_values, ndim, "constant_values")
     return _pad(array, widths, constants)
 

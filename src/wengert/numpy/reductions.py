@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Tracer, primal_value
+from ..core import Tracer, bind, primal_value
 from ._primitives import dtype, primitive, shape, wraps_primitive
-from .elementwise import exp, sqrt, where
+from .elementwise import astype, exp, sqrt, where
 from .indexing import getitem
+from .logic import equal, isnan, logical_and, logical_or
 from .shape import broadcast_to, concatenate, flip, moveaxis, reshape
 
 
@@ -142,10 +143,8 @@ def concatenate_last(a: Any, b: Any) -> Any:
 
 
 def _prod_factor(ans: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
-    raw = x
-    while isinstance(raw, Tracer):
-        raw = raw.primal
-    if np.all(raw != 0):
+    # A test of the raw values, batch included: no zero in the batch means none in any example.
+    if np.all(primal_value(x) != 0):
         return expand_reduced(ans, shape(x), axis, keepdims) / x
     return _products_of_others(x, axis)
 
@@ -171,19 +170,24 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 # -- extrema -------------------------------------------------------------------------------
 
 
-def _extremum_weights(ans: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
-    """1/k at each of the k positions attaining the extremum, 0 elsewhere (ties split)."""
-    raw_x = x
-    while isinstance(raw_x, Tracer):
-        raw_x = raw_x.primal
-    raw_ans = ans
-    while isinstance(raw_ans, Tracer):
-        raw_ans = raw_ans.primal
-    x_shape = np.shape(raw_x)
-    expanded = np.reshape(raw_ans, keepdims_shape(x_shape, axis)) if not keepdims else raw_ans
-    hits = (raw_x == expanded) | (np.isnan(raw_x) & np.isnan(expanded))
-    counts = np.sum(hits, axis=axis, keepdims=True)
-    return (hits / counts).astype(np.result_type(raw_x, np.float32))
+def _extremum_weights(ans: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
+    """1/k at each of the k positions attaining the extremum, 0 elsewhere (ties split).
+
+    The hits are comparisons (constants to differentiation, batched under vmap).
+    """
+    weight_dtype = np.result_type(dtype(x), np.float32)
+    expanded = ans if keepdims else reshape(ans, keepdims_shape(tuple(shape(x)), axis))
+    nan_extremum = np.any(np.isnan(primal_value(ans)))  # a NaN is the extremum: the NaNs are the hits
+    if not (isinstance(x, Tracer) or isinstance(expanded, Tracer)):  # plain arrays: NumPy directly
+        hits = x == expanded
+        if nan_extremum:
+            hits |= np.isnan(x) & np.isnan(expanded)
+        return (hits / np.sum(hits, axis=axis, keepdims=True)).astype(weight_dtype)
+    hits = equal(x, expanded)
+    if nan_extremum:
+        hits = logical_or(hits, logical_and(isnan(x), isnan(expanded)))
+    weights = astype(hits, weight_dtype)
+    return weights / sum(weights, axis, keepdims=True)
 
 
 def _extremum(name: str, numpy_function: Any) -> Any:
@@ -342,6 +346,18 @@ def _logsumexp_impl(x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any
     return total if np.ndim(total) else total[()]
 
 
+# The peak as a primitive without a derivative: a constant to differentiation, but batched
+# under vmap (where the raw array would hold every example's values at once).
+stable_peak_p = primitive("stable_peak", stable_peak, differentiable=False)
+
+
+def peak(x: Any, axis: tuple[int, ...] | None) -> Any:
+    """`stable_peak` of a plain or traced ``x`` (a constant to every differentiating transformation)."""
+    if isinstance(x, Tracer):
+        return bind(stable_peak_p, (x,), {"axis": axis})
+    return stable_peak(x, axis)
+
+
 def _softmax_weights(x: Any, axis: tuple[int, ...] | None) -> Any:
     """softmax(x) over ``axis``, the derivative of logsumexp.
 
@@ -349,11 +365,10 @@ def _softmax_weights(x: Any, axis: tuple[int, ...] | None) -> Any:
     log of the sum is below the resolution of logsumexp(x), and the weights would be 1.
     The peak is a constant shift, so the rule is exact at every order.
     """
-    shifted = exp(x - stable_peak(primal_value(x), axis))
+    shifted = exp(x - peak(x, axis))
     total = sum(shifted, axis, keepdims=True)
-    all_minus_inf = primal_value(total) == 0
-    if np.any(all_minus_inf):  # logsumexp is constantly -inf there: its derivative is 0
-        total = where(all_minus_inf, 1.0, total)
+    if np.any(primal_value(total) == 0):  # logsumexp is constantly -inf there: its derivative is 0
+        total = where(total == 0, 1.0, total)
     return shifted / total
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Tracer, bind, primal_value
+from ..core import Tracer, bind
 from ._primitives import EMPTY, primitive, unary_function, wraps_primitive
 from .elementwise import exp, log, where
+from .logic import equal, logical_and
 from .reductions import normalize_axis, stable_peak, sum
 from .shape import broadcast_like, unbroadcast
 
@@ -136,8 +137,11 @@ def _xlogy_impl(x: Any, y: Any) -> Any:
 
 
 def _both_zero(x: Any, y: Any) -> Any:
-    """Where x == y == 0: the one point where x·log(y) is defined (as 0) by convention."""
-    return (primal_value(x) == 0) & (primal_value(y) == 0)
+    """Where x == y == 0: the one point where x·log(y) is defined (as 0) by convention.
+
+    A comparison: a constant to differentiation, batched under vmap.
+    """
+    return logical_and(equal(x, 0), equal(y, 0))
 
 
 def _safe_log(x: Any, y: Any) -> Any:
