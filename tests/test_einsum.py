@@ -58,9 +58,7 @@ def operands_for(shapes):
     return tuple(RNG.standard_normal(shape) for shape in shapes)
 
 
-@pytest.mark.parametrize(
-    "subscripts, shapes", EINSUM_CASES, ids=[case[0] or "empty" for case in EINSUM_CASES]
-)
+@pytest.mark.parametrize("subscripts, shapes", EINSUM_CASES, ids=[case[0] or "empty" for case in EINSUM_CASES])
 def test_einsum_values_match_numpy(subscripts, shapes):
     operands = operands_for(shapes)
     expected = np.einsum(subscripts, *operands)
@@ -71,16 +69,12 @@ def test_einsum_values_match_numpy(subscripts, shapes):
     np.testing.assert_allclose(traced, expected, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize(
-    "subscripts, shapes", EINSUM_CASES, ids=[case[0] or "empty" for case in EINSUM_CASES]
-)
+@pytest.mark.parametrize("subscripts, shapes", EINSUM_CASES, ids=[case[0] or "empty" for case in EINSUM_CASES])
 def test_einsum_second_order_derivatives(subscripts, shapes):
     check_grads(einsum_function(subscripts), operands_for(shapes), order=2, modes=("fwd", "rev"))
 
 
-@pytest.mark.parametrize(
-    "subscripts, shapes", EINSUM_CASES, ids=[case[0] or "empty" for case in EINSUM_CASES]
-)
+@pytest.mark.parametrize("subscripts, shapes", EINSUM_CASES, ids=[case[0] or "empty" for case in EINSUM_CASES])
 def test_einsum_jvp_and_vjp_are_adjoint(subscripts, shapes):
     check_adjoint(einsum_function(subscripts), operands_for(shapes))
 
@@ -96,15 +90,11 @@ def test_einsum_closed_form_gradients():
     square = RNG.standard_normal((4, 4))
     np.testing.assert_array_equal(wg.grad(lambda m: wnp.einsum("ii->", m))(square), np.eye(4))
     weights = RNG.standard_normal(4)
-    np.testing.assert_array_equal(
-        wg.grad(lambda m: wnp.einsum("ii->i", m) @ weights)(square), np.diag(weights)
-    )
+    np.testing.assert_array_equal(wg.grad(lambda m: wnp.einsum("ii->i", m) @ weights)(square), np.diag(weights))
     a, b = operands_for([(3, 4), (3, 4)])
     np.testing.assert_array_equal(wg.grad(lambda m: wnp.einsum("ij,ij->", m, b))(a), b)
     # A label only the differentiated operand carries: the gradient is constant along it.
-    np.testing.assert_array_equal(
-        wg.grad(lambda m: wnp.einsum("ij->i", m) @ weights[:3])(a), weights[:3, None] + 0 * a
-    )
+    np.testing.assert_array_equal(wg.grad(lambda m: wnp.einsum("ij->i", m) @ weights[:3])(a), weights[:3, None] + 0 * a)
     # x ↦ xᵀ A x has gradient (A + Aᵀ) x and Hessian A + Aᵀ.
     x = RNG.standard_normal(4)
     quadratic = lambda v: wnp.einsum("i,ij,j->", v, square, v)  # noqa: E731
@@ -116,12 +106,8 @@ def test_einsum_closed_form_gradients():
 def test_interleaved_form():
     a, b = operands_for([(3, 4), (4, 2)])
     expected = np.einsum(a, [0, 1], b, [1, 2], [0, 2])
-    np.testing.assert_allclose(
-        traced_value(lambda x, y: wnp.einsum(x, [0, 1], y, [1, 2], [0, 2]), (a, b)), expected
-    )
-    np.testing.assert_allclose(
-        traced_value(lambda x: wnp.einsum(x, [Ellipsis, 1]), (a,)), np.einsum(a, [..., 1])
-    )
+    np.testing.assert_allclose(traced_value(lambda x, y: wnp.einsum(x, [0, 1], y, [1, 2], [0, 2]), (a, b)), expected)
+    np.testing.assert_allclose(traced_value(lambda x: wnp.einsum(x, [Ellipsis, 1]), (a,)), np.einsum(a, [..., 1]))
     check_grads(lambda x, y: wnp.einsum(x, [0, 1], y, [1, 2]), (a, b), order=2)
 
 
@@ -163,9 +149,7 @@ TENSORDOT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    "a_shape, b_shape, axes", TENSORDOT_CASES, ids=[str(case[2]) for case in TENSORDOT_CASES]
-)
+@pytest.mark.parametrize("a_shape, b_shape, axes", TENSORDOT_CASES, ids=[str(case[2]) for case in TENSORDOT_CASES])
 def test_tensordot(a_shape, b_shape, axes):
     a, b = operands_for([a_shape, b_shape])
 
@@ -203,9 +187,7 @@ EINSUM_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "subscripts, shapes, message", EINSUM_ERRORS, ids=[case[0] for case in EINSUM_ERRORS]
-)
+@pytest.mark.parametrize("subscripts, shapes, message", EINSUM_ERRORS, ids=[case[0] for case in EINSUM_ERRORS])
 def test_einsum_errors_name_the_problem(subscripts, shapes, message):
     operands = operands_for(shapes)
     with pytest.raises(ValueError, match=message):

@@ -215,9 +215,7 @@ def test_inverse_gradient_and_hessian_vector_product():
     # d/dA sum(A⁻¹) = -A⁻ᵀ 1 1ᵀ A⁻ᵀ
     inverse = np.linalg.inv(a)
     ones = np.ones((3, 3))
-    np.testing.assert_allclose(
-        wg.grad(lambda m: linalg.inv(m).sum())(a), -inverse.T @ ones @ inverse.T, rtol=1e-10
-    )
+    np.testing.assert_allclose(wg.grad(lambda m: linalg.inv(m).sum())(a), -inverse.T @ ones @ inverse.T, rtol=1e-10)
     # log det is concave on SPD matrices' line: d²/dt² log det(A + tH) = -tr(A⁻¹ H A⁻¹ H)
     b = spd(3)
     h = spd(3) - spd(3)

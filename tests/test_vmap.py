@@ -609,13 +609,9 @@ def test_zero_derivatives_under_vmap_have_the_example_shape() -> None:
     assert np.shape(wg.vmap(wg.jacrev(wnp.sign))(X)) == (4, 3, 3)
 
 
-# -- known limitations elsewhere (xfail, not strict: they pass once fixed) -------------------------------
+# -- in_axes prefix trees and empty Jacobians ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="transforms/vectorize.py _axes_for: tree_flatten drops None leaves, and only tuples and lists "
-    "are expanded as prefixes, so {'b': (0, None)} or {'b': 0} for {'b': (x, y)} do not match"
-)
 def test_in_axes_prefix_trees_with_dicts_and_none() -> None:
     out = wg.vmap(lambda t: wnp.sum(t["b"][0]) * t["b"][1], in_axes=({"b": (0, None)},))({"b": (X, 2.0)})
     np.testing.assert_allclose(out, X.sum(axis=1) * 2.0)
@@ -623,7 +619,6 @@ def test_in_axes_prefix_trees_with_dicts_and_none() -> None:
     np.testing.assert_allclose(out, (X * X).sum(axis=1))
 
 
-@pytest.mark.xfail(reason="transforms/jacobians.py _chunks: range step 0 when there are no basis vectors")
 def test_jacobians_of_empty_outputs() -> None:
     function = lambda x: wnp.repeat(x, 0, axis=1)  # noqa: E731
     assert wg.jacrev(function)(X).shape == (4, 0, 4, 3)
@@ -683,3 +678,8 @@ def test_primitives_without_a_batch_rule_are_the_known_ones() -> None:
         f"new primitives without a batch rule: {sorted(missing - LOOPING_PRIMITIVES)}; "
         f"rules written for (remove from the list): {sorted(LOOPING_PRIMITIVES - missing)}"
     )
+
+
+def test_python_control_flow_on_a_batched_value_says_to_use_where() -> None:
+    with pytest.raises(TypeError, match="use wengert.numpy.where"):
+        wg.vmap(lambda x: 1.0 if wnp.sum(x) > 0 else 0.0)(X)

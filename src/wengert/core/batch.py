@@ -34,6 +34,14 @@ class BatchTracer(Tracer):
         """The shape of one example."""
         return tuple(self.primal.shape[1:])
 
+    def _no_single_value(self, *_: Any) -> Any:
+        raise TypeError(
+            "a batched value has no single Python value inside vmap (data-dependent Python control flow "
+            "such as `if`, `float()` or indexing with it); use wengert.numpy.where for a choice per example"
+        )
+
+    __bool__ = __float__ = __int__ = __index__ = _no_single_value
+
     def __repr__(self) -> str:
         return f"BatchTracer(batch of {self._trace.size}, example shape {self.shape}, level={self._trace.level})"
 

@@ -55,6 +55,8 @@ def _basis(leaves: list, dtype: np.dtype) -> list:
 
 
 def _chunks(total: int, chunk_size: int | None) -> list[slice]:
+    if total == 0:
+        return [slice(0, 0)]
     step = total if not chunk_size else max(1, int(chunk_size))
     return [slice(start, min(start + step, total)) for start in range(0, max(total, 1), step)]
 

@@ -13,18 +13,18 @@ from ..core import BatchTrace, BatchTracer, next_level, running, tree_flatten, t
 
 
 def _axes_for(axes: Any, tree: Any, name: str) -> list:
-    """One axis (or None) per leaf of ``tree``, from an int, None, or a matching prefix tree."""
-    leaves, treedef = tree_flatten(tree)
+    """One axis (or None) per leaf of ``tree``: ``axes`` is an int, None, or a prefix of ``tree``'s structure.
+
+    As in JAX, an int or None stands for every leaf of the subtree it sits over.
+    """
     if axes is None or isinstance(axes, int):
-        return [axes] * len(leaves)
-    axis_leaves, axis_tree = tree_flatten(axes)
-    if axis_tree == treedef:
-        return axis_leaves
+        return [axes] * len(tree_flatten(tree)[0])
+    if isinstance(axes, dict) and isinstance(tree, dict):
+        if set(axes) != set(tree):
+            raise ValueError(f"vmap: {name} has keys {sorted(axes)} but the argument has keys {sorted(tree)}")
+        return [axis for key in sorted(tree) for axis in _axes_for(axes[key], tree[key], name)]
     if isinstance(axes, (tuple, list)) and isinstance(tree, (tuple, list)) and len(axes) == len(tree):
-        out = []
-        for sub_axes, sub_tree in zip(axes, tree):
-            out.extend(_axes_for(sub_axes, sub_tree, name))
-        return out
+        return [axis for sub_axes, sub_tree in zip(axes, tree) for axis in _axes_for(sub_axes, sub_tree, name)]
     raise ValueError(f"vmap: {name}={axes!r} does not match the structure of the arguments")
 
 
@@ -44,6 +44,8 @@ def vmap(function: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> C
     def batched_function(*args: Any) -> Any:
         leaves, treedef = tree_flatten(args)
         axes = _axes_for(in_axes if not isinstance(in_axes, list) else tuple(in_axes), args, "in_axes")
+        if len(axes) != len(leaves):
+            raise ValueError("vmap: in_axes does not match the structure of the arguments")
         sizes = {wnp.shape(leaf)[axis] for leaf, axis in zip(leaves, axes) if axis is not None}
         if not sizes:
             raise ValueError("vmap needs at least one argument with a batch axis (in_axes not all None)")
