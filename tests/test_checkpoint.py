@@ -10,42 +10,12 @@ import pytest
 
 import wengert as wg
 import wengert.numpy as wnp
-from wengert.core import Tracer
+from wengert.teach import tape_nbytes
 
 
 def tape_bytes(output, exclude=()):
-    """The bytes of the distinct arrays the recorded graph behind a tensor ``output`` holds.
-
-    Walks the nodes reachable from ``output._node`` through their parents and sums
-    the ``nbytes`` of the arrays in each node's saved arguments and answer (views
-    counted once, by their base array). Arrays in ``exclude`` (for example the
-    parameters, which the user keeps alive anyway) are left out.
-    """
-
-    def base(value):
-        while isinstance(value, Tracer):
-            value = value.primal
-        if not isinstance(value, np.ndarray):
-            return None
-        while value.base is not None and isinstance(value.base, np.ndarray):
-            value = value.base
-        return value
-
-    excluded = {id(base(value)) for value in exclude}
-    arrays = {}
-    seen = set()
-    stack = [output._node]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.extend(node.parents)
-        for value in (*(node.args or ()), node.ans):
-            array = base(value)
-            if array is not None and id(array) not in excluded:
-                arrays[id(array)] = array.nbytes
-    return sum(arrays.values())
+    """The bytes the recorded graph behind ``output`` holds (``wengert.teach.tape_nbytes``)."""
+    return tape_nbytes(output, exclude)
 
 
 RNG = np.random.default_rng(0)

@@ -6,11 +6,13 @@ the adjoints from the backward pass, one contribution at a time.
 
 * `trace` (``wg.trace``): the Wengert list of a function at a point.
 * `graph` (``wg.graph``): the Wengert list of a recorded tensor computation.
+* `tape_nbytes`: the memory the recorded graph behind a tensor holds.
 * `finite_difference_study`, `expression_swell`, `mode_cost`: the three
   classic comparisons (optional extras ``plot`` and ``symbolic``).
 """
 
 from .graph import graph
+from .memory import tape_nbytes
 from .render import GraphvizNotFoundError
 from .studies import (
     ExpressionSwell,
@@ -37,5 +39,6 @@ __all__ = [
     "finite_difference_study",
     "graph",
     "mode_cost",
+    "tape_nbytes",
     "trace",
 ]
