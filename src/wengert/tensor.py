@@ -640,7 +640,14 @@ def run_backward(
         previous = state.grad_enabled
         state.grad_enabled = create_graph
         try:
-            backward_pass(order, _rewrap if create_graph else None)
+            # Cotangents and (without retain_graph) saved values are dropped node by node,
+            # so the backward pass's peak memory stays close to the forward pass's.
+            backward_pass(
+                order,
+                _rewrap if create_graph else None,
+                keep=set(targets) if targets is not None else {node for node in order if node.owner is not None},
+                free_saved=not retain_graph,
+            )
         finally:
             state.grad_enabled = previous
         results = None

@@ -387,6 +387,8 @@ def backward_pass(
     order: Sequence[Node],
     rewrap: Callable[[Any, Node | None], Any] | None = None,
     observe: Observer | None = None,
+    keep: set | None = None,
+    free_saved: bool = False,
 ) -> None:
     """Propagate cotangents through ``order`` (outputs first), accumulating at fan-outs.
 
@@ -395,6 +397,11 @@ def backward_pass(
     runs, so the backward pass is itself recorded (``create_graph=True``).
     ``observe(node, index, parent, contribution, accumulated)`` is called after
     each contribution is added to a parent (the adjoint table of `wengert.teach`).
+
+    Memory: with ``keep`` (the nodes whose cotangents the caller will read), a
+    node's cotangent is dropped as soon as its rules have run; with
+    ``free_saved`` its saved values are dropped too (no second backward pass).
+    Leaves are never processed, so their cotangents always stay.
     """
     for node in order:
         cotangent = node.cotangent
@@ -419,6 +426,11 @@ def backward_pass(
             args = tuple(arg if parent is None else rewrap(arg, parent) for arg, parent in zip(args, parents))
             ans = rewrap(ans, node)
         rules = primitive.vjp
+        if keep is not None and node not in keep:
+            node.cotangent = None
+        if free_saved:
+            node.args = None
+            node.ans = None
         if rules is None:
             _apply_joint_vjp(node, cotangent, ans, args, params, observe)
             continue

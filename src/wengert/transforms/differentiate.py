@@ -128,7 +128,7 @@ class _Recorded:
                 seeded = True
         try:
             if seeded:
-                backward_pass(tape[::-1])
+                backward_pass(tape[::-1], keep=set())  # inputs are leaves: their cotangents stay
             results = [_match_input(node.cotangent, value) for node, value in zip(self.in_nodes, self.in_values)]
         finally:
             clear_cotangents(tape)
