@@ -228,6 +228,17 @@ def _matmul_rule(values: list, batched: tuple) -> Any:
     a_batched, b_batched = batched
     size = batch_size(values, batched)
     a_rank, b_rank = example_rank(a, a_batched), example_rank(b, b_batched)
+    # A batch against one shared matrix is one matrix product, not a stack of small ones
+    # (NumPy runs a stacked product as one BLAS call per example).
+    if not b_batched and b_rank == 2 and a_rank <= 2:  # rows times a shared matrix
+        if a_rank == 1:
+            return matmul(a, b)  # (k, n) @ (n, p)
+        k, m, n = shape(a)
+        return reshape(matmul(reshape(a, (k * m, n)), b), (k, m, shape(b)[-1]))
+    if not a_batched and a_rank == 2 and b_rank == 1:  # a shared matrix times vectors: (k, n) @ Aᵀ
+        from .shape import transpose
+
+        return matmul(b, transpose(a))
     squeeze_row = squeeze_column = False
     if a_rank == 1:  # a row vector: a matrix with one row
         a = reshape(a, (size, 1, shape(a)[-1]) if a_batched else (1, shape(a)[-1]))
