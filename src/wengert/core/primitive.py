@@ -62,7 +62,7 @@ class Primitive:
         "batch",
         "differentiable",
         "linear",
-        "_saved_positions",
+        "_read_positions",
         "__dict__",
     )
 
@@ -88,7 +88,7 @@ class Primitive:
         self.batch = batch
         self.differentiable = differentiable
         self.linear = linear
-        self._saved_positions: tuple[int, ...] | None = None
+        self._read_positions: tuple[int, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -100,7 +100,7 @@ class Primitive:
     def defvjp(self, *rules: Rule | None) -> Primitive:
         """Set the VJP rules, one per positional argument."""
         self.vjp = rules
-        self._saved_positions = None
+        self._read_positions = None
         return self
 
     def defjvp(self, *rules: Rule | None) -> Primitive:
@@ -110,21 +110,28 @@ class Primitive:
         return self
 
     @property
-    def saved_positions(self) -> tuple[int, ...]:
+    def read_positions(self) -> tuple[int, ...]:
         """Which values the VJP rules read: argument positions, and -1 for the output.
 
         Read off the rules' code (a rule that names a parameter reads it; one
-        that cannot be inspected is assumed to read everything). Linear
-        primitives read only shapes, which in-place updates cannot change.
-        Tensors record the versions of these values, to refuse a backward pass
-        through a value that was updated in place after it was saved. Worked
-        out on first use; `defvjp` forgets it.
+        that cannot be inspected is assumed to read everything). Worked out on
+        first use; `defvjp` forgets it.
         """
-        positions = self._saved_positions
+        positions = self._read_positions
         if positions is None:
-            positions = () if self.linear else _positions_read(self.vjp, self.vjp_joint)
-            self._saved_positions = positions
+            positions = _positions_read(self.vjp, self.vjp_joint)
+            self._read_positions = positions
         return positions
+
+    @property
+    def saved_positions(self) -> tuple[int, ...]:
+        """The read values whose in-place change would corrupt a backward pass.
+
+        Linear primitives read only shapes, which in-place updates cannot
+        change, so they have none. Tensors record the versions of these values,
+        to refuse a backward pass through a value updated after it was saved.
+        """
+        return () if self.linear else self.read_positions
 
     def has_jvp(self) -> bool:
         return self.jvp is not None or self.jvp_joint is not None

@@ -297,10 +297,17 @@ class GraphTrace(Trace):
     def _record(
         self, primitive: Primitive, parents: tuple, primals: tuple, params: dict, ans: Any, tensors: Sequence[Any]
     ) -> Any:
-        node = Node(primitive, parents, primals, params, ans)
+        read = primitive.read_positions
+        # Keep only the values the VJP rules read: the others would only hold memory
+        # (a tanh keeps its output, not its input; a matmul its inputs, not its output).
+        saved_args = (
+            primals
+            if len(read) > len(primals)
+            else tuple(value if index in read else None for index, value in enumerate(primals))
+        )
+        node = Node(primitive, parents, saved_args, params, ans if -1 in read else None)
         out = self.tracer_type(ans, self, node)
-        read = primitive.saved_positions
-        if read:
+        if not primitive.linear and read:
             # Remember the versions of the tensors whose values the VJP rules read.
             versions = []
             for index in read:

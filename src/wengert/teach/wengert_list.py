@@ -599,7 +599,7 @@ def build_list(
             node.primitive.name,
             tuple(operands),
             dict(node.params),
-            node.ans,
+            node.ans if node.ans is not None else _recompute(node, operands),
             node=node,
             height=heights[id(node)],
         )
@@ -611,6 +611,14 @@ def build_list(
         output_entries.append(entry if entry is not None else Constant(primal_value(out)))
     names = ["f"] if len(outputs) == 1 else [f"f{k}" for k in range(1, len(outputs) + 1)]
     return WengertList(entries, output_entries, names, order, source)
+
+
+def _recompute(node: Any, operands: Sequence[Entry | Constant]) -> Any:
+    """The value of an entry whose node did not keep it (its VJP rules never read it): run it again."""
+    values = [operand.value for operand in operands]
+    if node.args is None or any(value is None for value in values):
+        return None
+    return node.primitive.impl(*[primal_value(value) for value in values], **node.params)
 
 
 def check_order(order: str) -> None:
