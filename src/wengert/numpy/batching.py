@@ -284,6 +284,7 @@ def with_fallback(prim: Any, rule: BatchRule) -> BatchRule:
 
 ELEMENTWISE = [
     "negative",
+    "tanh_grad",
     "exp",
     "exp2",
     "expm1",
