@@ -25,6 +25,8 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
         return unbroadcast(reshape(g, (*shape(g), 1)) * b, a)
     if a_ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
         return unbroadcast(matmul(b, reshape(g, (*shape(g), 1)))[..., 0], a)
+    if a_ndim == 2 and b_ndim == 2:
+        return matmul_nt(g, b)
     return unbroadcast(matmul(g, swapaxes(b, -1, -2)), a)
 
 
@@ -36,6 +38,8 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
         return unbroadcast(reshape(a, (-1, 1)) * reshape(g, (*shape(g)[:-1], 1, shape(g)[-1])), b)
     if b_ndim == 1:  # (..., n, k) @ (k,): db = Σ a^T g
         return unbroadcast(matmul(reshape(g, (*shape(g)[:-1], 1, shape(g)[-1])), a)[..., 0, :], b)
+    if a_ndim == 2 and b_ndim == 2:
+        return matmul_tn(a, g)
     return unbroadcast(matmul(swapaxes(a, -1, -2), g), b)
 
 
@@ -49,6 +53,55 @@ matmul_p = primitive(
     jvp=(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t)),
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
 )
+
+
+# The two transposed products of matrices, as primitives of their own (like JAX's dot_general):
+# matmul's rules and theirs close over {a·b, a·bᵀ, aᵀ·b}, so a recorded backward pass holds one
+# node per product instead of a transpose node and a product node.
+
+
+def _matmul_nt_batch(values: list, batched: tuple) -> Any:
+    a, b = values
+    return matmul(a, swapaxes(b, -1, -2))
+
+
+def _matmul_tn_batch(values: list, batched: tuple) -> Any:
+    a, b = values
+    return matmul(swapaxes(a, -1, -2), b)
+
+
+matmul_nt_p = primitive(
+    "matmul_nt",
+    lambda a, b: a @ b.T,
+    jvp=(lambda t, ans, a, b: matmul_nt(t, b), lambda t, ans, a, b: matmul_nt(a, t)),
+    vjp=(lambda g, ans, a, b: matmul(g, b), lambda g, ans, a, b: matmul_tn(g, a)),
+    batch=_matmul_nt_batch,
+)
+matmul_tn_p = primitive(
+    "matmul_tn",
+    lambda a, b: a.T @ b,
+    jvp=(lambda t, ans, a, b: matmul_tn(t, b), lambda t, ans, a, b: matmul_tn(a, t)),
+    vjp=(lambda g, ans, a, b: matmul_nt(b, g), lambda g, ans, a, b: matmul(a, g)),
+    batch=_matmul_tn_batch,
+)
+
+
+def matmul_nt(a: Any, b: Any) -> Any:
+    """``a @ b.T`` for matrices (a rule's building block, one primitive)."""
+    if isinstance(a, Tracer) or isinstance(b, Tracer):
+        return bind(matmul_nt_p, (a, b), EMPTY)
+    return a @ b.T
+
+
+def matmul_tn(a: Any, b: Any) -> Any:
+    """``a.T @ b`` for matrices (a rule's building block, one primitive)."""
+    if isinstance(a, Tracer) or isinstance(b, Tracer):
+        return bind(matmul_tn_p, (a, b), EMPTY)
+    return a.T @ b
+
+
+matmul_nt.primitive = matmul_nt_p
+matmul_tn.primitive = matmul_tn_p
 
 
 @wraps_primitive(matmul_p)
