@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, primal_value
+from ..numpy.products import linear
 from .activations import get_activation
 from .init import linear_init, make_rng
 from .module import Module, Parameter
@@ -104,9 +105,10 @@ class Linear(Module):
             raise ValueError(
                 f"{self!r}: the input has shape {tuple(x_shape)}; its last axis must have length {self.in_features}"
             )
-        out = x @ weight
         bias = self.bias
-        return out if bias is None else out + bias
+        if bias is None:
+            return x @ weight
+        return linear(x, weight, bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

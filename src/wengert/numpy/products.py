@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core import Tracer, bind
 from ._primitives import EMPTY, as_array_arg, primitive, shape, wraps_primitive
-from .shape import reshape, swapaxes, unbroadcast
+from .shape import broadcast_like, reshape, swapaxes, unbroadcast
 
 
 def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
@@ -102,6 +102,64 @@ def matmul_tn(a: Any, b: Any) -> Any:
 
 matmul_nt.primitive = matmul_nt_p
 matmul_tn.primitive = matmul_tn_p
+
+
+# x @ W + b as one primitive (PyTorch's addmm): the bias is added into the product's fresh
+# array, and a layer records one node instead of two.
+
+
+def _linear_impl(x: Any, weight: Any, bias: Any) -> Any:
+    out = x @ weight
+    if isinstance(out, np.ndarray) and out.dtype == np.result_type(out, bias):
+        out += bias
+        return out
+    return out + bias
+
+
+def _linear_batch(values: list, batched: tuple) -> Any:
+    x, weight, bias = values
+    if batched[2]:  # a bias per example lines up with the rows' axis
+        bias = reshape(bias, (shape(bias)[0], 1, shape(bias)[-1]))
+    return matmul(x, weight) + bias
+
+
+linear_p = primitive(
+    "linear",
+    _linear_impl,
+    jvp=(
+        lambda t, ans, x, w, b: matmul(t, w),
+        lambda t, ans, x, w, b: matmul(x, t),
+        lambda t, ans, x, w, b: broadcast_like(t, ans),
+    ),
+    vjp=(
+        lambda g, ans, x, w, b: matmul_nt(g, w),
+        lambda g, ans, x, w, b: matmul_tn(x, g),
+        lambda g, ans, x, w, b: unbroadcast(g, b),
+    ),
+    batch=_linear_batch,
+)
+
+
+def linear(x: Any, weight: Any, bias: Any) -> Any:
+    """``x @ weight + bias`` for a (batch, in) matrix, an (in, out) weight and an (out,) bias.
+
+    Example:
+        >>> linear(np.ones((2, 3)), np.ones((3, 4)), np.arange(4.0))
+        array([[3., 4., 5., 6.],
+               [3., 4., 5., 6.]])
+    """
+    if len(shape(x)) != 2 or len(shape(weight)) != 2 or len(shape(bias)) != 1:
+        return matmul(x, weight) + bias
+    if isinstance(x, Tracer) or isinstance(weight, Tracer) or isinstance(bias, Tracer):
+        if shape(x)[1] != shape(weight)[0] or shape(weight)[1] != shape(bias)[0]:
+            raise ValueError(
+                f"linear: shapes {tuple(shape(x))} @ {tuple(shape(weight))} + {tuple(shape(bias))} do not fit"
+            )
+        return bind(linear_p, (x, weight, bias), EMPTY)
+    return _linear_impl(x, weight, bias)
+
+
+linear.primitive = linear_p
 
 
 @wraps_primitive(matmul_p)
