@@ -145,6 +145,7 @@ class _Checkpointed:
         stops = [node for node in (*targets, *boundary) if node is not None]
         if not isinstance(out, Tensor) or out._node is None:
             return [None] * (len(leaves) + len(boundary))
+        del inputs
         stop_set = set(stops)
         order = toposort([out._node], boundary=lambda node: node in stop_set)
         saved = [(node, node.cotangent, node.needed) for node in stops]
@@ -156,7 +157,14 @@ class _Checkpointed:
             order.reverse()
             state.grad_enabled = create_graph
             try:
-                backward_pass([node for node in order if node not in stop_set], _rewrap if create_graph else None)
+                # Without create_graph the recomputed interior is thrown away afterwards: free it
+                # as the pass goes (with it, the recorded backward pass still refers to it).
+                backward_pass(
+                    [node for node in order if node not in stop_set],
+                    _rewrap if create_graph else None,
+                    keep=stop_set,
+                    free_saved=not create_graph,
+                )
             finally:
                 state.grad_enabled = previous
             results = [None if node is None else node.cotangent for node in (*targets, *boundary)]
