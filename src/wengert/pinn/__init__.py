@@ -19,6 +19,7 @@ Example:
 """
 
 from .derivatives import Derivatives, derivative, forward_tower, gradient, laplacian, second_derivative
+from .problems import SIR, Burgers, FieldNetwork, Heat1D, Poisson1D, Problem, Wave1D
 from .references import (
     BURGERS_NU,
     BurgersGrid,
@@ -36,13 +37,24 @@ from .references import (
     wave_reference,
 )
 from .sampling import as_bounds, boundary_points, grid, initial_points, latin_hypercube, sobol, uniform
+from .trainer import History, StepInfo, Trainer, geometric_ramp, step_schedule
 
 __all__ = [
     "BURGERS_NU",
+    "SIR",
+    "Burgers",
     "BurgersGrid",
     "Derivatives",
+    "FieldNetwork",
+    "Heat1D",
+    "History",
+    "Poisson1D",
+    "Problem",
     "SIRObservations",
     "SIRSolution",
+    "StepInfo",
+    "Trainer",
+    "Wave1D",
     "as_bounds",
     "boundary_points",
     "burgers_reference",
@@ -50,6 +62,7 @@ __all__ = [
     "burgers_reference_grid",
     "derivative",
     "forward_tower",
+    "geometric_ramp",
     "gradient",
     "grid",
     "heat_reference",
@@ -63,6 +76,7 @@ __all__ = [
     "sir_observations",
     "sir_reference",
     "sobol",
+    "step_schedule",
     "uniform",
     "wave_reference",
 ]
