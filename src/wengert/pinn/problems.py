@@ -184,7 +184,9 @@ class SIR(Problem):
     network's residual (βT·s·i ≈ 5) outweighs the data a hundredfold and
     training falls into the equations' trivial solution I ≈ 0 from which the
     data cannot pull it (measured with this network: the data misfit stayed at
-    2.6e-2, a hundred times the noise, even with β, γ started at the truth).
+    2.7e-2, sixty times the noise variance, even with β, γ started at the
+    truth). Starting lower (1/10,000) lets the rates wander off (β fell to
+    0.06) while the physics is too weak to hold them.
 
     ``seed`` seeds the observation noise, the network's initial weights and ``trainer().rng``.
 
