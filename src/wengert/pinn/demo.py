@@ -280,7 +280,13 @@ def _run_burgers(args: argparse.Namespace, out: Path) -> int:
     history = _fit(problem.trainer(), args)
     result = problem.evaluate()
     prediction = problem.predict(problem.reference.points).reshape(problem.reference.u.shape)
-    figure = _plot(args, out / "burgers.png", lambda plt: _draw_field(plt, problem, prediction, "Burgers"))
+    title = "Burgers inference"
+    if args.identify:
+        found = {name: entry["found"] for name, entry in result["parameters"].items()}
+        title = (
+            f"Burgers identification: λ1 = {found['lambda1']:.5f} (1), λ2 = {found['lambda2']:.6f} ({problem.nu:.6f})"
+        )
+    figure = _plot(args, out / "burgers.png", lambda plt: _draw_field(plt, problem, prediction, title))
     settings = {
         "network": "2 -> 8 x 20 tanh -> 1 (9 layers), Glorot normal",
         "adam_steps": args.epochs,
@@ -360,7 +366,7 @@ def _draw_field(plt: Any, problem: Any, prediction: Any, title: str) -> Any:
         axis.set_ylabel("u")
         axis.legend(fontsize=8)
     error = float(np.linalg.norm(prediction - exact) / np.linalg.norm(exact))
-    figure.suptitle(f"wengert: {title} — relative L2 error {error:.2e}", fontsize=12)
+    figure.suptitle(f"wengert: {title}; relative L2 error {error:.2e}", fontsize=12)
     figure.tight_layout()
     return figure
 
