@@ -225,6 +225,54 @@ def test_pytrees_round_trip() -> None:
     )
 
 
+def test_deferred_primitive_forms_only_what_is_read() -> None:
+    run_core_script(
+        """
+        from wengert.core import DeferredDual
+        calls = {"impl": 0, "fused": 0}
+
+        def scale_impl(a, x):
+            calls["impl"] += x == 2.0  # count the primal's products only (the tangent is 1.0)
+            return a * x
+
+        def scale_fused(primals, tangents):
+            calls["fused"] += 1
+            a, x = primals
+            return a * x, a * tangents[1]
+
+        scale = Primitive(
+            "scale", scale_impl,
+            jvp=(None, lambda t, ans, a, x: scale.bind(a, t)),
+            vjp=(None, lambda g, ans, a, x: scale.bind(a, g)),
+            deferrable=True, jvp_fused=scale_fused,
+        )
+        trace = ForwardTrace(next_level())
+        with running(trace):
+            y = scale.bind(3.0, Dual(2.0, 1.0, trace))
+        assert isinstance(y, DeferredDual) and y.computed == (False, False)
+        # Only the tangent read: the primal is never formed.
+        assert y.tangent == 3.0 and y.computed == (False, True) and calls == {"impl": 0, "fused": 0}
+        assert y.primal == 6.0 and calls == {"impl": 1, "fused": 0}
+        # The primal read first: one fused pass forms both.
+        with running(trace):
+            z = scale.bind(3.0, Dual(2.0, 1.0, trace))
+        assert z.primal == 6.0 and z.computed == (True, True) and calls == {"impl": 1, "fused": 1}
+        assert z.tangent == 3.0 and calls == {"impl": 1, "fused": 1}
+        # Deferred values flow through further primitives and through reverse mode.
+        assert derivative(lambda x: sin.bind(scale.bind(3.0, x)))(0.5) == 3.0 * math.cos(1.5)
+        assert grad(lambda x: sin.bind(scale.bind(3.0, x)))(0.5) == 3.0 * math.cos(1.5)
+        assert derivative(grad(lambda x: mul.bind(scale.bind(3.0, x), x)))(0.5) == 6.0
+        # A rule that reads the output cannot be deferred.
+        try:
+            Primitive("bad", math.exp, jvp=(lambda t, ans, x: mul.bind(t, ans),), deferrable=True)
+        except ValueError as error:
+            assert "read its output" in str(error)
+        else:
+            raise AssertionError("a deferrable primitive whose JVP reads ans was accepted")
+        """
+    )
+
+
 @pytest.mark.parametrize("name", ["core"])
 def test_core_is_small(name: str) -> None:
     lines = 0

@@ -415,6 +415,53 @@ def test_hvp_equals_the_hessian_times_the_vector():
         np.testing.assert_allclose(wg.hvp(rosenbrock, (ROSENBROCK_POINT,), (v,)), hessian @ v, rtol=1e-12)
 
 
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("side", ["matrix @ dual", "dual @ matrix"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+def test_product_of_a_large_matrix_and_a_dual_vector_reads_it_once(monkeypatch, layout, side, dtype):
+    # The fused pass (row blocks used for primal and tangent) equals two plain products.
+    from wengert.numpy import products
+
+    monkeypatch.setattr(products, "_FUSE_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(products, "_FUSE_BLOCK_BYTES", 64)  # several blocks, a ragged last one
+    rng = np.random.default_rng(7)
+    matrix = np.asarray(rng.standard_normal((37, 23)), dtype=dtype, order=layout)
+    rows, cols = matrix.shape
+    x, x_dot = rng.standard_normal((2, cols if side == "matrix @ dual" else rows))
+    fused = products._matmul_fused(
+        [matrix, x] if side == "matrix @ dual" else [x, matrix], [None, x_dot][:: 1 if side == "matrix @ dual" else -1]
+    )
+    assert fused is not None
+    expected = (matrix @ x, matrix @ x_dot) if side == "matrix @ dual" else (x @ matrix, x_dot @ matrix)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-13
+    for got, want in zip(fused, expected):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+    # Through the public transforms.
+    f = (lambda v: wnp.sin(matrix @ v)) if side == "matrix @ dual" else (lambda v: wnp.sin(v @ matrix))
+    out, tangent = wg.jvp(f, (x,), (x_dot,))
+    product, product_dot = expected
+    np.testing.assert_allclose(out, np.sin(product), rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(tangent, np.cos(product) * product_dot, rtol=tolerance, atol=tolerance)
+
+
+def test_hvp_with_a_large_matrix_matches_the_closed_form():
+    # B6's function at a size where the fused product and the skipped primal gradient are used.
+    rng = np.random.default_rng(0)
+    n = 600
+    A = rng.standard_normal((n, n)) / np.sqrt(n)
+    x, v = rng.standard_normal((2, n))
+
+    def f(x):
+        return wnp.sum(wnp.log(1.0 + (A @ x) ** 2))
+
+    y = A @ x
+    expected = A.T @ ((2 - 2 * y**2) / (1 + y**2) ** 2 * (A @ v))
+    np.testing.assert_allclose(wg.hvp(f, (x,), (v,)), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(wg.jvp(wg.grad(f), (x,), (v,))[1], expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(wg.hessian(f)(x) @ v, expected, rtol=1e-10, atol=1e-10)
+
+
 def test_hvp_of_several_arguments():
     # f = x²y: H = [[2y, 2x], [2x, 0]]; H·(1, 0) = (2y, 2x)
     assert wg.hvp(lambda x, y: x**2 * y, (2.0, 3.0), (1.0, 0.0)) == (6.0, 4.0)

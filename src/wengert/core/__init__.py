@@ -7,7 +7,7 @@ tape and the backward pass), ``forward`` (dual numbers), ``pytree``.
 """
 
 from .batch import BatchTrace, BatchTracer, set_stack
-from .forward import Dual, ForwardTrace, default_forward_trace, set_zeros_like, zeros_like_value
+from .forward import DeferredDual, Dual, ForwardTrace, default_forward_trace, set_zeros_like, zeros_like_value
 from .primitive import Primitive, add_any, add_any_p, bind
 from .pytree import (
     TreeDef,
@@ -36,6 +36,7 @@ __all__ = [
     "BatchTrace",
     "BatchTracer",
     "set_stack",
+    "DeferredDual",
     "Dual",
     "ForwardTrace",
     "GraphTrace",

@@ -3,6 +3,13 @@
 A `Dual` is a tracer of a `ForwardTrace`. Applying a primitive to duals runs
 the implementation on the primals and the primitive's JVP rule on the
 tangents. A tangent of ``None`` is a symbolic zero: rules are skipped for it.
+
+A *deferrable* primitive (a matrix product: its JVP rules never read its
+output) gets a `DeferredDual` whose primal and tangent are formed when read:
+both in one fused pass when the primal is read first, and the primal never if
+only the tangent is read. A Hessian-vector product by forward-over-reverse
+returns only tangents, so the primal gradient's last product is never formed
+(the dead-code elimination a compiler would do, done lazily).
 """
 
 from __future__ import annotations
@@ -24,14 +31,16 @@ class ForwardTrace(Trace):
         perturbed = False
         for arg in args:
             if isinstance(arg, Tracer) and arg._trace is self:
+                primals.append(arg.primal)  # the primal first: a deferred dual forms both in one pass
                 tangent = arg._tangent
-                primals.append(arg.primal)
                 tangents.append(tangent)
                 if tangent is not None:
                     perturbed = True
             else:
                 primals.append(arg)
                 tangents.append(None)
+        if perturbed and primitive.deferrable:
+            return DeferredDual(primitive, primals, tangents, params, self)
         ans = bind(primitive, primals, params)
         if not primitive.differentiable:
             return ans
@@ -84,6 +93,71 @@ class Dual(Tracer):
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
 
     __str__ = __repr__
+
+
+class DeferredDual(Dual):
+    """A dual number whose primal and tangent are computed on first read.
+
+    Reading the primal first runs the primitive's fused rule when it has one
+    (``jvp_fused``: one pass computing both, e.g. a matrix read once for a
+    product with a vector and its tangent); reading the tangent first leaves
+    the primal to be formed only if something reads it.
+
+    Example:
+        >>> import numpy as np
+        >>> import wengert.numpy as wnp
+        >>> y = wnp.matmul(np.eye(2), Dual(np.ones(2), np.ones(2)))
+        >>> type(y).__name__, y.tangent, y.primal
+        ('DeferredDual', array([1., 1.]), array([1., 1.]))
+    """
+
+    __slots__ = ("_pending",)
+
+    def __init__(self, primitive: Primitive, primals: list, tangents: list, params: dict, trace: Trace) -> None:
+        self._pending = (primitive, primals, tangents, params)
+        _primal_slot.__set__(self, _NOT_YET)
+        _tangent_slot.__set__(self, _NOT_YET)
+        self._trace = trace
+
+    @property
+    def primal(self) -> Any:  # type: ignore[override]
+        value = _primal_slot.__get__(self)
+        if value is _NOT_YET:
+            primitive, primals, tangents, params = self._pending
+            if primitive.jvp_fused is not None and _tangent_slot.__get__(self) is _NOT_YET:
+                pair = primitive.jvp_fused(primals, tangents, **params)
+                if pair is not None:
+                    value, tangent = pair
+                    _tangent_slot.__set__(self, tangent)
+            if value is _NOT_YET:
+                value = bind(primitive, primals, params)
+            _primal_slot.__set__(self, value)
+            self._settle()
+        return value
+
+    @property
+    def _tangent(self) -> Any:  # type: ignore[override]
+        value = _tangent_slot.__get__(self)
+        if value is _NOT_YET:
+            primitive, primals, tangents, params = self._pending
+            value = primitive.apply_jvp(tangents, None, primals, params)
+            _tangent_slot.__set__(self, value)
+            self._settle()
+        return value
+
+    @property
+    def computed(self) -> tuple[bool, bool]:
+        """Whether the primal and the tangent have been formed."""
+        return _primal_slot.__get__(self) is not _NOT_YET, _tangent_slot.__get__(self) is not _NOT_YET
+
+    def _settle(self) -> None:
+        if _primal_slot.__get__(self) is not _NOT_YET and _tangent_slot.__get__(self) is not _NOT_YET:
+            self._pending = None  # both formed: let go of the arguments
+
+
+_NOT_YET = object()
+_primal_slot = Tracer.__dict__["primal"]
+_tangent_slot = Dual.__dict__["_tangent"]
 
 
 def zeros_like_value(value: Any) -> Any:

@@ -44,6 +44,10 @@ class Primitive:
     zero derivative: differentiating interpreters return its raw result.
     ``linear=True`` declares that the VJP rules read only shapes, never values,
     so an in-place change of an argument after the call cannot corrupt them.
+    ``deferrable=True`` lets forward mode compute the output and its tangent
+    only when they are read (the JVP rules must not read ``ans``; worth it for
+    costly products); ``jvp_fused(primals, tangents, **params)`` may then
+    return ``(ans, tangent)`` from one pass, or ``None`` to decline.
 
     Example:
         >>> import math
@@ -62,6 +66,8 @@ class Primitive:
         "batch",
         "differentiable",
         "linear",
+        "deferrable",
+        "jvp_fused",
         "_read_positions",
         "__dict__",
     )
@@ -78,6 +84,8 @@ class Primitive:
         batch: Rule | None = None,
         differentiable: bool = True,
         linear: bool = False,
+        deferrable: bool = False,
+        jvp_fused: Rule | None = None,
     ) -> None:
         self.name = name
         self.impl = impl
@@ -88,7 +96,11 @@ class Primitive:
         self.batch = batch
         self.differentiable = differentiable
         self.linear = linear
+        self.deferrable = deferrable
+        self.jvp_fused = jvp_fused
         self._read_positions: tuple[int, ...] | None = None
+        if deferrable and -1 in _positions_read(self.jvp, jvp_joint):
+            raise ValueError(f"primitive '{name}' cannot be deferrable: its JVP rules read its output")
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

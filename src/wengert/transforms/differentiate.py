@@ -272,6 +272,17 @@ def jvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence
         >>> jvp(wnp.sin, (0.0,), (3.0,))
         (0.0, 3.0)
     """
+    return push_forward(function, primals, tangents, has_aux)
+
+
+def push_forward(
+    function: Callable[..., Any],
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    has_aux: bool = False,
+    primal_out: bool = True,
+) -> Any:
+    """`jvp`; with ``primal_out=False`` the output's primal is not formed where it can be skipped (None)."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp takes the primals and the tangents as tuples: jvp(f, (x,), (v,))")
     in_flat, in_tree = tree_flatten(tuple(primals))
@@ -293,15 +304,15 @@ def jvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence
         out, aux = out
         aux = _strip_forward(aux, trace)
     out_flat, out_tree = tree_flatten(out)
-    primal_out, tangent_out = [], []
+    primals_out, tangent_out = [], []
     for leaf in out_flat:
         if isinstance(leaf, Dual) and leaf._trace is trace:
-            primal_out.append(leaf.primal)
             tangent_out.append(leaf.tangent)
+            primals_out.append(leaf.primal if primal_out else None)
         else:
-            primal_out.append(leaf)
+            primals_out.append(leaf)
             tangent_out.append(zeros_like_value(leaf))
-    result = (tree_unflatten(out_tree, primal_out), tree_unflatten(out_tree, tangent_out))
+    result = (tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, tangent_out))
     return (*result, aux) if has_aux else result
 
 

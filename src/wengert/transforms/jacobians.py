@@ -25,7 +25,7 @@ from .. import numpy as wnp
 from ..core import primal_value, tree_flatten, tree_unflatten
 from ..core.pytree import TreeDef
 from ..core.reverse import TapeTracer
-from .differentiate import _argnums_tuple, _check_input, _record, _shape, grad, jvp
+from .differentiate import _argnums_tuple, _check_input, _record, _shape, grad, jvp, push_forward
 from .vectorize import vmap
 
 logger = logging.getLogger("wengert.jacobian")
@@ -366,4 +366,4 @@ def hvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence
     """
     primals, tangents = tuple(primals), tuple(tangents)
     argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    return jvp(grad(function, argnums=argnums), primals, tangents)[1]
+    return push_forward(grad(function, argnums=argnums), primals, tangents, primal_out=False)[1]
