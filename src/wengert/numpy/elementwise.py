@@ -215,7 +215,7 @@ def _tanh_grad_impl(g: Any, y: Any) -> Any:
     if type(g) is float and type(y) is float:
         return g * (1.0 - y * y)
     if isinstance(g, np.ndarray) and isinstance(y, np.ndarray) and g.shape == y.shape and g.dtype == y.dtype:
-        out = np.multiply(y, y)
+        out = np.square(y)
         np.subtract(1.0, out, out=out)
         np.multiply(out, g, out=out)
         return out
