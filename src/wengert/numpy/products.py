@@ -175,7 +175,17 @@ matmul_tn.primitive = matmul_tn_p
 
 
 def _linear_impl(x: Any, weight: Any, bias: Any) -> Any:
-    out = x @ weight
+    if (
+        type(x) is np.ndarray
+        and type(weight) is np.ndarray
+        and x.ndim >= 2
+        and x.shape[-1] == 1
+        and weight.ndim == 2
+        and weight.shape[0] == 1
+    ):
+        out = x * weight  # one input feature (a PINN's time): an outer product, 4x faster than a k=1 matmul
+    else:
+        out = x @ weight
     if isinstance(out, np.ndarray) and out.dtype == np.result_type(out, bias):
         out += bias
         return out
