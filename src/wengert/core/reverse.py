@@ -430,8 +430,12 @@ def backward_pass(
         params = node.params
         ans = node.ans
         if rewrap is not None:
-            args = tuple(arg if parent is None else rewrap(arg, parent) for arg, parent in zip(args, parents))
-            ans = rewrap(ans, node)
+            # Unsaved values stay None (the rules do not read them): no tracer made for nothing.
+            args = tuple(
+                arg if parent is None or arg is None else rewrap(arg, parent) for arg, parent in zip(args, parents)
+            )
+            if ans is not None:
+                ans = rewrap(ans, node)
         rules = primitive.vjp
         if keep is not None and node not in keep:
             node.cotangent = None
