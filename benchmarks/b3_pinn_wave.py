@@ -6,13 +6,19 @@ the residual of the wave equation with unit speed; one step is the loss, its
 gradient with respect to every weight, and one Adam update (lr 1e-3,
 PyTorch's defaults otherwise). The figure is ms per step.
 
-The second derivatives come the way each engine does them best. wengert and
-JAX: forward over forward (a jvp of a jvp along x, another along t; the
-tangent is the unit vector on every row, which is exact because the network
-acts row by row). PyTorch: its natural double ``autograd.grad`` with
-``create_graph=True`` (one backward for ∇u, one more for each of u_xx, u_tt),
-and ``torch.func.jvp`` of ``torch.func.jvp``. HIPS autograd: both, reverse
-over reverse with ``make_vjp`` and forward over forward with ``make_jvp``.
+The second derivatives come the way each engine does them best. wengert:
+`wengert.pinn.Derivatives`, which for an ``nn.MLP`` uses second-order Taylor
+mode (`wengert.pinn.taylor`): u, u_x, u_t, u_xx and u_tt pushed through the
+network together, 5 streams sharing one primal; its ``combination`` pushes
+u_tt − u_xx as ONE collapsed second-order stream (4 streams). For comparison
+the same class with ``method="jvp"`` and plain ``wg.jvp`` of ``wg.jvp`` (two
+jvps of jvps, 2 × 4 streams), and the functional dialect both ways. JAX:
+forward over forward (a jvp of a jvp along x, another along t; the tangent is
+the unit vector on every row, which is exact because the network acts row by
+row). PyTorch: its natural double ``autograd.grad`` with ``create_graph=True``
+(one backward for ∇u, one more for each of u_xx, u_tt), and
+``torch.func.jvp`` of ``torch.func.jvp``. HIPS autograd: both, reverse over
+reverse with ``make_vjp`` and forward over forward with ``make_jvp``.
 wengert's PyTorch-dialect reverse-over-reverse row is there for comparison.
 
 u_tt − u_xx does not depend on the last layer's bias, so that gradient is
@@ -102,8 +108,29 @@ def wengert_derivatives() -> Callable[[], Any]:
     from wengert.pinn import Derivatives
 
     def second_derivatives(model, data):
-        # Two passes, each a jvp of a jvp: (u, u_x, u_xx) along x and (u, u_t, u_tt) along t.
+        # One Taylor pass: u, u_x, u_t, u_xx, u_tt through the network together (5 streams).
         return Derivatives(model, data["points"], names="xt")("u_tt", "u_xx")
+
+    return _wengert_tensor_step(second_derivatives)
+
+
+def wengert_collapsed() -> Callable[[], Any]:
+    from wengert.pinn import Derivatives
+
+    def second_derivatives(model, data):
+        # One Taylor pass with u_tt − u_xx as a single second-order stream (4 streams); the loss
+        # takes the residual as (u_tt, 0).
+        return Derivatives(model, data["points"], names="xt").combination({"u_tt": 1.0, "u_xx": -1.0}), 0.0
+
+    return _wengert_tensor_step(second_derivatives)
+
+
+def wengert_derivatives_jvp() -> Callable[[], Any]:
+    from wengert.pinn import Derivatives
+
+    def second_derivatives(model, data):
+        # Two passes, each a jvp of a jvp: (u, u_x, u_xx) along x and (u, u_t, u_tt) along t.
+        return Derivatives(model, data["points"], names="xt", method="jvp")("u_tt", "u_xx")
 
     return _wengert_tensor_step(second_derivatives)
 
@@ -152,6 +179,21 @@ def wengert_functional() -> Callable[[], Any]:
             return wg.jvp(slope, (points,), (tangent,))[1]
 
         return wave_loss(second(data["along_t"]), second(data["along_x"]))
+
+    return numpy_adam_step(wg.value_and_grad(loss), [np.array(p) for p in data["params"]])
+
+
+def wengert_functional_taylor() -> Callable[[], Any]:
+    import wengert as wg
+    from wengert.pinn import Derivatives
+    from wengert.pinn.taylor import DenseNetwork
+
+    data = problem()
+    points = data["points"]
+
+    def loss(params):
+        u_tt, u_xx = Derivatives(DenseNetwork(params, "tanh"), points, names="xt")("u_tt", "u_xx")
+        return wave_loss(u_tt, u_xx)
 
     return numpy_adam_step(wg.value_and_grad(loss), [np.array(p) for p in data["params"]])
 
@@ -298,12 +340,15 @@ def hips_forward() -> Callable[[], Any]:
 
 
 def run(config: Config) -> list[Row]:
-    """Check and time B3 for wengert (forward over forward, and reverse over reverse) and every importable peer."""
+    """Check and time B3 for wengert (Taylor mode, forward over forward, reverse over reverse) and every peer."""
     task = "Adam step"
     cases = [
-        Case("wengert Tensor", task, "pinn.Derivatives (jvp-of-jvp) + backward", wengert_derivatives, role=WENGERT),
+        Case("wengert Tensor", task, "pinn.Derivatives (Taylor mode) + backward", wengert_derivatives, role=WENGERT),
+        Case("wengert Tensor", task, "Derivatives.combination (collapsed Taylor) + backward", wengert_collapsed),
+        Case("wengert Tensor", task, "Derivatives(method='jvp') + backward", wengert_derivatives_jvp),
         Case("wengert Tensor", task, "wg.jvp-of-jvp + backward", wengert_jvp_of_jvp),
         Case("wengert Tensor", task, "autograd.grad twice (rev-over-rev) + backward", wengert_reverse),
+        Case("wengert", task, "value_and_grad, Derivatives (Taylor, DenseNetwork)", wengert_functional_taylor),
         Case("wengert", task, "value_and_grad, jvp-of-jvp", wengert_functional),
         Case("wengert jit", task, "jit(value_and_grad), jvp-of-jvp", wengert_jit, jit=True),
         Case("PyTorch eager", task, "autograd.grad twice (rev-over-rev) + backward", pytorch_eager, role=PYTORCH),

@@ -29,7 +29,7 @@ functions are supported.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,9 +37,11 @@ import numpy as np
 from .. import numpy as wnp
 from ..core import primal_value
 from ..transforms import jvp, vjp, vmap
+from .taylor import network_stages, prepared_points, taylor_fields
 
 Function = Callable[[Any], Any]
 MODES = ("forward", "reverse")
+METHODS = ("auto", "taylor", "jvp")
 
 
 # -- checks and unit tangents ------------------------------------------------------------------------
@@ -214,8 +216,14 @@ def _spatial_indices(spatial: Iterable[int] | None, dimension: int) -> tuple[int
     return indices
 
 
-def laplacian(u: Function, x: Any, spatial: Iterable[int] | None = None, mode: str = "forward") -> Any:
+def laplacian(
+    u: Function, x: Any, spatial: Iterable[int] | None = None, mode: str = "forward", method: str = "auto"
+) -> Any:
     """Σ_i ∂²u/∂x_i² over the ``spatial`` coordinates (default: all) at every collocation point.
+
+    For a network Taylor mode recognises (``method`` as in `Derivatives`), the
+    whole sum is one collapsed Taylor stream (the forward Laplacian): 1 + d + 1
+    streams through the network instead of d jvps of jvps.
 
     Example:
         >>> x = np.array([[1.0, 2.0, 5.0]])
@@ -225,6 +233,10 @@ def laplacian(u: Function, x: Any, spatial: Iterable[int] | None = None, mode: s
     x = _check_points(x)
     indices = _spatial_indices(spatial, _dimension(x))
     _check_mode(mode)
+    if method != "jvp":
+        fields = Derivatives(u, x, mode=mode, method=method)
+        if fields.method == "taylor":
+            return fields.combination({(i, i): 1.0 for i in indices})
     total = None
     for i in indices:
         term = _second(u, x, i, i, mode)
@@ -266,11 +278,28 @@ class Derivatives:
     (0, 1) …. One call returns one array, or a tuple for several requests.
     Results are cached, so later calls reuse earlier passes.
 
-    Each nested forward pass along directions (a, b, …) yields every
-    derivative along a sub-collection of them, so the passes are planned
-    greedily from the highest order down. For Burgers' residual
-    u_t + u·u_x − ν·u_xx the four quantities take two passes: a jvp of a jvp
-    along x (u, u_x, u_xx) and one jvp along t (u_t).
+    ``method`` chooses the forward engine (``mode="forward"``):
+
+    - ``"taylor"``: second-order Taylor mode (`wengert.pinn.taylor`) — one
+      pass pushes u, the first derivatives along every coordinate the
+      requests name and one joint stream per requested second derivative
+      through the network together, sharing the primal (u_xx and u_tt: 5
+      streams instead of the 2 × 4 of two jvps of jvps). It applies to the
+      networks `wengert.pinn.taylor.network_stages` recognises
+      (`wengert.nn.MLP`, `wengert.nn.Sequential` of `Linear` layers and
+      elementwise activations, ``partial(nn.functional_call, module, values)``,
+      `wengert.pinn.taylor.DenseNetwork`) and to requests of order ≤ 2; for
+      anything else it raises.
+    - ``"jvp"``: nested forward passes (a jvp of a jvp). Each pass along
+      directions (a, b, …) yields every derivative along a sub-collection of
+      them, so the passes are planned greedily from the highest order down.
+      For Burgers' residual u_t + u·u_x − ν·u_xx the four quantities take
+      two passes: a jvp of a jvp along x (u, u_x, u_xx) and one jvp along t.
+    - ``"auto"`` (the default): Taylor mode where it applies, jvp passes
+      otherwise (for a function it does not recognise, and for requests of
+      third order and up). Both give the same values, to rounding.
+
+    ``passes`` counts the forward passes run so far (a Taylor pass counts one).
 
     Example:
         >>> import wengert.numpy as wnp
@@ -281,14 +310,46 @@ class Derivatives:
         2
         >>> bool(np.allclose(u_xx, -u) and np.allclose(u_t, -u))
         True
+        >>> import wengert.nn as nn
+        >>> network = Derivatives(nn.MLP([2, 8, 1], seed=0), x, names="xt")
+        >>> u_tt, u_xx = network("u_tt", "u_xx")  # one Taylor pass
+        >>> network.passes, network.method
+        (1, 'taylor')
     """
 
-    def __init__(self, u: Function, x: Any, names: Sequence[str] | str | None = None, mode: str = "forward") -> None:
+    def __init__(
+        self,
+        u: Function,
+        x: Any,
+        names: Sequence[str] | str | None = None,
+        mode: str = "forward",
+        method: str = "auto",
+    ) -> None:
         self.u = u
         self.x = _check_points(x)
         self.dimension = _dimension(self.x)
         _check_mode(mode)
         self.mode = mode
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if method == "taylor" and mode != "forward":
+            raise ValueError("method='taylor' is a forward-mode engine; it needs mode='forward'")
+        self._stages = None
+        self._taylor_points = None
+        if mode == "forward" and method != "jvp":
+            stages = network_stages(u)
+            points = None if stages is None else prepared_points(stages, self.x)
+            if points is not None:
+                self._stages, self._taylor_points = stages, points
+            elif method == "taylor":
+                raise ValueError(
+                    "method='taylor' needs a network of affine layers and elementwise activations "
+                    "(wengert.nn.MLP, nn.Sequential of nn.Linear and activation modules, "
+                    "partial(nn.functional_call, module, values) or pinn.taylor.DenseNetwork) whose first layer "
+                    f"takes the points' {self.dimension} coordinates; got {u!r}. Use method='jvp' or 'auto'."
+                )
+        self.method = "taylor" if self._stages is not None else ("jvp" if mode == "forward" else "reverse")
+        self._strict_taylor = method == "taylor"
         self.names = None if names is None else tuple(names)
         if self.names is not None:
             if len(self.names) != self.dimension:
@@ -327,8 +388,72 @@ class Derivatives:
         results = tuple(self._cache[key] for key in keys)
         return results[0] if len(results) == 1 else results
 
+    def combination(self, coefficients: Mapping[str | Sequence[int], float]) -> Any:
+        """Σ c·(derivative) over ``{request: c}`` at every point, such as the wave operator u_tt − c²·u_xx.
+
+        In Taylor mode the second-order terms are pushed through the network
+        as ONE stream (collapsed Taylor mode: second-order streams are linear
+        in their coefficients, so their weighted sum propagates as a single
+        stream), instead of one stream per term; lower-order terms come from
+        the same pass. Otherwise each term is computed (and cached) as by a
+        call, and the terms are summed.
+
+        Example:
+            >>> import wengert.nn as nn
+            >>> x = np.array([[0.5, 1.0]])
+            >>> fields = Derivatives(nn.MLP([2, 8, 1], seed=0), x, names="xt")
+            >>> wave = fields.combination({"u_tt": 1.0, "u_xx": -1.0})
+            >>> u_tt, u_xx = Derivatives(nn.MLP([2, 8, 1], seed=0), x, names="xt", method="jvp")("u_tt", "u_xx")
+            >>> bool(np.allclose(wave.numpy(), (u_tt - u_xx).numpy()))
+            True
+        """
+        if not isinstance(coefficients, Mapping) or not coefficients:
+            raise TypeError(f"coefficients must be a non-empty mapping {{request: number}}, got {coefficients!r}")
+        terms: dict[tuple[int, ...], float] = {}
+        for request, coefficient in coefficients.items():
+            if isinstance(coefficient, bool) or not isinstance(coefficient, (int, float, np.integer, np.floating)):
+                raise TypeError(f"the coefficient of {request!r} must be a real number, got {coefficient!r}")
+            key = self.key(request)
+            terms[key] = terms.get(key, 0.0) + float(coefficient)
+        label = ("combination", tuple(sorted(terms.items())))
+        if label in self._cache:
+            return self._cache[label]
+        collapsed = {key: c for key, c in terms.items() if len(key) == 2 and c != 0.0}
+        others = [key for key in terms if key not in collapsed]
+        if self._stages is not None and collapsed:
+            self.passes += 1
+            lower = [key for key in others if len(key) < 2]
+            fields = taylor_fields(self._stages, self._taylor_points, lower, {label: collapsed})
+            total = fields.pop(label)
+            for key, value in fields.items():
+                self._cache.setdefault(key, value)
+        else:
+            total, others = None, list(terms)
+        self._compute(others)
+        for key in others:
+            if terms[key] != 0.0:
+                term = self._cache[key] if terms[key] == 1.0 else self._cache[key] * terms[key]
+                total = term if total is None else total + term
+        if total is None:  # every coefficient was zero
+            total = wnp.zeros_like(self._cache[others[0]])
+        self._cache[label] = total
+        return total
+
     def _compute(self, keys: list[tuple[int, ...]]) -> None:
         missing = sorted({key for key in keys if key not in self._cache}, key=len, reverse=True)
+        if self._stages is not None:
+            taylor_keys = [key for key in missing if len(key) <= 2]
+            if self._strict_taylor and len(taylor_keys) < len(missing):
+                raise ValueError(
+                    f"method='taylor' gives derivatives of order ≤ 2; {max(missing, key=len)} has order "
+                    f"{max(len(key) for key in missing)} (use method='auto' to take those by jvp passes)"
+                )
+            if taylor_keys:
+                self.passes += 1
+                fields = taylor_fields(self._stages, self._taylor_points, taylor_keys)
+                for key, value in fields.items():
+                    self._cache.setdefault(key, value)
+                missing = [key for key in missing if key not in self._cache]
         for key in missing:
             if key in self._cache:  # a higher-order pass of this call produced it
                 continue
