@@ -15,6 +15,13 @@ need one backward sweep per output component, and reverse-over-reverse for
 second derivatives, so forward mode is the default here; ``mode="reverse"``
 (via `wengert.vjp`) is kept for comparison and cross-checking.
 
+For networks of affine layers and elementwise activations (`wengert.nn.MLP`
+and the like), `Derivatives` and `laplacian` use second-order Taylor mode
+(`wengert.pinn.taylor`) by default: every requested derivative of order ≤ 2
+in one pass that shares the primal, and weighted sums of second derivatives
+(the wave operator, the Laplacian) as one collapsed stream. ``method="jvp"``
+forces the jvp-of-jvp passes; the values agree to rounding.
+
 The function ``u`` may be a plain `wengert.numpy` function or a network whose
 parameters are `wengert.Tensor` leaves with ``requires_grad=True``: the
 derivatives then are tensors recorded on the parameters' tape, so a loss built

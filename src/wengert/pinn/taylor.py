@@ -105,7 +105,7 @@ def _activation_jets(stage: Activation, z: Any, second: bool) -> tuple[Any, Any,
     kind = stage.kind
     if kind == "tanh":
         value = wnp.tanh(z)
-        slope = 1.0 - value * value
+        slope = 1.0 - wnp.square(value)
         return value, slope, (value * -2.0 if second else None), None
     if kind == "sigmoid":
         value = wnp.sigmoid(z)
