@@ -154,6 +154,13 @@ def test_affine_network_has_constant_first_and_zero_second_derivatives():
     np.testing.assert_array_equal(raw(u_xx), 0.0)
 
 
+def test_network_that_starts_with_an_activation():
+    model = nn.Sequential(nn.Sin(2.0), nn.Linear(2, 4, seed=0), nn.Tanh(), nn.Linear(4, 1, seed=1))
+    assert pinn.Derivatives(model, POINTS).method == "taylor"
+    for a, b in zip(taylor(model, POINTS), jvp_fields(model, POINTS)):
+        np.testing.assert_allclose(raw(a), raw(b), rtol=1e-12, atol=1e-14)
+
+
 def test_float64_points_into_a_float32_model_are_converted_as_linear_does():
     model = nn.MLP([2, 4, 1], seed=0, dtype=np.float32)
     u_xx = pinn.Derivatives(model, POINTS, names="xt")("u_xx")
@@ -335,6 +342,11 @@ def test_which_method_derivatives_took():
         (lambda: pinn.Derivatives(MODEL, POINTS, names="xt", method="taylor")("u_xxt"), ValueError, "order ≤ 2"),
         (lambda: pinn.Derivatives(MODEL, POINTS[:, :1], method="taylor"), ValueError, "1 coordinates"),
         (lambda: pinn.Derivatives(MODEL, POINTS[:, :1])("u"), ValueError, "last axis must have length 2"),
+        (
+            lambda: pinn.Derivatives(nn.Sequential(nn.Tanh(), nn.Linear(2, 1, dtype=np.float32)), POINTS)((0,)),
+            TypeError,
+            "dtype float64 but the weights have dtype float32",
+        ),
         (lambda: pinn.Derivatives(MODEL, POINTS).combination({}), TypeError, "non-empty mapping"),
         (lambda: pinn.Derivatives(MODEL, POINTS).combination({(0, 0): "1"}), TypeError, "real number"),
         (lambda: pinn.Derivatives(MODEL, POINTS, names="xt").combination({"u_y": 1.0}), ValueError, "names"),

@@ -439,16 +439,18 @@ def prepared_points(stages: Sequence[Stage], x: Any) -> Any:
     those the jvp path (which calls the network) gives the same error.
     """
     first = next((stage for stage in stages if isinstance(stage, Affine)), None)
-    if first is None or not isinstance(stages[0], Affine):
+    if first is None:
         return x
     weight_shape = tuple(wnp.shape(first.weight))
     weight_dtype = np.asarray(primal_value(first.weight)).dtype
     raw = np.asarray(primal_value(x))
+    if raw.dtype != weight_dtype and (isinstance(x, Tracer) or not isinstance(stages[0], Affine)):
+        return None  # Linear's conversion (or its error) happens inside the network: let the network do it
+    if not isinstance(stages[0], Affine):
+        return x
     if len(weight_shape) != 2 or raw.shape[1] != weight_shape[0]:
         return None
     if raw.dtype != weight_dtype:
-        if isinstance(x, Tracer):
-            return None
         return raw.astype(weight_dtype)
     return x
 
