@@ -180,3 +180,112 @@ def test_float32_relu_mlp_stays_float32_end_to_end():
     model_loss.backward()
     assert model_loss.dtype == np.float32
     assert all(p.grad.dtype == np.float32 for p in model.parameters())
+
+
+# -- cross_entropy of integer labels: one primitive, (softmax - onehot)·g/N ------------------------------
+
+
+def composite_cross_entropy(logits, labels, reduction="mean"):
+    """The same loss as a composition of primitives (log_softmax, pick, negate, reduce)."""
+    return nn.nll_loss(wnp.log_softmax(logits, axis=-1), labels, reduction=reduction)
+
+
+def scores_and_labels(shape=(6, 5), seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return (3 * rng.standard_normal(shape)).astype(dtype), rng.integers(0, shape[-1], shape[:-1])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(6, 5), (2, 3, 4), (5,)])
+def test_fused_cross_entropy_matches_the_composition_in_value_and_gradient(reduction, shape):
+    logits, labels = scores_and_labels(shape)
+    loss = nn.cross_entropy(logits, labels, reduction=reduction)
+    np.testing.assert_allclose(loss, composite_cross_entropy(logits, labels, reduction), rtol=1e-15, atol=0)
+    weights = np.random.default_rng(1).standard_normal(np.shape(loss))
+
+    def weighted(function):
+        return lambda z: wnp.sum(function(z, labels, reduction=reduction) * weights)
+
+    np.testing.assert_allclose(
+        wg.grad(weighted(nn.cross_entropy))(logits), wg.grad(weighted(composite_cross_entropy))(logits), atol=1e-15
+    )
+
+
+def test_fused_cross_entropy_gradient_is_softmax_minus_onehot_over_n():
+    logits, labels = scores_and_labels((8, 4), seed=2)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    expected = probabilities.copy()
+    expected[np.arange(8), labels] -= 1.0
+    np.testing.assert_allclose(wg.grad(nn.cross_entropy)(logits, labels), expected / 8, rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(
+        wg.grad(lambda z: nn.cross_entropy(z, labels, reduction="sum"))(logits), expected, rtol=1e-13, atol=1e-16
+    )
+    tensor = wg.tensor(logits, requires_grad=True)
+    nn.cross_entropy(tensor, labels).backward()
+    np.testing.assert_allclose(tensor.grad.numpy(), expected / 8, rtol=1e-13, atol=1e-16)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_cross_entropy_passes_check_grads_and_adjoint_to_second_order(reduction):
+    from wengert.testing import check_adjoint
+
+    logits, labels = scores_and_labels((4, 3), seed=4)
+    loss = lambda z: nn.cross_entropy(z, labels, reduction=reduction)  # noqa: E731
+    check_grads(loss, (logits,), order=2, modes=("fwd", "rev"))
+    check_adjoint(loss, (logits,))
+
+
+def test_fused_cross_entropy_hessian_is_the_softmax_jacobian_over_n():
+    logits, labels = scores_and_labels((3, 4), seed=5)
+    hessian = wg.hessian(nn.cross_entropy)(logits, labels)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    for row in range(3):
+        p = probabilities[row]
+        np.testing.assert_allclose(hessian[row, :, row, :], (np.diag(p) - np.outer(p, p)) / 3, atol=1e-15)
+    assert np.all(hessian[0, :, 1, :] == 0.0)
+
+
+def test_fused_cross_entropy_under_vmap_is_the_per_example_loss():
+    stacked, labels = scores_and_labels((5, 6, 4), seed=6)  # 5 batches of 6 examples
+    for reduction in ("mean", "sum", "none"):
+        batched = wg.vmap(lambda z: nn.cross_entropy(z, labels[0], reduction=reduction))(stacked)
+        expected = np.stack([composite_cross_entropy(z, labels[0], reduction) for z in stacked])
+        np.testing.assert_allclose(batched, expected, rtol=1e-14)
+    per_example = wg.vmap(wg.grad(lambda z: nn.cross_entropy(z, labels[0])))(stacked)
+    np.testing.assert_allclose(per_example[2], wg.grad(nn.cross_entropy)(stacked[2], labels[0]), atol=1e-16)
+
+
+def test_fused_cross_entropy_is_stable_and_keeps_float32():
+    np.testing.assert_allclose(nn.cross_entropy(np.array([[1000.0, 0.0]]), [1]), 1000.0)
+    np.testing.assert_allclose(nn.cross_entropy(np.array([[1e308, 1e308]]), [0]), np.log(2.0))
+    assert np.isfinite(wg.grad(nn.cross_entropy)(np.array([[1e308, 1e307]]), np.array([1]))).all()
+    logits, labels = scores_and_labels((6, 5), dtype=np.float32)
+    loss, gradient = wg.value_and_grad(nn.cross_entropy)(logits, labels)
+    assert loss.dtype == np.float32 and gradient.dtype == np.float32
+    tensor = wg.tensor(logits, requires_grad=True)
+    tensor_loss = nn.cross_entropy(tensor, labels, reduction="none")
+    tensor_loss.sum().backward()
+    assert tensor_loss.dtype == np.float32 and tensor.grad.dtype == np.float32
+
+
+def test_fused_cross_entropy_second_order_through_create_graph():
+    logits, labels = scores_and_labels((3, 4), seed=7)
+    tensor = wg.tensor(logits, requires_grad=True)
+    (first,) = wg.autograd.grad(nn.cross_entropy(tensor, labels), tensor, create_graph=True)
+    direction = np.random.default_rng(8).standard_normal(logits.shape)
+    (second,) = wg.autograd.grad(wnp.sum(first * direction), tensor)
+    np.testing.assert_allclose(
+        second.numpy(), wg.hvp(lambda z: nn.cross_entropy(z, labels), (logits,), (direction,)), atol=1e-15
+    )
+
+
+def test_cross_entropy_still_checks_its_labels():
+    logits = np.zeros((3, 4))
+    with pytest.raises(IndexError, match="label 4 is out of range for 4 classes"):
+        nn.cross_entropy(logits, [0, 1, 4])
+    with pytest.raises(ValueError, match="labels of shape"):
+        nn.cross_entropy(logits, [0, 1])
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nn.cross_entropy(logits, [0, 1, 2], reduction="average")
+    with pytest.raises(ValueError, match="at least one axis"):
+        nn.cross_entropy(np.float64(1.0), np.array(0))

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import numpy as wnp
 from ..core import Tracer, primal_value
+from ..numpy.special import softmax_cross_entropy
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -130,9 +131,16 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", label_smoot
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
-    log_probabilities = wnp.log_softmax(logits, axis=-1)
     target_value = target.primal if isinstance(target, Tensor) and target._node is None else target
     integer_labels = not isinstance(target_value, Tracer) and np.asarray(target_value).dtype.kind in "iu"
+    if integer_labels and not label_smoothing:
+        scores_shape = tuple(wnp.shape(logits))
+        if not scores_shape:
+            raise ValueError("cross_entropy: the logits must have at least one axis (the classes)")
+        labels = _class_labels("cross_entropy", target_value, scores_shape)
+        if labels.size:  # one primitive: its rule is (softmax - onehot) · g / N
+            return softmax_cross_entropy(logits, labels, reduction)
+    log_probabilities = wnp.log_softmax(logits, axis=-1)
     if integer_labels:
         losses = nll_loss(log_probabilities, target_value, reduction="none")
         if label_smoothing:

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, bind
-from ._primitives import EMPTY, primitive, unary_function, wraps_primitive
+from ._primitives import EMPTY, dtype, primitive, shape, unary_function, wraps_primitive
 from .elementwise import exp, log, where
 from .logic import equal, logical_and
 from .reductions import normalize_axis, stable_peak, sum
-from .shape import broadcast_like, unbroadcast
+from .shape import broadcast_like, reshape, unbroadcast
 
 
 def _sigmoid_impl(x: Any) -> Any:
@@ -146,6 +146,101 @@ def softmax(x: Any, axis: Any = -1) -> Any:
     if isinstance(x, Tracer):
         return bind(softmax_p, (x,), params)
     return _softmax_impl(x, **params)
+
+
+# -- softmax cross-entropy of integer labels, as one primitive ---------------------------------------
+#
+# nn.cross_entropy's common case. As a composition (log_softmax, pick the labels, negate, mean) it
+# records five nodes whose rules make a zero array, scatter into it and subtract a product; fused,
+# the backward pass is the textbook (softmax - onehot) · g / N in one rule.
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _one_hot(labels: np.ndarray, scores_shape: tuple[int, ...], scores_dtype: np.dtype) -> np.ndarray:
+    """1 at each example's label along the last axis of ``scores_shape``, 0 elsewhere (a constant)."""
+    out = np.zeros(scores_shape, dtype=scores_dtype)
+    np.put_along_axis(out, labels[..., None], 1, axis=-1)
+    return out
+
+
+def _softmax_cross_entropy_impl(logits: Any, labels: np.ndarray, reduction: str) -> Any:
+    logits = np.asarray(logits)
+    shifted = logits - stable_peak(logits, (logits.ndim - 1,))
+    with np.errstate(divide="ignore"):
+        log_normaliser = np.log(np.sum(np.exp(shifted), axis=-1))
+    # -log_softmax at the label, rounded as log_normaliser - shifted (the same as -(shifted - log_normaliser)).
+    losses = log_normaliser - np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
+    if reduction == "mean":
+        return np.mean(losses)
+    if reduction == "sum":
+        return np.sum(losses)
+    return losses
+
+
+def _softmax_minus_one_hot(logits: Any, labels: np.ndarray) -> Any:
+    return softmax(logits, axis=-1) - _one_hot(labels, tuple(shape(logits)), dtype(logits))
+
+
+def _softmax_cross_entropy_vjp(g: Any, ans: Any, logits: Any, labels: np.ndarray, reduction: str) -> Any:
+    difference = _softmax_minus_one_hot(logits, labels)
+    if reduction == "mean":
+        return difference * (g / labels.size)
+    if reduction == "sum":
+        return difference * g
+    return difference * reshape(g, (*shape(g), 1))
+
+
+def _softmax_cross_entropy_jvp(t: Any, ans: Any, logits: Any, labels: np.ndarray, reduction: str) -> Any:
+    per_example = sum(_softmax_minus_one_hot(logits, labels) * t, axis=-1)
+    if reduction == "mean":
+        return sum(per_example) / labels.size
+    if reduction == "sum":
+        return sum(per_example)
+    return per_example
+
+
+def _softmax_cross_entropy_batch(values: list, batched: tuple, labels: np.ndarray, reduction: str) -> Any:
+    """Every example's losses at once: the labels repeated along the batch axis, reduced per example."""
+    (logits,) = values
+    size = shape(logits)[0]
+    repeated = np.broadcast_to(labels, (size, *labels.shape))
+    losses = bind(softmax_cross_entropy_p, (logits,), {"labels": repeated, "reduction": "none"})
+    if reduction == "none":
+        return losses
+    total = sum(losses, axis=tuple(range(1, len(shape(losses)))))
+    return total / labels.size if reduction == "mean" else total
+
+
+softmax_cross_entropy_p = primitive(
+    "softmax_cross_entropy",
+    _softmax_cross_entropy_impl,
+    jvp=(_softmax_cross_entropy_jvp,),
+    vjp=(_softmax_cross_entropy_vjp,),
+    batch=_softmax_cross_entropy_batch,
+)
+
+
+def softmax_cross_entropy(logits: Any, labels: np.ndarray, reduction: str = "mean") -> Any:
+    """-log_softmax(logits)[..., label], reduced: ``nn.cross_entropy`` of integer labels, checked by the caller.
+
+    ``logits`` has shape ``(..., classes)``, ``labels`` is a non-empty integer
+    array of shape ``(...)`` with entries in ``[0, classes)``, and
+    ``reduction`` is "mean", "sum" or "none".
+
+    Example:
+        >>> round(float(softmax_cross_entropy(np.array([[2.0, 0.0], [0.0, 2.0]]), np.array([0, 1]))), 6)
+        0.126928
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"softmax_cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    params = {"labels": labels, "reduction": reduction}
+    if isinstance(logits, Tracer):
+        return logits._trace.process(softmax_cross_entropy_p, (logits,), params)
+    return _softmax_cross_entropy_impl(logits, **params)
+
+
+softmax_cross_entropy.primitive = softmax_cross_entropy_p
 
 
 def _xlogy_impl(x: Any, y: Any) -> Any:
