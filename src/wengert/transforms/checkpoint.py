@@ -111,7 +111,9 @@ class _Checkpointed:
         if all(node is None for node in input_nodes) and not boundary:
             return Tensor(value, TAPE, None)
         params = {"treedef": treedef, "boundary": boundary}
-        node = Node(self.primitive, (*input_nodes, *boundary), tuple(primals), params, value)
+        # The rules recompute everything from the inputs: the output is not saved (it would stay
+        # alive until this node's turn in the backward pass, after the next segment freed its copy).
+        node = Node(self.primitive, (*input_nodes, *boundary), tuple(primals), params, None)
         return Tensor(value, TAPE, node)
 
     def _vjp_on_tensors(self, cotangent: Any, leaves: tuple, treedef: TreeDef, boundary: tuple) -> list:
@@ -133,6 +135,8 @@ class _Checkpointed:
             for leaf in leaves:
                 if isinstance(leaf, Tensor) and create_graph:
                     inputs.append(leaf)  # already tied to the outer graph (create_graph=True)
+                elif isinstance(leaf, Tensor) and leaf._node is None:
+                    inputs.append(leaf.primal)  # needs no gradient: a constant, no cotangent computed for it
                 elif _is_float_array(leaf):
                     raw = leaf.primal if isinstance(leaf, Tensor) else leaf
                     inputs.append(Tensor(raw, TAPE, None).requires_grad_(True))
@@ -146,14 +150,17 @@ class _Checkpointed:
         if not isinstance(out, Tensor) or out._node is None:
             return [None] * (len(leaves) + len(boundary))
         del inputs
+        root = out._node
+        del out  # the recomputed output lives on in its node only until its rule has run
         stop_set = set(stops)
-        order = toposort([out._node], boundary=lambda node: node in stop_set)
+        order = toposort([root], boundary=lambda node: node in stop_set)
         saved = [(node, node.cotangent, node.needed) for node in stops]
         for node in stops:
             node.cotangent = None
             node.needed = True
         try:
-            out._node.cotangent = cotangent
+            root.cotangent = cotangent
+            del cotangent
             order.reverse()
             state.grad_enabled = create_graph
             try:
