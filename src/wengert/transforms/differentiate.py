@@ -112,8 +112,14 @@ class _Recorded:
             return out.primal
         return out
 
-    def pullback(self, cotangent: Any) -> Any:
-        """Cotangents of the inputs for an output cotangent of the same structure as the output."""
+    def pullback(self, cotangent: Any, last: bool = False) -> Any:
+        """Cotangents of the inputs for an output cotangent of the same structure as the output.
+
+        ``last``: no other pullback follows (``grad``), so saved values are freed as the pass
+        goes and the tape is emptied afterwards — its tracers point back at their trace, a
+        reference cycle that would otherwise keep every intermediate array until the garbage
+        collector runs.
+        """
         ct_flat, ct_tree = tree_flatten(cotangent)
         if ct_tree != self.out_tree:
             raise ValueError(f"the cotangent's structure {ct_tree!r} does not match the output's {self.out_tree!r}")
@@ -128,10 +134,12 @@ class _Recorded:
                 seeded = True
         try:
             if seeded:
-                backward_pass(tape[::-1], keep=set())  # inputs are leaves: their cotangents stay
+                backward_pass(tape[::-1], keep=set(), free_saved=last)  # inputs are leaves: their cotangents stay
             results = [_match_input(node.cotangent, value) for node, value in zip(self.in_nodes, self.in_values)]
         finally:
             clear_cotangents(tape)
+            if last:
+                tape.clear()
         return tree_unflatten(self.in_tree, results)
 
 
@@ -236,7 +244,7 @@ def value_and_grad(
         value = recorded._primal(out)
         seed = _scalar_seed(value, "grad")
         if isinstance(out, Tracer) and out._trace is recorded.trace:
-            gradient = recorded.pullback(seed)
+            gradient = recorded.pullback(seed, last=True)
         else:  # the output does not depend on the inputs
             gradient = tree_unflatten(recorded.in_tree, [zeros_like_value(v) for v in recorded.in_values])
         if isinstance(argnums, int):
