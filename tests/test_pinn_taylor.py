@@ -361,3 +361,96 @@ def test_which_method_derivatives_took():
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# -- tanh networks: the fused step against the composed path ----------------------------------------------
+
+FUSED_NETWORKS = {
+    "mlp": lambda dtype: nn.MLP([2, 6, 5, 2], activation="tanh", seed=3, dtype=dtype),
+    "no biases, tanh output": lambda dtype: nn.MLP(
+        [2, 5, 3], activation="tanh", output_activation="tanh", bias=False, seed=4, dtype=dtype
+    ),
+    "starts with tanh, identity, two affine layers in a row": lambda dtype: nn.Sequential(
+        nn.Tanh(),
+        nn.Linear(2, 4, seed=0, dtype=dtype),
+        nn.Identity(),
+        nn.Linear(4, 5, seed=1, dtype=dtype),
+        nn.Tanh(),
+        nn.Linear(5, 1, seed=2, dtype=dtype),
+    ),
+}
+
+
+def fields_both_ways(monkeypatch, network, points, keys, combinations=None):
+    stages = network_stages(network)
+    by_path = {}
+    for fused in (False, True):
+        monkeypatch.setattr(pinn.taylor, "FUSED_TANH", fused)
+        by_path[fused] = taylor_fields(stages, points, keys, combinations)
+    return by_path[False], by_path[True]
+
+
+@pytest.mark.parametrize("network", list(FUSED_NETWORKS))
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_fused_tanh_fields_equal_the_composed_path(monkeypatch, network, dtype, rtol):
+    model = FUSED_NETWORKS[network](dtype)
+    points = POINTS.astype(dtype)
+    wave = {"wave": {(1, 1): 1.0, (0, 0): -1.0}, "mixed": {(0, 1): 2.0, (1, 1): 0.5}}
+    for keys, combinations in [(ALL_KEYS, None), ([(0, 0), (1, 1)], None), ([], wave), ([()], None)]:
+        composed, fused = fields_both_ways(monkeypatch, model, points, keys, combinations)
+        assert sorted(map(str, fused)) == sorted(map(str, composed))
+        for key, expected in composed.items():
+            assert raw(fused[key]).dtype == dtype and raw(fused[key]).shape == raw(expected).shape
+            scale = np.max(np.abs(raw(expected))) + 1.0
+            np.testing.assert_allclose(raw(fused[key]), raw(expected), rtol=rtol, atol=rtol * scale, err_msg=str(key))
+
+
+def test_fused_tanh_parameter_gradients_equal_the_composed_path(monkeypatch):
+    """Tensor dialect (loss.backward) and functional dialect (wg.grad), to 1e-12."""
+    gradients = {}
+    for fused in (False, True):
+        monkeypatch.setattr(pinn.taylor, "FUSED_TANH", fused)
+        tensors = model_gradients("taylor")
+        model = nn.MLP(SIZES, activation="tanh", seed=11)
+        parameters = [p.numpy().copy() for p in model.parameters()]
+        functional = wg.grad(lambda ps: residual_loss(DenseNetwork(ps, "tanh"), POINTS))(parameters)
+        gradients[fused] = tensors + list(functional)
+    for fused, composed in zip(gradients[True], gradients[False]):
+        np.testing.assert_allclose(fused, composed, rtol=1e-12, atol=1e-14)
+
+
+def test_fused_tanh_parameter_gradients_in_float32(monkeypatch):
+    gradients = {}
+    for fused in (False, True):
+        monkeypatch.setattr(pinn.taylor, "FUSED_TANH", fused)
+        model = nn.MLP(SIZES, activation="tanh", seed=11, dtype=np.float32)
+        residual_loss(model, POINTS.astype(np.float32)).backward()
+        gradients[fused] = [p.grad.numpy().copy() for p in model.parameters()]
+    for fused, composed in zip(gradients[True], gradients[False]):
+        assert fused.dtype == np.float32
+        np.testing.assert_allclose(fused, composed, rtol=1e-4, atol=1e-6)
+
+
+def test_fused_tanh_records_one_step_per_activation():
+    parameters = [p.numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters()]
+    stages = DenseNetwork(parameters, "tanh").stages()
+    listing = wg.trace(
+        lambda *ps: taylor_fields(DenseNetwork(list(ps), "tanh").stages(), POINTS, [(0, 0)])[(0, 0)], *parameters
+    )
+    text = listing.to_text()
+    assert text.count("tanh_taylor_step(") == sum(isinstance(s, Activation) for s in stages) == 2
+    assert "tanh(" not in text.replace("tanh_taylor_step(", "")
+
+
+def test_mixed_activations_keep_the_composed_path():
+    model = nn.Sequential(
+        nn.Linear(2, 4, seed=0), nn.Tanh(), nn.Linear(4, 3, seed=1), nn.Sin(), nn.Linear(3, 1, seed=2)
+    )
+    parameters = [p.numpy().copy() for p in model.parameters()]
+    names = [name for name, _ in model.named_parameters()]
+
+    def u_xx(*ps):
+        network = functools.partial(nn.functional_call, model, dict(zip(names, ps)))
+        return taylor_fields(network_stages(network), POINTS, [(0, 0)])[(0, 0)]
+
+    assert "tanh_taylor_step" not in wg.trace(u_xx, *parameters).to_text()

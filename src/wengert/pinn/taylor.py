@@ -62,6 +62,7 @@ import numpy as np
 from .. import numpy as wnp
 from ..core import Tracer, primal_value
 from ..numpy.products import linear
+from ..numpy.taylor_steps import tanh_taylor_step
 from ..transforms import jvp
 
 Key = tuple[int, ...]
@@ -247,6 +248,8 @@ def taylor_fields(
         {index for key in keys for index in key} | {t[k] for ts in terms.values() for t in ts for k in (0, 1)}
     )
     dtype = raw.dtype
+    if FUSED_TANH and _fusable(stages):
+        return _fused_fields(stages, x, directions, terms, dtype)
     # the unit tangent e_i, one row broadcast over every point
     first: dict[int, Any] = {}
     for i in directions:
@@ -284,6 +287,64 @@ def taylor_fields(
     for label, stream in second.items():
         fields[label] = _full(stream, out_shape, dtype)
     return fields
+
+
+# -- tanh networks: the fused step ---------------------------------------------------------------------------
+
+# Networks whose activations are all tanh take the fused path: the streams stacked along the rows (one
+# matrix product per affine layer) and `tanh_taylor_step` (one node per activation). False keeps the
+# composed path for every network (for comparisons; the results agree to rounding).
+FUSED_TANH = True
+
+
+def _fusable(stages: Sequence[Stage]) -> bool:
+    """Whether every activation is tanh (or the identity) and there is at least one tanh."""
+    kinds = {stage.kind for stage in stages if isinstance(stage, Activation)}
+    return "tanh" in kinds and kinds <= {"tanh", "identity"}
+
+
+def _fused_fields(
+    stages: Sequence[Stage], x: Any, directions: list[int], terms: dict[Any, list[tuple]], dtype: np.dtype
+) -> dict[Any, Any]:
+    """`taylor_fields` for tanh networks, the streams stacked along the rows through `tanh_taylor_step`.
+
+    Until the first activation the first-order streams are one row each (ż_i = e_i·W…, shared by every
+    point) and the second-order streams are zero, so the stack is the points and then one row per
+    direction: ``entry`` form. Every affine layer is one matrix product of the whole stack; its bias
+    waits for the next tanh step (which adds it to the primal block) or for the output.
+    """
+    points, dimension = np.shape(primal_value(x))
+    position = {direction: k for k, direction in enumerate(directions)}
+    labels = list(terms)
+    step_terms = tuple(tuple((position[i], position[j], c) for i, j, c in terms[label]) for label in labels)
+    units = np.zeros((len(directions), dimension), dtype=dtype)
+    units[np.arange(len(directions)), directions] = 1
+    stack = wnp.concatenate([x, units], axis=0)
+    entry, bias = True, None
+    for stage in stages:
+        if isinstance(stage, Affine):
+            if bias is not None:  # two affine layers in a row: the first one's bias joins the primal now
+                stack = _add_to_primal(stack, bias, points)
+            stack, bias = stack @ stage.weight, stage.bias
+        elif stage.kind == "tanh":
+            stack = tanh_taylor_step(stack, bias, first=len(directions), terms=step_terms, entry=entry)
+            entry, bias = False, None
+    count = 1 + len(directions) + len(labels)
+    blocks = [stack[k * points : (k + 1) * points] for k in range(count)]
+    fields: dict[Any, Any] = {(): blocks[0] if bias is None else blocks[0] + bias}
+    for k, direction in enumerate(directions):
+        fields[(direction,)] = blocks[1 + k]
+    for k, label in enumerate(labels):
+        fields[label] = blocks[1 + len(directions) + k]
+    return fields
+
+
+def _add_to_primal(stack: Any, bias: Any, points: int) -> Any:
+    """The bias added to the first ``points`` rows (the primal block) only."""
+    rows = wnp.shape(stack)[0]
+    mask = np.zeros((rows, 1), dtype=np.asarray(primal_value(stack)).dtype)
+    mask[:points] = 1
+    return stack + mask * bias
 
 
 def stage_affine(value: Any, stage: Affine) -> Any:
