@@ -38,6 +38,7 @@ TEST_FILE_OF_MODULE = {
     "linalg": "test_linalg.py",
     "einsum": "test_einsum.py",
     "rearrange": "test_rearrange.py",
+    "taylor_steps": "test_taylor_steps.py",
 }
 
 
