@@ -134,9 +134,15 @@ def _matmul_tn_batch(values: list, batched: tuple) -> Any:
     return matmul(swapaxes(a, -1, -2), b)
 
 
+def _matmul_nt_impl(a: Any, b: Any) -> Any:
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2 and a.shape[1] == b.shape[1] == 1:
+        return a * b.T  # an inner dimension of 1 (a one-output layer's input gradient): an outer product
+    return a @ b.T
+
+
 matmul_nt_p = primitive(
     "matmul_nt",
-    lambda a, b: a @ b.T,
+    _matmul_nt_impl,
     jvp=(lambda t, ans, a, b: matmul_nt(t, b), lambda t, ans, a, b: matmul_nt(a, t)),
     vjp=(lambda g, ans, a, b: matmul(g, b), lambda g, ans, a, b: matmul_tn(g, a)),
     batch=_matmul_nt_batch,
@@ -156,7 +162,7 @@ def matmul_nt(a: Any, b: Any) -> Any:
     """``a @ b.T`` for matrices (a rule's building block, one primitive)."""
     if isinstance(a, Tracer) or isinstance(b, Tracer):
         return bind(matmul_nt_p, (a, b), EMPTY)
-    return a @ b.T
+    return _matmul_nt_impl(a, b)
 
 
 def matmul_tn(a: Any, b: Any) -> Any:
