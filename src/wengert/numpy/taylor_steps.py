@@ -176,13 +176,8 @@ def _quadratic_into(out: np.ndarray, tangents: list, terms: tuple, scratch: np.n
         if position == 0:
             if c != 1.0:
                 np.multiply(out, c, out=out)
-        elif c == 1.0:
-            np.add(out, target, out=out)
-        elif c == -1.0:
-            np.subtract(out, target, out=out)
         else:
-            np.multiply(target, c, out=target)
-            np.add(out, target, out=out)
+            _add_scaled(out, target, c)
 
 
 def _entry_quadratics(tangents: list, terms: Terms) -> list[np.ndarray]:
