@@ -25,7 +25,7 @@ from .. import numpy as wnp
 from ..core import primal_value, tree_flatten, tree_unflatten
 from ..core.pytree import TreeDef
 from ..core.reverse import TapeTracer
-from .differentiate import _argnums_tuple, _check_input, _record, _shape, grad, jvp, push_forward
+from .differentiate import _argnums_tuple, _check_input, _record, _shape, grad, push_forward
 from .vectorize import vmap
 
 logger = logging.getLogger("wengert.jacobian")
@@ -84,17 +84,17 @@ def _jacobian_forward(
                 full[n] = value
             return function(*full)
 
-        return jvp(call, tuple(in_leaves), tuple(tangent_leaves))
+        return push_forward(call, tuple(in_leaves), tuple(tangent_leaves), primal_out=False)[1]
 
     out_tree = None
     out_chunks: list[list] = []
-    primal_out = None
     for part in _chunks(total, chunk_size):
-        primal_out, tangents = vmap(push, in_axes=0, out_axes=(None, 0))(*[b[part] for b in basis])
+        # Only tangents are read: deferred products never form the output's primal.
+        tangents = vmap(push, in_axes=0, out_axes=0)(*[b[part] for b in basis])
         leaves, out_tree = tree_flatten(tangents)
         out_chunks.append(leaves)
     blocks = _blocks_from_pushforwards(_join_chunks(out_chunks), in_shapes, _block_tree(in_tree, single))
-    return primal_out, tree_unflatten(out_tree, blocks), in_tree
+    return tree_unflatten(out_tree, blocks)
 
 
 def _join_chunks(chunks: list[list]) -> list:
@@ -183,9 +183,9 @@ def jacfwd(
                 aux_box.append(aux)
                 return out
 
-            _, jac, _ = _jacobian_forward(without_aux, args, nums, chunk_size, isinstance(argnums, int))
+            jac = _jacobian_forward(without_aux, args, nums, chunk_size, isinstance(argnums, int))
             return jac, _strip_batch(aux_box[-1])
-        _, jac, _ = _jacobian_forward(function, args, nums, chunk_size, isinstance(argnums, int))
+        jac = _jacobian_forward(function, args, nums, chunk_size, isinstance(argnums, int))
         return jac
 
     return jacobian_function
