@@ -20,6 +20,7 @@ from . import taylor_steps as _taylor_steps  # noqa: F401  (registers the fused 
 from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the array interface)
 from ._primitives import REGISTRY, ndim, shape
 from ._primitives import dtype as _dtype
+from .allocator import settle_allocator as _settle_allocator
 from .batching import install as _install_batch_rules
 from .creation import *  # noqa: F403
 from .creation import __all__ as _creation_all
@@ -55,6 +56,7 @@ def _zeros_as_seen(value):
 _set_zeros_like(_zeros_as_seen)
 _set_scalar_promotion(_np.float64)
 _install_batch_rules()
+_settle_allocator()
 
 __all__ = [
     "REGISTRY",
