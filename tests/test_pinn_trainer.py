@@ -18,6 +18,7 @@ import pytest
 import wengert as wg
 import wengert.nn as nn
 import wengert.numpy as wnp
+from wengert.pinn import Derivatives
 from wengert.pinn import problems as problems_module
 from wengert.pinn.problems import SIR, Burgers, FieldNetwork, Heat1D, Poisson1D, Wave1D
 from wengert.pinn.references import burgers_reference, sir_reference
@@ -156,6 +157,39 @@ def test_wave_terms_vanish_on_the_standing_wave():
     problem.model = _as_model(problem.solution)
     for name, term in problem.losses().items():
         assert float(term()) < 1e-20, name
+
+
+def test_wave_physics_term_on_a_network_equals_the_jvp_of_jvp_residual():
+    # Taylor mode (the input map folded into the first layer, u_tt − c²·u_xx as one collapsed stream)
+    # against two second derivatives by jvp-of-jvp: the term and its gradient in every parameter
+    problem = Wave1D(c=1.5, t_max=2.0, hidden=(8, 8), collocation=40, initial=10, boundary=10, seed=3)
+    assert Derivatives(problem.model, problem.collocation, names="xt").method == "taylor"
+
+    def grads():  # the output bias does not reach second derivatives: no gradient (None), as in PyTorch
+        return [np.zeros(p.shape) if p.grad is None else np.asarray(p.grad) for p in problem.model.parameters()]
+
+    taylor_term = problem.losses()["physics"]()
+    taylor_term.backward()
+    taylor_grads = grads()
+    problem.model.zero_grad()
+    u_tt, u_xx = Derivatives(problem.model, problem.collocation, names="xt", method="jvp")("u_tt", "u_xx")
+    jvp_term = (((u_tt - problem.c**2 * u_xx) / (problem.c * np.pi) ** 2) ** 2).mean()
+    jvp_term.backward()
+    assert float(jvp_term) > 1e-6  # an untrained network: the term is not trivially zero
+    assert float(taylor_term) == pytest.approx(float(jvp_term), rel=1e-12)
+    for taylor_grad, jvp_grad in zip(taylor_grads, grads()):
+        np.testing.assert_allclose(taylor_grad, jvp_grad, rtol=1e-10, atol=1e-14)
+
+
+def test_field_network_input_map_in_taylor_mode_matches_jvp_for_every_derivative():
+    net = FieldNetwork([2, 6, 6, 1], bounds=[(-2.0, 3.0), (0.0, 10.0)], seed=1)
+    points = np.random.default_rng(0).uniform([-2.0, 0.0], [3.0, 10.0], size=(25, 2))
+    requests = ("u", "u_x", "u_t", "u_xx", "u_tt", "u_xt")
+    taylor = Derivatives(net, points, names="xt")
+    assert taylor.method == "taylor"
+    expected = Derivatives(net, points, names="xt", method="jvp")(*requests)
+    for value, reference in zip(taylor(*requests), expected):
+        np.testing.assert_allclose(value.numpy(), reference.numpy(), rtol=1e-10, atol=1e-13)
 
 
 def test_heat_terms_vanish_on_the_decaying_modes():

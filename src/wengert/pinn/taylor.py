@@ -430,8 +430,16 @@ def _function_stage(function: Callable[[Any], Any]) -> Activation | None:
 def _module_stages(module: Any, prefix: str, values: dict[str, Any], stages: list[Stage]) -> bool:
     """Append the stages of ``module`` (parameters named ``prefix…`` taken from ``values`` first); False if unknown."""
     from .. import nn
+    from .problems import FieldNetwork
 
     kind = type(module)  # exact types: a subclass may override forward
+    if kind is FieldNetwork:
+        start = len(stages)
+        if not _module_stages(module.net, f"{prefix}net.", values, stages):
+            return False
+        if module.center is not None:
+            _fold_input_map(stages, start, module.center, module.inverse_half_width)
+        return True
     if kind is nn.MLP:
         return _module_stages(module.layers, f"{prefix}layers.", values, stages)
     if kind is nn.Sequential:
@@ -461,6 +469,19 @@ def _module_stages(module: Any, prefix: str, values: dict[str, Any], stages: lis
         stages.append(stage)
         return True
     return False
+
+
+def _fold_input_map(stages: list[Stage], start: int, center: np.ndarray, scale: np.ndarray) -> None:
+    """Put x ↦ (x − center)·scale in front of ``stages[start:]``: into the affine stage there, else as its own."""
+    first = stages[start] if start < len(stages) else None
+    if isinstance(first, Affine):
+        kind = np.asarray(primal_value(first.weight)).dtype
+        scale, center = np.asarray(scale, dtype=kind), np.asarray(center, dtype=kind)
+        weight = first.weight * scale[:, None]  # (x − c)·s @ W + b = x @ (s·W) + (b − (c·s) @ W)
+        shift = wnp.matmul(center * scale, first.weight)
+        stages[start] = Affine(weight, -shift if first.bias is None else first.bias - shift)
+    else:
+        stages.insert(start, Affine(np.diag(scale), -center * scale))
 
 
 def network_stages(u: Any) -> list[Stage] | None:
