@@ -526,8 +526,9 @@ class Wave1D(_BoxProblem):
         displacement = np.asarray(self.solution(self.initial_points[:, :1], 0.0))
 
         def physics() -> Any:
-            u_tt, u_xx = Derivatives(self.model, self.collocation, names="xt")("u_tt", "u_xx")
-            return _mean_square((u_tt - self.c**2 * u_xx) * scale)
+            # u_tt − c²·u_xx as one collapsed Taylor stream: 4 streams through the network instead of 5.
+            fields = Derivatives(self.model, self.collocation, names="xt")
+            return _mean_square(fields.combination({"u_tt": 1.0, "u_xx": -(self.c**2)}) * scale)
 
         def velocity() -> Any:
             u_t = Derivatives(self.model, self.initial_points, names="xt")("u_t")
