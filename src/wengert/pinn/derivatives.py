@@ -294,7 +294,8 @@ class Derivatives:
       streams instead of the 2 × 4 of two jvps of jvps). It applies to the
       networks `wengert.pinn.taylor.network_stages` recognises
       (`wengert.nn.MLP`, `wengert.nn.Sequential` of `Linear` layers and
-      elementwise activations, ``partial(nn.functional_call, module, values)``,
+      elementwise activations, `wengert.pinn.problems.FieldNetwork`,
+      ``partial(nn.functional_call, module, values)``,
       `wengert.pinn.taylor.DenseNetwork`) and to requests of order ≤ 2; for
       anything else it raises.
     - ``"jvp"``: nested forward passes (a jvp of a jvp). Each pass along
