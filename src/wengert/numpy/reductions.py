@@ -8,6 +8,7 @@ can restore the reduced dimensions with `keepdims_shape`.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -50,8 +51,8 @@ def expand_reduced(g: Any, x_shape: tuple[int, ...], axis: tuple[int, ...] | Non
 
 def _count(x_shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
     if axis is None:
-        return int(np.prod(x_shape, dtype=np.int64))
-    return int(np.prod([x_shape[a] for a in axis], dtype=np.int64))
+        return math.prod(x_shape)
+    return math.prod(x_shape[a] for a in axis)
 
 
 def _reduce(prim: Any, numpy_function: Any, x: Any, axis: Any, keepdims: bool, **extra: Any) -> Any:
@@ -121,7 +122,7 @@ def _products_of_others(x: Any, axis: tuple[int, ...] | None) -> Any:
     axes = tuple(range(len(x_shape))) if axis is None else axis
     moved = moveaxis(x, axes, tuple(range(-len(axes), 0)))
     moved_shape = shape(moved)
-    group = int(np.prod([x_shape[a] for a in axes], dtype=np.int64))
+    group = math.prod(x_shape[a] for a in axes)
     flat = reshape(moved, (*moved_shape[: len(moved_shape) - len(axes)], group))
     ones = np.ones((*shape(flat)[:-1], 1), dtype=_dtype_of(flat))
     before = cumprod(concatenate_last(ones, flat[..., :-1]), axis=-1)

@@ -9,6 +9,7 @@ rules of every elementwise primitive.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -129,11 +130,11 @@ def reshape(x: Any, shape: Any, *more: int) -> Any:
         shape = (shape, *more)
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     if isinstance(x, Tracer):
-        size = int(np.prod(x.shape))
+        size = math.prod(x.shape)
         if -1 in shape:
-            known = int(np.prod([s for s in shape if s != -1]))
+            known = math.prod(s for s in shape if s != -1)
             shape = tuple(size // known if s == -1 else s for s in shape)
-        if int(np.prod(shape)) != size:
+        if math.prod(shape) != size:
             raise ValueError(f"cannot reshape a value of shape {x.shape} into shape {shape}")
         return x._trace.process(reshape_p, (x,), {"shape": shape})
     return np.reshape(x, shape)
