@@ -15,6 +15,7 @@ finite differences are meaningful.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -88,6 +89,14 @@ class Reference:
     @staticmethod
     def relu(x: Any) -> Any:
         return np.maximum(x, 0.0)
+
+    @staticmethod
+    def erf(x: Any) -> Any:
+        return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+    @staticmethod
+    def erfc(x: Any) -> Any:
+        return np.vectorize(math.erfc, otypes=[np.float64])(x)
 
     @staticmethod
     def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -225,7 +234,7 @@ UNARY = {
     "cbrt": ANY, "square": ANY, "reciprocal": ANY, "abs": ANY, "absolute": ANY, "fabs": ANY,
     "sin": ANY, "cos": ANY, "tan": UNIT, "arcsin": UNIT, "arccos": UNIT, "arctan": ANY,
     "sinh": ANY, "cosh": ANY, "tanh": ANY, "arcsinh": ANY, "arccosh": ABOVE_ONE, "arctanh": UNIT,
-    "sigmoid": ANY, "expit": ANY, "softplus": ANY, "relu": ANY,
+    "sigmoid": ANY, "expit": ANY, "softplus": ANY, "relu": ANY, "erf": ANY, "erfc": ANY,
 }  # fmt: skip
 UNARY_CASES = [case(op, x, label=where) for op, domain in UNARY.items() for where, x in domain.items()]
 

@@ -101,46 +101,32 @@ class Sin(Module):
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def gelu(x: Any, approximate: str = "tanh") -> Any:
+def gelu(x: Any, approximate: str = "none") -> Any:
     """The Gaussian error linear unit ``x·Φ(x)``.
 
-    ``approximate="tanh"`` is ``x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))``
-    (within 5e-4 of the exact value, and the form GPT-2 and BERT used).
-    ``approximate="none"`` is the exact ``x/2·(1 + erf(x/√2))``; it needs an
-    ``erf`` primitive in ``wengert.numpy``, which wengert does not have yet, and
-    raises until it exists.
+    ``approximate="none"`` (the default, as in PyTorch) is the exact
+    ``x/2·(1 + erf(x/√2))``; ``approximate="tanh"`` is
+    ``x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))``, within 5e-4 of it and the form
+    GPT-2 and BERT used.
 
     Example:
-        >>> round(float(gelu(1.0)), 6)
-        0.841192
+        >>> round(float(gelu(1.0)), 6), round(float(gelu(1.0, approximate="tanh")), 6)
+        (0.841345, 0.841192)
     """
+    if approximate == "none":
+        return 0.5 * x * (1.0 + wnp.erf(x * (1.0 / math.sqrt(2.0))))
     if approximate == "tanh":
         return 0.5 * x * (1.0 + wnp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
-    if approximate == "none":
-        erf = _erf()
-        return 0.5 * x * (1.0 + erf(x * (1.0 / math.sqrt(2.0))))
-    raise ValueError(f"gelu: approximate must be 'tanh' or 'none', got {approximate!r}")
-
-
-def _erf() -> Callable[[Any], Any]:
-    erf = getattr(wnp, "erf", None)
-    if erf is None:
-        raise NotImplementedError(
-            "the exact GELU (approximate='none') needs wengert.numpy.erf, which does not exist yet; "
-            "use approximate='tanh'"
-        )
-    return erf
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 class GELU(Module):
-    """The Gaussian error linear unit; see `gelu` for ``approximate`` ("tanh", the default, or "none")."""
+    """The Gaussian error linear unit; see `gelu` for ``approximate`` ("none", the default, or "tanh")."""
 
-    def __init__(self, approximate: str = "tanh") -> None:
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
-        if approximate not in ("tanh", "none"):
-            raise ValueError(f"GELU: approximate must be 'tanh' or 'none', got {approximate!r}")
-        if approximate == "none":
-            _erf()  # fail when the model is built, not at its first call
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x: Any) -> Any:

@@ -335,6 +335,8 @@ ELEMENTWISE = [
     "sigmoid",
     "softplus",
     "relu",
+    "erf",
+    "erfc",
     "xlogy",
     "equal",
     "not_equal",
