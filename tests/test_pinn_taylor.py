@@ -215,6 +215,34 @@ def test_laplacian_by_a_collapsed_stream_equals_jvp_passes(spatial):
     np.testing.assert_allclose(raw(result), raw(expected), rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_derivative_second_derivative_and_gradient_take_taylor_mode_for_networks(monkeypatch, outputs):
+    points = RNG.normal(size=(7, 3))
+    model = nn.MLP([3, 6, 6, outputs], activation="tanh", seed=8)
+    closure = lambda p: model(p)  # noqa: E731  (a function Taylor mode does not recognise: jvp passes)
+    expected = {
+        "d1": pinn.derivative(closure, points, wrt=1),
+        "d00": pinn.second_derivative(closure, points, wrt=(0, 0)),
+        "d21": pinn.second_derivative(closure, points, wrt=(2, 1)),
+        "grad": pinn.gradient(closure, points),
+    }
+
+    def no_jvp_tower(*args, **kwargs):
+        raise AssertionError("a recognised network went through jvp passes")
+
+    monkeypatch.setattr(pinn.derivatives, "forward_tower", no_jvp_tower)
+    monkeypatch.setattr(pinn.derivatives, "jvp", no_jvp_tower)
+    results = {
+        "d1": pinn.derivative(model, points, wrt=1),
+        "d00": pinn.second_derivative(model, points, wrt=(0, 0)),
+        "d21": pinn.second_derivative(model, points, wrt=(2, 1)),
+        "grad": pinn.gradient(model, points),
+    }
+    for name, value in results.items():
+        assert np.shape(raw(value)) == np.shape(raw(expected[name])), name
+        np.testing.assert_allclose(raw(value), raw(expected[name]), rtol=1e-12, atol=1e-14, err_msg=name)
+
+
 # -- parameter gradients: Tensor dialect, functional dialect, finite differences ----------------------------
 
 SIZES = (2, 5, 5, 1)
