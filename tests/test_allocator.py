@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from wengert.numpy.allocator import settle_allocator
+from wengert.numpy.allocator import keep_freed_memory, settle_allocator
 
 
 def _glibc_has_mallinfo2() -> bool:
@@ -21,7 +21,8 @@ def _glibc_has_mallinfo2() -> bool:
     return True
 
 
-# Counts the blocks glibc has mapped one by one (mallinfo2's hblks) around a 4 MiB array's life.
+# Counts the blocks glibc has mapped one by one (mallinfo2's hblks) while an array of argv[1] float64
+# elements (4 MiB by default) lives; with "keep", after keep_freed_memory().
 _PROBE = textwrap.dedent(
     """
     import ctypes, sys
@@ -33,8 +34,11 @@ _PROBE = textwrap.dedent(
     mallinfo2.restype = MallInfo2
     import wengert.numpy
     import numpy as np
+    if "keep" in sys.argv:
+        from wengert.numpy.allocator import keep_freed_memory
+        keep_freed_memory()
     before = mallinfo2().hblks
-    array = np.ones(1 << 19)  # 4 MiB
+    array = np.ones(int(sys.argv[1]))
     during = mallinfo2().hblks
     del array
     print(during - before)
@@ -42,12 +46,13 @@ _PROBE = textwrap.dedent(
 )
 
 
-def _mapped_blocks_for_one_array(**environment: str) -> int:
+def _mapped_blocks_for_one_array(elements: int = 1 << 19, keep: bool = False, **environment: str) -> int:
     env = {**os.environ, **environment}
     for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "WENGERT_SETTLE_ALLOCATOR"):
         if name not in environment:
             env.pop(name, None)
-    result = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, check=True)
+    command = [sys.executable, "-c", _PROBE, str(elements), *(["keep"] if keep else [])]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return int(result.stdout.strip())
 
 
@@ -71,3 +76,29 @@ def test_settle_allocator_reports_whether_it_ran(monkeypatch):
     assert settle_allocator(1 << 20) is True
     monkeypatch.setenv("WENGERT_SETTLE_ALLOCATOR", "0")
     assert settle_allocator(1 << 20) is False
+
+
+@pytest.mark.skipif(not _glibc_has_mallinfo2(), reason="needs glibc's mallinfo2")
+def test_keep_freed_memory_takes_blocks_up_to_64_mib_from_the_heap():
+    forty_mib = 5 << 20  # float64 elements
+    assert _mapped_blocks_for_one_array(forty_mib) == 1  # above what settling the allocator reaches
+    assert _mapped_blocks_for_one_array(forty_mib, keep=True) == 0
+    assert _mapped_blocks_for_one_array(forty_mib, keep=True, WENGERT_SETTLE_ALLOCATOR="0") == 1
+
+
+def test_keep_freed_memory_leaves_user_settings_alone(monkeypatch):
+    monkeypatch.setenv("WENGERT_SETTLE_ALLOCATOR", "0")
+    assert keep_freed_memory() is False
+    monkeypatch.delenv("WENGERT_SETTLE_ALLOCATOR")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    assert keep_freed_memory() is False
+
+
+def test_trainer_fit_keeps_freed_memory(monkeypatch):
+    import wengert.pinn.trainer as trainer_module
+    from wengert.pinn.problems import Poisson1D
+
+    calls = []
+    monkeypatch.setattr(trainer_module, "keep_freed_memory", lambda: calls.append(True) or True)
+    Poisson1D(hidden=(4,), collocation=8, seed=0).trainer().fit(adam_steps=2, progress=False)
+    assert calls == [True]

@@ -8,9 +8,7 @@ module provides ``configure(parser)`` and ``run(args) -> exit status``.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 
@@ -39,30 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def keep_freed_memory() -> bool:
-    """Ask glibc to keep freed memory for reuse instead of handing it back after every step.
-
-    A training loop allocates the same megabyte-sized arrays every step; by default glibc
-    returns them to the system and takes the page faults again (a fifth to a third of a
-    PINN-wave step here). Only this process is affected, and only when the user has not set
-    ``MALLOC_TRIM_THRESHOLD_`` / ``MALLOC_MMAP_THRESHOLD_`` already. Returns whether it applied.
-
-    Example:
-        >>> keep_freed_memory() in (True, False)
-        True
-    """
-    if not sys.platform.startswith("linux") or any(
-        name in os.environ for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
-    ):
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # not glibc
-        return False
-    trim_threshold, mmap_threshold = -1, -3  # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD in <malloc.h>
-    return bool(mallopt(trim_threshold, 256 << 20)) and bool(mallopt(mmap_threshold, 64 << 20))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
@@ -79,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(unavailable, file=sys.stderr)
         return 2
     if args.command == "demo":
+        from .numpy.allocator import keep_freed_memory
+
         keep_freed_memory()
     return int(args._run(args) or 0)
 
