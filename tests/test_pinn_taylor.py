@@ -459,7 +459,8 @@ def test_fused_tanh_parameter_gradients_in_float32(monkeypatch):
         np.testing.assert_allclose(fused, composed, rtol=1e-4, atol=1e-6)
 
 
-def test_fused_tanh_records_one_step_per_activation():
+def test_fused_tanh_records_one_step_per_activation(monkeypatch):
+    monkeypatch.setattr(pinn.taylor, "FUSED_TANH", True)
     parameters = [p.numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters()]
     stages = DenseNetwork(parameters, "tanh").stages()
     listing = wg.trace(
@@ -468,6 +469,14 @@ def test_fused_tanh_records_one_step_per_activation():
     text = listing.to_text()
     assert text.count("tanh_taylor_step(") == sum(isinstance(s, Activation) for s in stages) == 2
     assert "tanh(" not in text.replace("tanh_taylor_step(", "")
+
+
+def test_tanh_networks_take_the_composed_path_by_default():
+    parameters = [p.numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters()]
+    listing = wg.trace(
+        lambda *ps: taylor_fields(DenseNetwork(list(ps), "tanh").stages(), POINTS, [(0, 0)])[(0, 0)], *parameters
+    )
+    assert "tanh_taylor_step(" not in listing.to_text()
 
 
 def test_mixed_activations_keep_the_composed_path():
