@@ -226,7 +226,7 @@ def _taylor_fields(u: Function, x: Any) -> Derivatives | None:
     """`Derivatives` in Taylor mode when ``u`` is a network Taylor mode knows, else None.
 
     A pure second derivative then takes three streams through the network (u,
-    u_i, u_ii) where a jvp of a jvp takes four, and tanh layers one fused step.
+    u_i, u_ii) where a jvp of a jvp takes four.
     """
     fields = Derivatives(u, x)
     return fields if fields.method == "taylor" else None
