@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core import Tracer, bind
 from ._primitives import EMPTY, dtype, primitive, shape, unary_function, wraps_primitive
-from .elementwise import exp, log, where
+from .elementwise import exp, log, unary, where
 from .logic import equal, logical_and
 from .reductions import normalize_axis, stable_peak, sum
 from .shape import broadcast_like, reshape, unbroadcast
@@ -129,19 +129,14 @@ def _from_math(math_function: Callable[[float], float], x: Any) -> Any:
     return result[()] if result.ndim == 0 else result
 
 
-def _error_function(name: str, math_function: Callable[[float], float]) -> Callable[[Any], Any]:
-    def impl(x: Any) -> Any:
-        if type(x) is float:
-            return math_function(x)
+def _numpy_error_function(name: str, math_function: Callable[[float], float]) -> Callable[[Any], Any]:
+    """The array version of ``name``: SciPy's ufunc when SciPy is installed, else ``math_function`` per element."""
+
+    def function(x: Any) -> Any:
         ufunc = _scipy_ufunc(name)
         return ufunc(x) if ufunc is not None else _from_math(math_function, x)
 
-    impl.__name__ = f"_{name}_impl"
-    return impl
-
-
-_erf_impl = _error_function("erf", math.erf)
-_erfc_impl = _error_function("erfc", math.erfc)
+    return function
 
 
 def _gaussian_slope(x: Any) -> Any:
@@ -149,15 +144,7 @@ def _gaussian_slope(x: Any) -> Any:
     return _TWO_OVER_SQRT_PI * exp(-(x * x))
 
 
-erf = unary_function(
-    primitive(
-        "erf",
-        _erf_impl,
-        jvp=(lambda t, ans, x: t * _gaussian_slope(x),),
-        vjp=(lambda g, ans, x: g * _gaussian_slope(x),),
-    ),
-    _erf_impl,
-)
+erf = unary("erf", _numpy_error_function("erf", math.erf), lambda g, ans, x: g * _gaussian_slope(x), math.erf)
 erf.__doc__ = """The error function 2/√π·∫₀ˣ exp(−t²) dt; erf'(x) = 2/√π·exp(−x²).
 
 Example:
@@ -165,15 +152,7 @@ Example:
     0.842700792950
 """
 
-erfc = unary_function(
-    primitive(
-        "erfc",
-        _erfc_impl,
-        jvp=(lambda t, ans, x: -(t * _gaussian_slope(x)),),
-        vjp=(lambda g, ans, x: -(g * _gaussian_slope(x)),),
-    ),
-    _erfc_impl,
-)
+erfc = unary("erfc", _numpy_error_function("erfc", math.erfc), lambda g, ans, x: -(g * _gaussian_slope(x)), math.erfc)
 erfc.__doc__ = """1 − erf(x), accurate where erf(x) is close to 1 (erfc(10) ≈ 2.1e-45, not 0).
 
 Example:
