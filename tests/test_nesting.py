@@ -132,7 +132,7 @@ def test_deep_sin_chain_by_backward_on_an_array():
     x = wg.tensor(start, requires_grad=True)
     sin_chain(x).sum().backward()
     expected = [sin_chain_derivative(v) for v in start]
-    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-9)
+    np.testing.assert_allclose(x.grad.detach().numpy(), expected, rtol=1e-9)
 
 
 # -- functional transforms inside tensor code -------------------------------------------------
@@ -168,11 +168,11 @@ def test_grad_over_a_batch_inside_a_model_with_array_parameters():
     tanh = np.tanh(a_value * xs + b_value)
     slope = a_value * (1 - tanh**2)
     # d slope/da = (1 − tanh²) − 2a·tanh·(1 − tanh²)·x ; d slope/db = −2a·tanh·(1 − tanh²)
-    np.testing.assert_allclose(slopes.numpy(), slope, rtol=1e-14)
+    np.testing.assert_allclose(slopes.detach().numpy(), slope, rtol=1e-14)
     np.testing.assert_allclose(
-        a.grad.numpy(), 2 * slope * ((1 - tanh**2) - 2 * a_value * tanh * (1 - tanh**2) * xs), rtol=1e-12
+        a.grad.detach().numpy(), 2 * slope * ((1 - tanh**2) - 2 * a_value * tanh * (1 - tanh**2) * xs), rtol=1e-12
     )
-    np.testing.assert_allclose(b.grad.numpy(), 2 * slope * (-2 * a_value * tanh * (1 - tanh**2)), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.detach().numpy(), 2 * slope * (-2 * a_value * tanh * (1 - tanh**2)), rtol=1e-12)
 
 
 def test_grad_of_a_tensor_argument_is_a_recorded_tensor():
@@ -189,4 +189,4 @@ def test_jvp_of_a_tensor_argument_records_the_tangent():
     t = wg.tensor(start, requires_grad=True)
     _, tangent = wg.jvp(lambda x: wnp.sin(x) * x, (t,), (np.ones(2),))
     tangent.sum().backward()  # d/dx [cos x · x + sin x] = 2 cos x − x sin x
-    np.testing.assert_allclose(t.grad.numpy(), 2 * np.cos(start) - start * np.sin(start), rtol=1e-14)
+    np.testing.assert_allclose(t.grad.detach().numpy(), 2 * np.cos(start) - start * np.sin(start), rtol=1e-14)

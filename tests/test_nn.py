@@ -42,7 +42,7 @@ class Net(nn.Module):
 
 
 def flat_parameters(model):
-    return np.concatenate([p.numpy().ravel() for p in model.parameters()])
+    return np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
 
 
 def functional_loss(model, x, target, loss=nn.mse_loss):
@@ -52,7 +52,7 @@ def functional_loss(model, x, target, loss=nn.mse_loss):
     def loss_of_flat(flat):
         values, offset = {}, 0
         for name, parameter in named:
-            size = parameter.numpy().size
+            size = parameter.detach().numpy().size
             values[name] = wnp.reshape(flat[offset : offset + size], parameter.shape)
             offset += size
         return loss(nn.functional_call(model, values, x), target)
@@ -146,7 +146,7 @@ def test_train_eval_and_zero_grad():
     net(x).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not np.any(p.grad.numpy()) for p in net.parameters())
+    assert all(p.grad is not None and not np.any(p.grad.detach().numpy()) for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
 
@@ -192,17 +192,17 @@ def test_state_dict_round_trip_restores_outputs_and_keeps_parameter_objects():
     objects = list(other.parameters())
     assert other.load_state_dict(state) == ([], [])
     assert all(a is b for a, b in zip(other.parameters(), objects))
-    np.testing.assert_array_equal(other(x).numpy(), net(x).numpy())
+    np.testing.assert_array_equal(other(x).detach().numpy(), net(x).detach().numpy())
 
 
 def test_state_dict_holds_copies_both_ways():
     layer = nn.Linear(2, 2, seed=0)
     state = layer.state_dict()
     state["weight"][...] = 7.0
-    assert not np.any(layer.weight.numpy() == 7.0)
+    assert not np.any(layer.weight.detach().numpy() == 7.0)
     layer.load_state_dict(state)
     state["weight"][...] = 9.0
-    assert np.all(layer.weight.numpy() == 7.0)
+    assert np.all(layer.weight.detach().numpy() == 7.0)
 
 
 def test_load_state_dict_names_missing_and_unexpected_keys():
@@ -212,10 +212,10 @@ def test_load_state_dict_names_missing_and_unexpected_keys():
     state["extra"] = np.zeros(1)
     with pytest.raises(RuntimeError, match=r"missing keys: \['bias'\].*unexpected keys: \['extra'\]"):
         layer.load_state_dict(state)
-    before = layer.bias.numpy().copy()
+    before = layer.bias.detach().numpy().copy()
     result = layer.load_state_dict(state, strict=False)
     assert result.missing_keys == ["bias"] and result.unexpected_keys == ["extra"]
-    np.testing.assert_array_equal(layer.bias.numpy(), before)
+    np.testing.assert_array_equal(layer.bias.detach().numpy(), before)
 
 
 def test_load_state_dict_rejects_shape_mismatch_even_when_not_strict():
@@ -244,11 +244,13 @@ def test_linear_computes_x_at_weight_plus_bias_with_weight_in_by_out():
     layer = nn.Linear(3, 2, seed=0)
     assert layer.weight.shape == (3, 2) and layer.bias.shape == (2,)
     x = np.random.default_rng(1).standard_normal((4, 3))
-    np.testing.assert_allclose(layer(x).numpy(), x @ layer.weight.numpy() + layer.bias.numpy(), rtol=0, atol=0)
+    np.testing.assert_allclose(
+        layer(x).detach().numpy(), x @ layer.weight.detach().numpy() + layer.bias.detach().numpy(), rtol=0, atol=0
+    )
     assert layer(x[0]).shape == (2,)
     no_bias = nn.Linear(3, 2, bias=False, seed=0)
     assert no_bias.bias is None and [n for n, _ in no_bias.named_parameters()] == ["weight"]
-    np.testing.assert_array_equal(no_bias(x).numpy(), x @ no_bias.weight.numpy())
+    np.testing.assert_array_equal(no_bias(x).detach().numpy(), x @ no_bias.weight.detach().numpy())
 
 
 def test_linear_checks_the_input_width_and_dtype():
@@ -266,9 +268,11 @@ def test_seeds_make_initialisation_reproducible():
     b = nn.MLP([3, 5, 2], rng=np.random.default_rng(7))
     c = nn.MLP([3, 5, 2], rng=7)
     for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters()):
-        np.testing.assert_array_equal(pa.numpy(), pb.numpy())
-        np.testing.assert_array_equal(pa.numpy(), pc.numpy())
-    assert not np.array_equal(a.layers[0].weight.numpy(), nn.MLP([3, 5, 2], seed=8).layers[0].weight.numpy())
+        np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy())
+        np.testing.assert_array_equal(pa.detach().numpy(), pc.detach().numpy())
+    assert not np.array_equal(
+        a.layers[0].weight.detach().numpy(), nn.MLP([3, 5, 2], seed=8).layers[0].weight.detach().numpy()
+    )
     with pytest.raises(ValueError, match="either rng= or seed="):
         nn.Linear(2, 2, rng=1, seed=1)
     with pytest.raises(TypeError, match="Generator or an integer seed"):
@@ -277,16 +281,16 @@ def test_seeds_make_initialisation_reproducible():
 
 def test_glorot_normal_and_pytorch_initialisation_statistics():
     glorot = nn.Linear(400, 600, seed=0)
-    assert glorot.weight.numpy().std() == pytest.approx(math.sqrt(2.0 / 1000.0), rel=0.02)
-    assert abs(glorot.weight.numpy().mean()) < 1e-3 and not np.any(glorot.bias.numpy())
+    assert glorot.weight.detach().numpy().std() == pytest.approx(math.sqrt(2.0 / 1000.0), rel=0.02)
+    assert abs(glorot.weight.detach().numpy().mean()) < 1e-3 and not np.any(glorot.bias.detach().numpy())
     torch_like = nn.Linear(400, 600, init="pytorch", seed=0)
     bound = 1.0 / math.sqrt(400)
-    weight, bias = torch_like.weight.numpy(), torch_like.bias.numpy()
+    weight, bias = torch_like.weight.detach().numpy(), torch_like.bias.detach().numpy()
     assert np.abs(weight).max() <= bound and np.abs(weight).max() > 0.99 * bound
     assert weight.std() == pytest.approx(bound / math.sqrt(3.0), rel=0.02)  # uniform on ±bound
     assert np.abs(bias).max() <= bound and np.any(bias)
     custom = nn.Linear(2, 3, init=lambda shape, rng, dtype: np.full(shape, 0.5, dtype), seed=0)
-    assert np.all(custom.weight.numpy() == 0.5)
+    assert np.all(custom.weight.detach().numpy() == 0.5)
     with pytest.raises(ValueError, match="unknown init 'xavier'"):
         nn.Linear(2, 2, init="xavier")
 
@@ -296,7 +300,7 @@ def test_float32_initialisation_is_the_float64_one_rounded():
     b = nn.MLP([2, 4, 1], seed=3, dtype=np.float32)
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert pb.dtype == np.float32
-        np.testing.assert_array_equal(pa.numpy().astype(np.float32), pb.numpy())
+        np.testing.assert_array_equal(pa.detach().numpy().astype(np.float32), pb.detach().numpy())
 
 
 def test_sequential_and_module_list():
@@ -304,7 +308,7 @@ def test_sequential_and_module_list():
     net.append(nn.Linear(3, 1, seed=1))
     assert len(net) == 3 and isinstance(net[-1], nn.Linear) and len(net[1:]) == 2
     x = np.ones((2, 2))
-    np.testing.assert_array_equal(net(x).numpy(), net[2](net[1](net[0](x))).numpy())
+    np.testing.assert_array_equal(net(x).detach().numpy(), net[2](net[1](net[0](x))).detach().numpy())
     with pytest.raises(TypeError, match="not a Module"):
         nn.Sequential(nn.Linear(1, 1, seed=0), wnp.tanh)
     blocks = nn.ModuleList(nn.Linear(2, 2, seed=i) for i in range(3))
@@ -316,7 +320,7 @@ def test_mlp_structure_and_activations():
     kinds = [type(m).__name__ for m in model.layers]
     assert kinds == ["Linear", "Sin", "Linear", "Sin", "Linear", "Sigmoid"]
     out = model(np.random.default_rng(0).standard_normal((4, 3)))
-    assert out.shape == (4, 2) and np.all((out.numpy() > 0) & (out.numpy() < 1))
+    assert out.shape == (4, 2) and np.all((out.detach().numpy() > 0) & (out.detach().numpy() < 1))
     assert model.in_features == 3 and model.out_features == 2
     lambda_model = nn.MLP([1, 2, 1], activation=wnp.cos, seed=0)
     assert type(lambda_model.layers[1]).__name__ == "Lambda"
@@ -355,7 +359,7 @@ def test_backward_agrees_with_the_functional_gradient_and_finite_differences():
     model = nn.MLP([3, 6, 2], activation="tanh", seed=3)
     x, labels = rng.standard_normal((8, 3)), rng.integers(0, 2, 8)
     nn.cross_entropy(model(x), labels).backward()
-    from_backward = np.concatenate([p.grad.numpy().ravel() for p in model.parameters()])
+    from_backward = np.concatenate([p.grad.detach().numpy().ravel() for p in model.parameters()])
     loss_of_flat = functional_loss(model, x, labels, loss=nn.cross_entropy)
     flat = flat_parameters(model)
     np.testing.assert_allclose(from_backward, wg.grad(loss_of_flat)(flat), rtol=1e-12, atol=1e-14)
@@ -375,10 +379,10 @@ def test_input_derivatives_for_pinn_style_losses():
     (du_dx,) = wg.autograd.grad(u.sum(), x, create_graph=True)
     loss = (du_dx**2).mean()
     loss.backward()
-    w1, b1, w2 = (p.numpy() for p in list(model.parameters())[:3])
+    w1, b1, w2 = (p.detach().numpy() for p in list(model.parameters())[:3])
     # u'(x) = Σ_j w2_j (1 - tanh²(w1_j x + b1_j)) w1_j, checked against the closed form
-    h = np.tanh(x.numpy() @ w1 + b1)
-    np.testing.assert_allclose(du_dx.numpy(), ((1 - h**2) * w1) @ w2, rtol=1e-12)
+    h = np.tanh(x.detach().numpy() @ w1 + b1)
+    np.testing.assert_allclose(du_dx.detach().numpy(), ((1 - h**2) * w1) @ w2, rtol=1e-12)
     grads = [p.grad for p in model.parameters()]
     assert all(g is not None for g in grads[:3]) and grads[3] is None  # the output bias does not enter du/dx
 
@@ -392,9 +396,9 @@ def test_forward_mode_input_derivatives_record_onto_the_parameters_tape():
         return wg.jvp(model, (points,), (np.ones_like(points),))[1]
 
     _, u_xx = wg.jvp(u_x, (x,), (np.ones_like(x),))
-    w1, b1, w2 = (p.numpy() for p in list(model.parameters())[:3])
+    w1, b1, w2 = (p.detach().numpy() for p in list(model.parameters())[:3])
     h = np.tanh(x @ w1 + b1)
-    np.testing.assert_allclose(u_xx.numpy(), (-2 * h * (1 - h**2) * w1**2) @ w2, rtol=1e-12)
+    np.testing.assert_allclose(u_xx.detach().numpy(), (-2 * h * (1 - h**2) * w1**2) @ w2, rtol=1e-12)
     (u_xx**2).mean().backward()
     assert [p.grad is not None for p in model.parameters()] == [True, True, True, False]
 
@@ -405,7 +409,7 @@ def test_copied_and_pickled_models_have_their_own_gradients():
     x = np.ones((2, 2))
     for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
         assert clone.tied is clone.layers[0] and clone.layers[0].weight is not model.layers[0].weight
-        np.testing.assert_array_equal(clone(x).numpy(), model(x).numpy())
+        np.testing.assert_array_equal(clone(x).detach().numpy(), model(x).detach().numpy())
         clone(x).sum().backward()
         assert all(p.grad is not None for p in clone.parameters())
         assert all(p.grad is None for p in model.parameters())
@@ -501,8 +505,8 @@ def test_cross_entropy_is_stable_and_its_gradient_is_softmax_minus_one_hot():
     loss = nn.cross_entropy(logits, labels)
     assert loss.item() == pytest.approx((1000.0 + math.log(3.0)) / 2)
     loss.backward()
-    softmax = np.exp(_log_softmax(logits.numpy()))
-    np.testing.assert_allclose(logits.grad.numpy(), (softmax - np.eye(3)[labels]) / 2, atol=1e-15)
+    softmax = np.exp(_log_softmax(logits.detach().numpy()))
+    np.testing.assert_allclose(logits.grad.detach().numpy(), (softmax - np.eye(3)[labels]) / 2, atol=1e-15)
 
 
 def test_class_label_errors():
@@ -535,7 +539,7 @@ def _train(model, x, labels, steps, lr):
         loss.backward()
         optimizer.step()
     with wg.no_grad():
-        predictions = model(x).numpy().argmax(axis=1)
+        predictions = model(x).detach().numpy().argmax(axis=1)
     return loss, float(np.mean(predictions == labels))
 
 
@@ -553,7 +557,7 @@ def test_two_moons_reach_97_percent_training_accuracy():
     assert accuracy >= 0.97
     test_x, test_labels = two_moons(300, noise=0.2, rng=np.random.default_rng(1))
     with wg.no_grad():
-        assert np.mean(model(test_x).numpy().argmax(axis=1) == test_labels) >= 0.93
+        assert np.mean(model(test_x).detach().numpy().argmax(axis=1) == test_labels) >= 0.93
 
 
 # -- float32 end to end --------------------------------------------------------------------------------

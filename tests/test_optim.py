@@ -31,7 +31,7 @@ def run(optimizer, params, loss, steps=3):
         optimizer.zero_grad()
         loss().backward()
         optimizer.step()
-        history.append([p.numpy().copy() for p in params])
+        history.append([p.detach().numpy().copy() for p in params])
     return history
 
 
@@ -205,8 +205,8 @@ def test_parameters_without_gradients_are_left_alone_and_keep_their_own_step_cou
     optimizer.zero_grad()
     (used * used + unused * unused).sum().backward()
     optimizer.step()  # used: its third step; unused: its first
-    np.testing.assert_allclose(used.numpy(), expected[2], rtol=1e-12)
-    np.testing.assert_allclose(unused.numpy(), [5.0 - 0.1], rtol=1e-9)
+    np.testing.assert_allclose(used.detach().numpy(), expected[2], rtol=1e-12)
+    np.testing.assert_allclose(unused.detach().numpy(), [5.0 - 0.1], rtol=1e-9)
     assert optimizer.state[used]["step"] == 3 and optimizer.state[unused]["step"] == 1
 
 
@@ -223,7 +223,7 @@ def test_fused_and_per_parameter_adam_agree_bit_for_bit():
             optimizer.step()
     assert fused._flat  # the fused path did run
     for pa, pb in zip(model_a.parameters(), model_b.parameters()):
-        np.testing.assert_array_equal(pa.numpy(), pb.numpy())
+        np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy())
 
 
 def test_optimizer_state_dict_round_trip_continues_identically():
@@ -252,7 +252,7 @@ def test_optimizer_state_dict_round_trip_continues_identically():
     assert second_optimizer.param_groups[0]["lr"] == 0.05
     train(second, second_optimizer, 3)
     for a, b in zip(reference.parameters(), second.parameters()):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-13, atol=1e-15)
 
 
 def test_optimizer_load_state_dict_checks_the_layout():
@@ -384,8 +384,8 @@ def test_clip_grad_norm_scales_all_gradients_together():
     total = optim.clip_grad_norm_(params, max_norm=6.5)
     assert total == pytest.approx(13.0, rel=1e-15)
     scale = 6.5 / (13.0 + 1e-6)
-    np.testing.assert_allclose(params[0].grad.numpy(), [3.0 * scale, 4.0 * scale], rtol=1e-15)
-    np.testing.assert_allclose(params[1].grad.numpy(), [[12.0 * scale]], rtol=1e-15)
+    np.testing.assert_allclose(params[0].grad.detach().numpy(), [3.0 * scale, 4.0 * scale], rtol=1e-15)
+    np.testing.assert_allclose(params[1].grad.detach().numpy(), [[12.0 * scale]], rtol=1e-15)
     assert params[0].grad is grad_object  # the gradient tensor is updated, not replaced
 
 
@@ -395,7 +395,7 @@ def test_clip_grad_norm_scales_all_gradients_together():
 def test_clip_grad_norm_other_norms(norm_type, total):
     params = _with_grads([3.0, -4.0], [[-12.0]])
     assert optim.clip_grad_norm_(params, max_norm=1.0, norm_type=norm_type) == pytest.approx(total, rel=1e-14)
-    clipped = np.concatenate([p.grad.numpy().ravel() for p in params])
+    clipped = np.concatenate([p.grad.detach().numpy().ravel() for p in params])
     norm = np.max(np.abs(clipped)) if math.isinf(norm_type) else np.sum(np.abs(clipped) ** norm_type) ** (1 / norm_type)
     assert norm == pytest.approx(1.0, rel=1e-5)
 
@@ -404,7 +404,7 @@ def test_clip_grad_norm_leaves_small_gradients_and_skips_missing_ones():
     params = _with_grads([0.3, 0.4])
     params.append(wg.tensor([1.0], requires_grad=True))  # no gradient
     assert optim.clip_grad_norm_(params, max_norm=1.0) == pytest.approx(0.5)
-    np.testing.assert_array_equal(params[0].grad.numpy(), [0.3, 0.4])
+    np.testing.assert_array_equal(params[0].grad.detach().numpy(), [0.3, 0.4])
     assert params[1].grad is None
     assert optim.clip_grad_norm_([params[1]], 1.0) == 0.0
     nonfinite = _with_grads([np.inf, 1.0])
@@ -440,11 +440,11 @@ def test_scipy_lbfgs_minimises_the_10d_rosenbrock_function():
 
     result = optim.scipy_minimize(loss, [x], method="L-BFGS-B", gtol=1e-12, ftol=1e-15, maxiter=1000)
     assert result.success and "CONVERGENCE" in str(result.message)
-    np.testing.assert_allclose(x.numpy(), np.ones(10), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(x.detach().numpy(), np.ones(10), rtol=0, atol=1e-6)
     assert result.fun < 1e-12 and result.nit > 10
     assert len(calls) == result.nfev  # one loss evaluation (and one backward pass) per SciPy evaluation
     assert x.grad is None  # the bridge returns gradients to SciPy, not into .grad
-    np.testing.assert_array_equal(x.numpy(), result.x)
+    np.testing.assert_array_equal(x.detach().numpy(), result.x)
 
 
 def test_scipy_newton_cg_uses_exact_hessian_vector_products():
@@ -452,7 +452,7 @@ def test_scipy_newton_cg_uses_exact_hessian_vector_products():
     x = wg.tensor(np.tile([-1.2, 1.0], 2), requires_grad=True)
     result = optim.scipy_minimize(lambda: rosenbrock(x), x, method="Newton-CG", xtol=1e-12)
     assert result.success and result.nhev > 0
-    np.testing.assert_allclose(x.numpy(), np.ones(4), atol=1e-8)
+    np.testing.assert_allclose(x.detach().numpy(), np.ones(4), atol=1e-8)
 
 
 def test_scipy_minimize_fits_a_model_and_keeps_float32():
@@ -471,7 +471,7 @@ def test_scipy_derivative_free_methods_and_errors():
     x = wg.tensor([2.0, -1.0], requires_grad=True)
     result = optim.scipy_minimize(lambda: ((x - 0.5) ** 2).sum(), [x], method="Nelder-Mead", xatol=1e-8, fatol=1e-12)
     assert result.success
-    np.testing.assert_allclose(x.numpy(), [0.5, 0.5], atol=1e-6)
+    np.testing.assert_allclose(x.detach().numpy(), [0.5, 0.5], atol=1e-6)
     with pytest.raises(ValueError, match="needs the full Hessian"):
         optim.scipy_minimize(lambda: (x * x).sum(), [x], method="dogleg")
     with pytest.raises(RuntimeError, match="does not depend on any parameter"):

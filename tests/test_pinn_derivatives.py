@@ -315,7 +315,7 @@ def tensor_gradients():
 
 def central_difference_gradient(parameters, leaf):
     """∂loss/∂leaf element by element, perturbing the leaf's own array in place."""
-    values = leaf.numpy().reshape(-1)  # a view: perturbing it changes the leaf
+    values = leaf.detach().numpy().reshape(-1)  # a view: perturbing it changes the leaf
     gradient = np.empty(values.size)
     for k in range(values.size):
         original = values[k]

@@ -61,7 +61,7 @@ def loss_value(parameters, log_beta, gamma):
 
 def central_difference_gradient(parameters, log_beta, gamma, leaf):
     """∂loss/∂leaf element by element, perturbing the leaf's own array in place."""
-    values = leaf.numpy().reshape(-1)  # a view: perturbing it changes the leaf
+    values = leaf.detach().numpy().reshape(-1)  # a view: perturbing it changes the leaf
     gradient = np.empty(values.size)
     for k in range(values.size):
         original = values[k]
@@ -132,7 +132,7 @@ def test_time_derivatives_match_central_differences_of_the_network():
     numeric = (above - below) / (2 * STEP)
     for column in range(3):
         derivative = time_derivative(sir[:, column], t)
-        np.testing.assert_allclose(derivative.numpy(), numeric[:, column], rtol=1e-7, atol=1e-10)
+        np.testing.assert_allclose(derivative.detach().numpy(), numeric[:, column], rtol=1e-7, atol=1e-10)
 
 
 def test_time_derivative_by_grad_outputs_equals_the_gradient_of_the_sum():
@@ -161,7 +161,7 @@ def test_the_same_loss_by_the_functional_dialect():
         residual_r = rates[:, 2] - recovery * i
         return (residual_s**2 + residual_i**2 + residual_r**2).mean()
 
-    plain = [p.numpy().copy() for p in parameters]
+    plain = [p.detach().numpy().copy() for p in parameters]
     grads = wg.grad(functional_loss, argnums=(0, 1, 2))(plain, log_beta.item(), gamma.item())
     for tensor_grad, functional_grad in zip(parameters, grads[0], strict=True):
         np.testing.assert_allclose(tensor_grad.grad.numpy(), functional_grad, rtol=1e-12, atol=1e-15)

@@ -150,7 +150,7 @@ def test_affine_network_has_constant_first_and_zero_second_derivatives():
     model = nn.Linear(2, 3, seed=0)
     u, u_x, u_xx = taylor(model, POINTS, ["u", "u_x", "u_xx"])
     assert raw(u_x).shape == (12, 3) and raw(u_xx).shape == (12, 3)
-    np.testing.assert_allclose(raw(u_x), np.broadcast_to(model.weight.numpy()[0], (12, 3)))
+    np.testing.assert_allclose(raw(u_x), np.broadcast_to(model.weight.detach().numpy()[0], (12, 3)))
     np.testing.assert_array_equal(raw(u_xx), 0.0)
 
 
@@ -275,7 +275,7 @@ def test_tensor_gradients_through_taylor_mode_equal_those_through_jvps(jvp_gradi
 
 def test_functional_dialect_with_functional_call(jvp_gradients):
     model = nn.MLP(SIZES, activation="tanh", seed=11)
-    values = {name: p.numpy().copy() for name, p in model.named_parameters()}
+    values = {name: p.detach().numpy().copy() for name, p in model.named_parameters()}
 
     def loss(values):
         network = functools.partial(nn.functional_call, model, values)
@@ -289,7 +289,7 @@ def test_functional_dialect_with_functional_call(jvp_gradients):
 
 def test_functional_dialect_with_a_dense_network(jvp_gradients):
     model = nn.MLP(SIZES, activation="tanh", seed=11)
-    parameters = [p.numpy().copy() for p in model.parameters()]
+    parameters = [p.detach().numpy().copy() for p in model.parameters()]
     gradients = wg.grad(lambda parameters: residual_loss(DenseNetwork(parameters, "tanh"), POINTS))(parameters)
     for result, expected in zip(gradients, jvp_gradients):
         np.testing.assert_allclose(result, expected, rtol=1e-11, atol=1e-14)
@@ -440,7 +440,7 @@ def test_fused_tanh_parameter_gradients_equal_the_composed_path(monkeypatch):
         monkeypatch.setattr(pinn.taylor, "FUSED_TANH", fused)
         tensors = model_gradients("taylor")
         model = nn.MLP(SIZES, activation="tanh", seed=11)
-        parameters = [p.numpy().copy() for p in model.parameters()]
+        parameters = [p.detach().numpy().copy() for p in model.parameters()]
         functional = wg.grad(lambda ps: residual_loss(DenseNetwork(ps, "tanh"), POINTS))(parameters)
         gradients[fused] = tensors + list(functional)
     for fused, composed in zip(gradients[True], gradients[False]):
@@ -461,7 +461,7 @@ def test_fused_tanh_parameter_gradients_in_float32(monkeypatch):
 
 def test_fused_tanh_records_one_step_per_activation(monkeypatch):
     monkeypatch.setattr(pinn.taylor, "FUSED_TANH", True)
-    parameters = [p.numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters()]
+    parameters = [p.detach().numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters()]
     stages = DenseNetwork(parameters, "tanh").stages()
     listing = wg.trace(
         lambda *ps: taylor_fields(DenseNetwork(list(ps), "tanh").stages(), POINTS, [(0, 0)])[(0, 0)], *parameters
@@ -472,7 +472,7 @@ def test_fused_tanh_records_one_step_per_activation(monkeypatch):
 
 
 def test_tanh_networks_take_the_composed_path_by_default():
-    parameters = [p.numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters()]
+    parameters = [p.detach().numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters()]
     listing = wg.trace(
         lambda *ps: taylor_fields(DenseNetwork(list(ps), "tanh").stages(), POINTS, [(0, 0)])[(0, 0)], *parameters
     )
@@ -483,7 +483,7 @@ def test_mixed_activations_keep_the_composed_path():
     model = nn.Sequential(
         nn.Linear(2, 4, seed=0), nn.Tanh(), nn.Linear(4, 3, seed=1), nn.Sin(), nn.Linear(3, 1, seed=2)
     )
-    parameters = [p.numpy().copy() for p in model.parameters()]
+    parameters = [p.detach().numpy().copy() for p in model.parameters()]
     names = [name for name, _ in model.named_parameters()]
 
     def u_xx(*ps):

@@ -189,7 +189,7 @@ def test_field_network_input_map_in_taylor_mode_matches_jvp_for_every_derivative
     assert taylor.method == "taylor"
     expected = Derivatives(net, points, names="xt", method="jvp")(*requests)
     for value, reference in zip(taylor(*requests), expected):
-        np.testing.assert_allclose(value.numpy(), reference.numpy(), rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(value.detach().numpy(), reference.detach().numpy(), rtol=1e-10, atol=1e-13)
 
 
 def test_heat_terms_vanish_on_the_decaying_modes():
@@ -210,7 +210,9 @@ def test_field_network_maps_its_box_onto_the_unit_square():
     net = FieldNetwork([2, 3, 1], bounds=[(-1.0, 1.0), (0.0, 4.0)], seed=0)
     inner = net.net
     points = np.array([[1.0, 4.0], [-1.0, 0.0], [0.0, 2.0]])
-    np.testing.assert_allclose(net(points).numpy(), inner(np.array([[1.0, 1.0], [-1.0, -1.0], [0.0, 0.0]])).numpy())
+    np.testing.assert_allclose(
+        net(points).detach().numpy(), inner(np.array([[1.0, 1.0], [-1.0, -1.0], [0.0, 0.0]])).detach().numpy()
+    )
     with pytest.raises(ValueError, match="bounds"):
         FieldNetwork([2, 3, 1], bounds=[(0.0, 1.0)])
 

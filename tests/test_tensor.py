@@ -31,7 +31,7 @@ def test_shape_dtype_ndim_size_len_and_transpose():
     assert t.shape == (2, 3) and t.ndim == 2 and t.dtype == np.float64
     assert t.size() == (2, 3) and t.size(1) == 3 and t.numel() == 6 and t.dim() == 2
     assert len(t) == 2
-    np.testing.assert_array_equal(t.T.numpy(), np.arange(6.0).reshape(2, 3).T)
+    np.testing.assert_array_equal(t.T.detach().numpy(), np.arange(6.0).reshape(2, 3).T)
     with pytest.raises(TypeError, match="0-d"):
         len(wg.tensor(1.0))
 
@@ -52,9 +52,9 @@ def test_detach_cuts_the_graph_and_keeps_the_values():
     y = x * 3
     d = y.detach()
     assert not d.requires_grad and d.is_leaf
-    np.testing.assert_array_equal(d.numpy(), [3.0, 6.0])
+    np.testing.assert_array_equal(d.detach().numpy(), [3.0, 6.0])
     (y * d).sum().backward()  # d is a constant: d(y·d)/dx = 3·d
-    np.testing.assert_array_equal(x.grad.numpy(), [9.0, 18.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [9.0, 18.0])
 
 
 def test_requires_grad_underscore_on_leaves_and_not_on_results():
@@ -73,13 +73,13 @@ def test_clone_copies_values_and_passes_gradients_back():
     c = x.clone()
     assert c is not x and not c.is_leaf
     (c * c).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [2.0, 4.0])
     source = x + 0.0
     copy = source.clone()
-    assert copy.numpy() is not source.numpy()
+    assert copy.detach().numpy() is not source.detach().numpy()
     source.add_(1.0)  # the clone saved nothing that this change could spoil
     copy.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 5.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [3.0, 5.0])
     plain = wg.tensor([1.0, 2.0])
     copy = plain.clone()
     copy[0] = 5.0
@@ -93,9 +93,9 @@ def test_grad_accumulates_over_two_backward_calls_with_retain_graph():
     x = wg.tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
     y.backward(retain_graph=True)
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [2.0, 4.0])
     y.backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [4.0, 8.0])
 
 
 def test_grad_accumulates_into_a_shared_leaf_from_every_path():
@@ -110,23 +110,23 @@ def test_grads_of_several_leaves_and_zeroing_between_steps():
     inputs = np.array([[1.0, 2.0], [3.0, 4.0]])
     loss = ((inputs @ w + b) ** 2).sum()  # residuals (-0.5, -0.5)
     loss.backward()
-    np.testing.assert_allclose(w.grad.numpy(), 2 * (-0.5) * inputs.sum(axis=0))
+    np.testing.assert_allclose(w.grad.detach().numpy(), 2 * (-0.5) * inputs.sum(axis=0))
     assert b.grad.item() == pytest.approx(2 * (-0.5) * 2)
     w.grad.zero_()
     b.grad = None
     ((inputs @ w + b) ** 2).sum().backward()
-    np.testing.assert_allclose(w.grad.numpy(), 2 * (-0.5) * inputs.sum(axis=0))
+    np.testing.assert_allclose(w.grad.detach().numpy(), 2 * (-0.5) * inputs.sum(axis=0))
 
 
 def test_backward_with_a_gradient_for_a_non_scalar_output():
     x = wg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (x**2).backward(gradient=np.array([1.0, 0.5, 0.0]))
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 0.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [2.0, 2.0, 0.0])
     (x**2).backward(gradient=wg.tensor([1.0, 1.0, 1.0]))
-    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 6.0, 6.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [4.0, 6.0, 6.0])
     x.grad = None
     (x**2).backward([1.0, 1.0, 1.0])
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [2.0, 4.0, 6.0])
 
 
 def test_retain_grad_keeps_the_gradient_of_a_non_leaf():
@@ -136,8 +136,8 @@ def test_retain_grad_keeps_the_gradient_of_a_non_leaf():
     y.retain_grad()
     assert y.retains_grad and not z.retains_grad and not x.retains_grad
     (z * z).sum().backward()
-    np.testing.assert_array_equal(y.grad.numpy(), 2 * (y.numpy() * 2.0) * 2.0)
-    np.testing.assert_array_equal(x.grad.numpy(), 2 * (x.numpy() * 6.0) * 6.0)
+    np.testing.assert_array_equal(y.grad.detach().numpy(), 2 * (y.detach().numpy() * 2.0) * 2.0)
+    np.testing.assert_array_equal(x.grad.detach().numpy(), 2 * (x.detach().numpy() * 6.0) * 6.0)
     assert z.grad is None
 
 
@@ -151,7 +151,7 @@ def test_backward_with_inputs_accumulates_only_into_those():
 def test_autograd_backward_of_several_outputs():
     x = wg.tensor([1.0, 2.0], requires_grad=True)
     wg.autograd.backward([(x * x).sum(), (3.0 * x).sum()])
-    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 7.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [5.0, 7.0])
 
 
 # -- autograd.grad -----------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def test_autograd_grad_of_a_vector_output_with_an_array_of_ones():
     x = wg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     for ones in (np.ones(3), wg.tensor(np.ones(3)), [1.0, 1.0, 1.0], [np.ones(3)]):
         (g,) = wg.autograd.grad(x**2, x, grad_outputs=ones)
-        np.testing.assert_array_equal(g.numpy(), [2.0, 4.0, 6.0])
+        np.testing.assert_array_equal(g.detach().numpy(), [2.0, 4.0, 6.0])
 
 
 def test_autograd_grad_allow_unused_returns_none():
@@ -212,7 +212,7 @@ def test_grad_outputs_that_require_grad_are_differentiated_through():
     v = wg.tensor([2.0, 3.0], requires_grad=True)
     (vjp,) = wg.autograd.grad(wnp.sin(x), x, grad_outputs=v, create_graph=True)
     (dv,) = wg.autograd.grad(vjp.sum(), v)
-    np.testing.assert_allclose(dv.numpy(), np.cos([0.5, 1.0]), rtol=1e-15)
+    np.testing.assert_allclose(dv.detach().numpy(), np.cos([0.5, 1.0]), rtol=1e-15)
 
 
 # -- grad modes ---------------------------------------------------------------------------------
@@ -314,15 +314,15 @@ def test_arithmetic_broadcasts_against_arrays_and_scalars_on_both_sides(name, op
     t = wg.tensor(VALUES, requires_grad=True)
     for result, expected in [(op(t, other), op(VALUES, other)), (op(other, t), op(other, VALUES))]:
         assert isinstance(result, wg.Tensor) and result.requires_grad
-        np.testing.assert_allclose(result.numpy(), expected, rtol=1e-15)
+        np.testing.assert_allclose(result.detach().numpy(), expected, rtol=1e-15)
 
 
 def test_broadcast_gradients_are_summed_back_to_each_shape():
     t = wg.tensor(VALUES, requires_grad=True)
     row = wg.tensor(ROW, requires_grad=True)
     (t * row).sum().backward()
-    np.testing.assert_array_equal(t.grad.numpy(), np.broadcast_to(ROW, VALUES.shape))
-    np.testing.assert_array_equal(row.grad.numpy(), VALUES.sum(axis=0))
+    np.testing.assert_array_equal(t.grad.detach().numpy(), np.broadcast_to(ROW, VALUES.shape))
+    np.testing.assert_array_equal(row.grad.detach().numpy(), VALUES.sum(axis=0))
 
 
 def test_comparisons_give_boolean_tensors_without_gradients():
@@ -342,10 +342,10 @@ def test_matmul_operator_with_arrays_on_both_sides():
     w = wg.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     v = np.array([1.0, -1.0, 2.0])
     u = np.array([2.0, 1.0])
-    np.testing.assert_array_equal((w @ v).numpy(), w.numpy() @ v)
-    np.testing.assert_array_equal((u @ w).numpy(), u @ w.numpy())
+    np.testing.assert_array_equal((w @ v).detach().numpy(), w.detach().numpy() @ v)
+    np.testing.assert_array_equal((u @ w).detach().numpy(), u @ w.detach().numpy())
     (u @ w @ v).backward()
-    np.testing.assert_array_equal(w.grad.numpy(), np.outer(u, v))
+    np.testing.assert_array_equal(w.grad.detach().numpy(), np.outer(u, v))
 
 
 def test_unary_operators():
@@ -361,19 +361,19 @@ def test_unary_operators():
 def test_sum_mean_with_numpy_and_pytorch_keywords():
     t = wg.tensor(VALUES, requires_grad=True)
     assert t.sum().item() == 21.0 and t.mean().item() == 3.5
-    np.testing.assert_array_equal(t.sum(0).numpy(), [5.0, 7.0, 9.0])
-    np.testing.assert_array_equal(t.sum(dim=1).numpy(), [6.0, 15.0])
-    np.testing.assert_array_equal(t.sum(axis=1, keepdims=True).numpy(), [[6.0], [15.0]])
+    np.testing.assert_array_equal(t.sum(0).detach().numpy(), [5.0, 7.0, 9.0])
+    np.testing.assert_array_equal(t.sum(dim=1).detach().numpy(), [6.0, 15.0])
+    np.testing.assert_array_equal(t.sum(axis=1, keepdims=True).detach().numpy(), [[6.0], [15.0]])
     assert t.mean(dim=0, keepdim=True).shape == (1, 3)
     t.mean().backward()
-    np.testing.assert_array_equal(t.grad.numpy(), np.full((2, 3), 1 / 6))
+    np.testing.assert_array_equal(t.grad.detach().numpy(), np.full((2, 3), 1 / 6))
 
 
 def test_reshape_forms_and_gradient():
     t = wg.tensor(VALUES, requires_grad=True)
     assert t.reshape(3, 2).shape == (3, 2) and t.reshape((6,)).shape == (6,) and t.reshape(-1).shape == (6,)
     (t.reshape(3, 2) * np.arange(6.0).reshape(3, 2)).sum().backward()
-    np.testing.assert_array_equal(t.grad.numpy(), np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(t.grad.detach().numpy(), np.arange(6.0).reshape(2, 3))
 
 
 @pytest.mark.parametrize(
@@ -390,11 +390,11 @@ def test_reshape_forms_and_gradient():
 )
 def test_getitem_values_and_scattered_gradient(index):
     t = wg.tensor(VALUES, requires_grad=True)
-    np.testing.assert_array_equal(t[index].numpy(), VALUES[index])
+    np.testing.assert_array_equal(t[index].detach().numpy(), VALUES[index])
     t[index].sum().backward()
     expected = np.zeros_like(VALUES)
     np.add.at(expected, index, 1.0)
-    np.testing.assert_array_equal(t.grad.numpy(), expected)
+    np.testing.assert_array_equal(t.grad.detach().numpy(), expected)
 
 
 # -- NumPy protocols -------------------------------------------------------------------------------
@@ -405,7 +405,7 @@ def test_numpy_ufuncs_return_tensors():
     for result in (np.sin(t), np.exp(t), np.add(1.0, t), np.multiply(t, t), np.maximum(t, 0.7)):
         assert isinstance(result, wg.Tensor) and result.requires_grad
     np.sin(t).sum().backward()
-    np.testing.assert_allclose(t.grad.numpy(), np.cos([0.5, 1.0]), rtol=1e-15)
+    np.testing.assert_allclose(t.grad.detach().numpy(), np.cos([0.5, 1.0]), rtol=1e-15)
 
 
 def test_numpy_functions_return_tensors():
@@ -416,16 +416,27 @@ def test_numpy_functions_return_tensors():
     assert isinstance(joined, wg.Tensor) and joined.tolist() == [1.0, 2.0, 1.0, 2.0]
     assert isinstance(np.mean(t), wg.Tensor) and isinstance(np.stack([t, t]), wg.Tensor)
     (joined * np.array([1.0, 2.0, 3.0, 4.0])).sum().backward()
-    np.testing.assert_array_equal(t.grad.numpy(), [4.0, 6.0])
+    np.testing.assert_array_equal(t.grad.detach().numpy(), [4.0, 6.0])
 
 
 def test_np_asarray_gives_the_values_and_np_array_a_copy():
-    t = wg.tensor([1.0, 2.0], requires_grad=True)
+    t = wg.tensor([1.0, 2.0])
     np.testing.assert_array_equal(np.asarray(t), [1.0, 2.0])
     assert np.asarray(t, dtype=np.float32).dtype == np.float32
     copy = np.array(t)
     copy[0] = 99.0
     assert t.tolist() == [1.0, 2.0]
+
+
+def test_a_tensor_that_requires_grad_refuses_numpy_conversion_as_in_pytorch():
+    t = wg.tensor([1.0, 2.0], requires_grad=True)
+    for convert in (np.asarray, np.array, lambda v: v.numpy(), lambda v: (v * 2).numpy()):
+        with pytest.raises(RuntimeError, match=r"Can't call numpy\(\) on Tensor that requires grad.*detach\(\)"):
+            convert(t)
+    np.testing.assert_array_equal(t.detach().numpy(), [1.0, 2.0])
+    # Python numbers are fine, as in PyTorch: float(), int(), .item(), .tolist().
+    assert float(t[0]) == 1.0 and int(t[1]) == 2 and t[1].item() == 2.0 and t.tolist() == [1.0, 2.0]
+    assert [1, 2, 3][wg.tensor(2)] == 3
 
 
 # -- in-place operations ---------------------------------------------------------------------------
@@ -469,7 +480,7 @@ def test_optimiser_step_on_a_leaf_parameter_under_no_grad():
         with wg.no_grad():
             w -= 0.25 * w.grad
         w.grad.zero_()
-    np.testing.assert_allclose(w.numpy(), [0.25, 0.5])  # each step halves w
+    np.testing.assert_allclose(w.detach().numpy(), [0.25, 0.5])  # each step halves w
     assert w.requires_grad and w.is_leaf and w._version[0] == 2
     with wg.no_grad():
         w.mul_(2.0)
@@ -478,7 +489,7 @@ def test_optimiser_step_on_a_leaf_parameter_under_no_grad():
         w.copy_(np.array([3.0, 4.0]))
     assert w.is_leaf and w.requires_grad
     (w * w).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [6.0, 8.0])
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [6.0, 8.0])
 
 
 def test_in_place_on_a_recorded_result_is_differentiated_through():
@@ -489,7 +500,7 @@ def test_in_place_on_a_recorded_result_is_differentiated_through():
     y.pow_(2.0)
     y.sum().backward()
     inner = 3 * np.sin([1.0, 2.0]) + [1.0, 2.0]
-    np.testing.assert_allclose(x.grad.numpy(), 2 * inner * (3 * np.cos([1.0, 2.0]) + 1), rtol=1e-14)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 2 * inner * (3 * np.cos([1.0, 2.0]) + 1), rtol=1e-14)
 
 
 @pytest.mark.parametrize("producer", [lambda x: x * 2.0, wnp.sin], ids=["multiply", "sin"])
@@ -508,8 +519,8 @@ def test_in_place_with_a_tensor_argument_reaches_both():
     y = x + 0.0
     y.mul_(c)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 5.0])
-    np.testing.assert_array_equal(c.grad.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [3.0, 5.0])
+    np.testing.assert_array_equal(c.grad.detach().numpy(), [1.0, 2.0])
 
 
 @pytest.mark.parametrize(
@@ -527,7 +538,7 @@ def test_overwriting_a_recorded_result_cuts_its_gradient(overwrite, expected):
     overwrite(y)
     assert y.requires_grad
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    np.testing.assert_array_equal(x.grad.detach().numpy(), expected)
 
 
 def test_copy_from_a_recorded_tensor_makes_the_target_require_grad():
@@ -536,7 +547,7 @@ def test_copy_from_a_recorded_tensor_makes_the_target_require_grad():
     target.copy_(w * 3.0)
     assert target.requires_grad
     (target * target).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [18.0, 36.0])
+    np.testing.assert_array_equal(w.grad.detach().numpy(), [18.0, 36.0])
 
 
 def test_setitem_with_a_recorded_value():
@@ -546,7 +557,7 @@ def test_setitem_with_a_recorded_value():
     y[1] = v * 2.0
     assert y.tolist() == [1.0, 10.0, 3.0]
     (y * np.array([1.0, 2.0, 3.0])).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(x.grad.detach().numpy(), [1.0, 0.0, 3.0])
     assert v.grad.item() == 4.0
 
 
@@ -571,7 +582,7 @@ def test_float32_stays_float32_through_forward_backward_and_second_order():
     (d,) = wg.autograd.grad((x**3).sum(), x, create_graph=True)
     (d2,) = wg.autograd.grad(d.sum(), x)
     assert d.dtype == d2.dtype == np.float32
-    np.testing.assert_allclose(d2.numpy(), 6 * np.array([0.5, -1.0]), rtol=1e-6)
+    np.testing.assert_allclose(d2.detach().numpy(), 6 * np.array([0.5, -1.0]), rtol=1e-6)
 
 
 def test_float32_gradient_matches_float64_to_single_precision():
@@ -595,7 +606,7 @@ def test_deepcopy_gives_a_leaf_with_its_own_gradient():
     t = wg.tensor([1.0, 2.0], requires_grad=True)
     t2 = copy.deepcopy(t)
     (t2 * 2).sum().backward()
-    np.testing.assert_array_equal(t2.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(t2.grad.detach().numpy(), [2.0, 2.0])
     assert t.grad is None
     with pytest.raises(RuntimeError, match="only leaf tensors"):
         copy.deepcopy(t * 2)
@@ -607,7 +618,7 @@ def test_pickle_round_trip_keeps_values_and_the_requires_grad_flag():
     t = wg.tensor([1.0, 2.0], requires_grad=True)
     back = pickle.loads(pickle.dumps(t))
     assert back.requires_grad and back.is_leaf
-    np.testing.assert_array_equal(back.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(back.detach().numpy(), [1.0, 2.0])
     detached = pickle.loads(pickle.dumps(t * 3))
     assert not detached.requires_grad
-    np.testing.assert_array_equal(detached.numpy(), [3.0, 6.0])
+    np.testing.assert_array_equal(detached.detach().numpy(), [3.0, 6.0])

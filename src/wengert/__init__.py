@@ -13,6 +13,7 @@ Example:
 
 from . import (
     autograd,
+    errors,  # noqa: F401  (wg.errors)
     nn,  # noqa: F401  (wg.nn)
     numpy,  # noqa: F401  (installs the array interface on tracers)
     optim,  # noqa: F401  (wg.optim)
@@ -53,6 +54,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Dual",
+    "errors",
     "Tensor",
     "as_tensor",
     "checkpoint",

@@ -187,22 +187,41 @@ class Tensor(ReverseTracer):
     # -- conversion --------------------------------------------------------------
 
     def numpy(self) -> np.ndarray:
-        """The values as a NumPy array (the tensor's own array, not a copy)."""
+        """The values as a NumPy array (the tensor's own array, not a copy).
+
+        As in PyTorch, a tensor that requires grad refuses: the array would not
+        carry the derivative. Use ``t.detach().numpy()``.
+
+        Example:
+            >>> tensor([1.0, 2.0]).numpy()
+            array([1., 2.])
+        """
+        if self._node is not None:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad: the NumPy array would not carry its "
+                "derivative. Use tensor.detach().numpy() instead."
+            )
+        return self._value()
+
+    def _value(self) -> np.ndarray:
+        # A tensor whose values are traced by a transformation refuses here too (the tracer's own error).
         return np.asarray(self.primal)
 
     def item(self) -> Any:
-        """The value of a one-element tensor as a Python number."""
-        value = np.asarray(self.primal)
+        """The value of a one-element tensor as a Python number (as in PyTorch, also with requires_grad)."""
+        value = self._value()
         if value.size != 1:
             raise ValueError(f"only one-element tensors can be converted to Python scalars, got shape {value.shape}")
         return value.item()
 
     def tolist(self) -> Any:
-        return np.asarray(self.primal).tolist()
+        """The values as (nested) Python lists of numbers, as in PyTorch."""
+        return self._value().tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # np.asarray(t) / np.array(t) mean t.numpy(), which refuses a tensor that requires grad.
         # NumPy passes copy=True for np.array(t): the caller must get an array it may change freely.
-        value = np.asarray(self.primal)
+        value = self.numpy()
         if copy:
             return np.array(value, dtype=dtype, copy=True)
         if dtype is not None and np.dtype(dtype) != value.dtype:
@@ -213,6 +232,21 @@ class Tensor(ReverseTracer):
 
     def __float__(self) -> float:
         return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __index__(self) -> int:
+        value = self._value()
+        if value.size != 1 or value.dtype.kind not in "iub":
+            raise TypeError(
+                f"only integer tensors of a single element can be converted to an index "
+                f"(got dtype {value.dtype}, shape {value.shape})"
+            )
+        return value.item().__index__()
 
     def __repr__(self) -> str:
         body = np.array2string(np.asarray(self.primal), separator=", ", prefix="tensor(")

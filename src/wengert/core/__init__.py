@@ -30,7 +30,17 @@ from .reverse import (
     mark_needed,
     toposort,
 )
-from .trace import Trace, Tracer, TracerLevelError, next_level, primal_value, running, state
+from .trace import (
+    Trace,
+    Tracer,
+    TracerConversionError,
+    TracerLevelError,
+    UnexpectedTracerError,
+    next_level,
+    primal_value,
+    running,
+    state,
+)
 
 __all__ = [
     "BatchTrace",
@@ -47,7 +57,9 @@ __all__ = [
     "TapeTracer",
     "Trace",
     "Tracer",
+    "TracerConversionError",
     "TracerLevelError",
+    "UnexpectedTracerError",
     "TreeDef",
     "add_any",
     "add_any_p",

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .primitive import Primitive, bind
-from .trace import Trace, Tracer
+from .trace import Trace, Tracer, UnexpectedTracerError, conversion_error
 
 
 class BatchTracer(Tracer):
@@ -34,13 +34,9 @@ class BatchTracer(Tracer):
         """The shape of one example."""
         return tuple(self.primal.shape[1:])
 
-    def _no_single_value(self, *_: Any) -> Any:
-        raise TypeError(
-            "a batched value has no single Python value inside vmap (data-dependent Python control flow "
-            "such as `if`, `float()` or indexing with it); use wengert.numpy.where for a choice per example"
-        )
-
-    __bool__ = __float__ = __int__ = __index__ = _no_single_value
+    def __bool__(self) -> bool:
+        # Each example may take another branch: there is no single answer (conversions refuse as for any tracer).
+        raise conversion_error(self, "bool")
 
     def __repr__(self) -> str:
         return f"BatchTracer(batch of {self._trace.size}, example shape {self.shape}, level={self._trace.level})"
@@ -50,12 +46,16 @@ class BatchTrace(Trace):
     """The trace of one ``vmap`` call over ``size`` examples."""
 
     __slots__ = ("size",)
+    default_name = "vmap"
+    differentiates = False
 
     def __init__(self, level: float, size: int) -> None:
         super().__init__(level)
         self.size = size
 
     def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
+        if not self.active:
+            raise UnexpectedTracerError(self, f"'{primitive.name}'")
         values = []
         batched = []
         for arg in args:

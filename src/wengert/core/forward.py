@@ -17,15 +17,18 @@ from __future__ import annotations
 from typing import Any
 
 from .primitive import SCALAR_ERRORS, Primitive, bind, call_promoted
-from .trace import Trace, Tracer, primal_value, state, top_level
+from .trace import Trace, Tracer, UnexpectedTracerError, primal_value, state, top_level
 
 
 class ForwardTrace(Trace):
     """The trace of one forward-mode transformation (or of the user's default duals)."""
 
     __slots__ = ()
+    default_name = "forward mode"
 
     def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
+        if not self.active:
+            raise UnexpectedTracerError(self, f"'{primitive.name}'")
         primals = []
         tangents = []
         perturbed = False

@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .trace import Tracer, TracerLevelError
+from .trace import Tracer, TracerLevelError, UnexpectedTracerError
 
 Rule = Callable[..., Any]
 
@@ -221,6 +221,9 @@ def bind(primitive: Primitive, args: Sequence[Any], params: dict) -> Any:
             if top is None or trace.level > top.level:
                 top = trace
             elif trace is not top and trace.level == top.level:
+                for candidate in (trace, top):
+                    if not candidate.active:
+                        raise UnexpectedTracerError(candidate, f"'{primitive.name}'")
                 raise TracerLevelError(primitive, trace, top)
     if top is None:
         try:

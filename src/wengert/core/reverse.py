@@ -19,7 +19,7 @@ from operator import attrgetter
 from typing import Any
 
 from .primitive import SCALAR_ERRORS, Primitive, add_any, bind, call_promoted
-from .trace import Trace, Tracer, state
+from .trace import Trace, Tracer, UnexpectedTracerError, state
 
 _EMPTY: dict = {}
 _creation_counter = itertools.count()
@@ -151,6 +151,7 @@ class TapeTrace(Trace):
     """
 
     __slots__ = ("tape",)
+    default_name = "reverse mode"
 
     def __init__(self, level: float) -> None:
         super().__init__(level)
@@ -163,6 +164,8 @@ class TapeTrace(Trace):
         return tracer
 
     def process_binary(self, primitive: Primitive, a: Any, b: Any, params: dict) -> Any:
+        if not self.active:
+            raise UnexpectedTracerError(self, f"'{primitive.name}'")
         parent_a = parent_b = None
         if isinstance(a, Tracer) and a._trace is self:
             parent_a = a
@@ -191,6 +194,8 @@ class TapeTrace(Trace):
         return tracer
 
     def process_unary(self, primitive: Primitive, x: Any, params: dict) -> Any:
+        if not self.active:
+            raise UnexpectedTracerError(self, f"'{primitive.name}'")
         parent = x
         x = x.primal  # the only argument is necessarily this trace's tracer
         if isinstance(x, Tracer):
@@ -219,6 +224,8 @@ class TapeTrace(Trace):
             return self.process_binary(primitive, args[0], args[1], params)
         if count == 1:
             return self.process_unary(primitive, args[0], params)
+        if not self.active:
+            raise UnexpectedTracerError(self, f"'{primitive.name}'")
         primals = []
         parents = []
         for arg in args:
@@ -245,6 +252,7 @@ class GraphTrace(Trace):
     """
 
     __slots__ = ("tracer_type",)
+    default_name = "the tensor tape"
 
     def __init__(self, tracer_type: type) -> None:
         super().__init__(0)

@@ -16,6 +16,9 @@ running (so they are differentiated by it, and differentiate below it).
 
 from __future__ import annotations
 
+import linecache
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,13 +26,21 @@ from typing import Any
 
 
 class Trace:
-    """One active transformation: its level and how it interprets primitives."""
+    """One active transformation: its level, its name and how it interprets primitives.
 
-    __slots__ = ("level", "active", "__weakref__")
+    ``name`` is the public transformation that opened it (``grad``, ``jvp``,
+    ``vmap``...), for error messages; ``active`` turns false when that
+    transformation returns, after which its tracers must not be used.
+    """
 
-    def __init__(self, level: float) -> None:
+    __slots__ = ("level", "active", "name", "__weakref__")
+    default_name = "a transformation"
+    differentiates = True  # False for traces that batch or stage, where no derivative is at stake
+
+    def __init__(self, level: float, name: str | None = None) -> None:
         self.level = level
         self.active = True
+        self.name = name or self.default_name
 
     def process(self, primitive: Any, args: tuple, params: dict) -> Any:
         """Apply ``primitive`` to ``args``, some of which are this trace's tracers."""
@@ -62,16 +73,35 @@ class Tracer:
         return f"{type(self).__name__}(primal={self.primal!r}, level={self._trace.level})"
 
     def __bool__(self) -> bool:
+        # Branching on a value is allowed in eager transformations: the derivative
+        # is that of the program as executed.
+        if not self._trace.active:
+            raise UnexpectedTracerError(self._trace, "bool()")
         return bool(self.primal)
 
+    # Converting to a concrete value would drop the derivative: refuse, loudly.
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        raise conversion_error(self, "array")
+
     def __float__(self) -> float:
-        return float(self.primal)
+        raise conversion_error(self, "float")
 
     def __int__(self) -> int:
-        return int(self.primal)
+        raise conversion_error(self, "int")
+
+    def __complex__(self) -> complex:
+        raise conversion_error(self, "complex")
 
     def __index__(self) -> int:
-        return self.primal.__index__()
+        raise conversion_error(self, "index")
+
+    def tolist(self) -> Any:
+        """Refused: a Python list of numbers would drop the derivative."""
+        raise conversion_error(self, "tolist")
+
+    def item(self) -> Any:
+        """Refused: a Python number would drop the derivative."""
+        raise conversion_error(self, "item")
 
 
 class TracerLevelError(RuntimeError):
@@ -83,6 +113,97 @@ class TracerLevelError(RuntimeError):
             f"transformations at level {first.level} ({first!r} and {second!r}); a tracer "
             "has escaped the function that created it. Return it from that function "
             "instead of storing it elsewhere."
+        )
+
+
+class TracerConversionError(TypeError):
+    """A traced value was converted to a concrete NumPy array or Python number.
+
+    The derivative would be lost at that point, so wengert refuses instead of
+    returning a silently wrong gradient (JAX's ``TracerArrayConversionError``
+    and ``ConcretizationTypeError`` play the same part).
+    """
+
+
+_CONVERSIONS = {
+    "bool": (
+        "a Python truth value (an `if`, `while`, `and`/`or` or bool() on it): each example may "
+        "take another branch",
+        "use wnp.where to choose per example",
+    ),
+    "array": (
+        "converting it to a NumPy array (np.asarray, np.array, np.r_/np.c_, or storing it into a "
+        "NumPy array with y[i] = x)",
+        "build arrays with wnp.asarray, wnp.array, wnp.stack or wnp.concatenate; write into an "
+        "array with x.at[i].set(v) (wnp.at(y)[i].set(v) for a plain array)",
+    ),
+    "float": (
+        "float() (also called by math.* functions and by Python's formatting of numbers)",
+        "use wengert.numpy functions (wnp.sin, not math.sin) and keep the value as an array",
+    ),
+    "int": ("int()", "keep the value as an array, or make it a static (non-traced) argument"),
+    "complex": ("complex()", "keep the value as an array"),
+    "index": (
+        "using it as an integer (an index, a range bound, operator.index)",
+        "use integer arrays that are not traced, or wnp.take / wnp.where",
+    ),
+    "tolist": (".tolist()", "keep the value as an array (wnp functions accept it as it is)"),
+    "item": (".item()", "keep the value as a 0-d array (wnp functions accept it as it is)"),
+}
+
+
+def conversion_error(tracer: Tracer, kind: str) -> Exception:
+    """The error for converting ``tracer`` to a concrete value (``kind`` names how)."""
+    trace = tracer._trace
+    if not trace.active:
+        return UnexpectedTracerError(trace, _CONVERSIONS[kind][0])
+    conversion, spelling = _CONVERSIONS[kind]
+    if not trace.differentiates:
+        return TracerConversionError(
+            f"{trace.name} cannot follow a traced value through {conversion}{user_location()}. Instead, {spelling}."
+        )
+    return TracerConversionError(
+        f"{trace.name} cannot follow a traced value through {conversion}{user_location()}: its "
+        f"derivative would be lost. Instead, {spelling}; where a constant is meant, use "
+        "wg.stop_gradient(x)."
+    )
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# Array libraries whose frames stand between the user's line and the conversion.
+_LIBRARIES_SKIPPED = ("numpy",)
+
+
+def user_location() -> str:
+    """`` at file:line: source`` for the innermost frame outside wengert and NumPy ('' if none)."""
+    skipped = [_PACKAGE_DIR, "<frozen"]
+    for library in _LIBRARIES_SKIPPED:
+        module = sys.modules.get(library)
+        if module is not None and getattr(module, "__file__", None):
+            skipped.append(os.path.dirname(module.__file__) + os.sep)
+    prefixes = tuple(skipped)
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(prefixes):
+            line = linecache.getline(filename, frame.f_lineno).strip()
+            source = f": {line}" if line else ""
+            return f" at {filename}:{frame.f_lineno}{source}"
+        frame = frame.f_back
+    return ""
+
+
+class UnexpectedTracerError(TracerLevelError):
+    """A traced value was used after the transformation that made it returned."""
+
+    def __init__(self, trace: Trace, what: str) -> None:
+        where = user_location()
+        RuntimeError.__init__(
+            self,
+            f"{what} was given a traced value of {trace.name} after {trace.name} had returned"
+            f"{where}. The value escaped the function being transformed (kept in a list, a global, "
+            "a closure or an attribute). Return it from the function instead (use has_aux=True for "
+            "extra outputs), or store wg.stop_gradient(x) if only its value is needed."
         )
 
 
@@ -116,12 +237,15 @@ def running(trace: Trace) -> Iterator[Trace]:
     """Push ``trace`` as the innermost running transformation for the block."""
     stack = state.stack
     stack.append(trace)
+    trace.active = True
     try:
         yield trace
     finally:
         stack.pop()
         trace.active = False
-        state.default_forward.pop(trace.level, None)
+        default = state.default_forward.pop(trace.level, None)
+        if default is not None:
+            default.active = False
 
 
 def top_level() -> float:

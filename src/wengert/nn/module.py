@@ -389,7 +389,7 @@ class Module:
             >>> a, b = Linear(2, 2, seed=0), Linear(2, 2, seed=1)
             >>> b.load_state_dict(a.state_dict())
             IncompatibleKeys(missing_keys=[], unexpected_keys=[])
-            >>> bool(np.all(a.weight.numpy() == b.weight.numpy()))
+            >>> bool(np.all(a.weight.detach().numpy() == b.weight.detach().numpy()))
             True
         """
         if not isinstance(state_dict, Mapping):
@@ -467,7 +467,7 @@ def functional_call(module: Module, values: Mapping[str, Any], *args: Any, **kwa
         >>> from wengert.nn import Linear
         >>> layer = Linear(2, 1, seed=0)
         >>> x = np.array([[1.0, 2.0]])
-        >>> g = wg.grad(lambda w: functional_call(layer, {"weight": w}, x).sum())(layer.weight.numpy())
+        >>> g = wg.grad(lambda w: functional_call(layer, {"weight": w}, x).sum())(layer.weight.detach().numpy())
         >>> g.ravel().tolist()
         [1.0, 2.0]
     """

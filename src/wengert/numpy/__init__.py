@@ -11,6 +11,8 @@ Example:
     0.0
 """
 
+import types as _types
+
 import numpy as _np
 
 from ..core import set_zeros_like as _set_zeros_like
@@ -19,6 +21,7 @@ from . import linalg
 from . import taylor_steps as _taylor_steps  # noqa: F401  (registers the fused Taylor-mode steps)
 from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the array interface)
 from ._primitives import REGISTRY, ndim, shape
+from ._primitives import accept_traced_sequences as _accept_traced_sequences
 from ._primitives import dtype as _dtype
 from .allocator import settle_allocator as _settle_allocator
 from .batching import install as _install_batch_rules
@@ -53,6 +56,14 @@ def _zeros_as_seen(value):
     return _np.zeros(shape(value), dtype=kind if kind.kind in "fc" else _np.float64)
 
 
+def _accept_traced_sequences_everywhere(namespace: dict, names: list) -> None:
+    """Every public function takes lists of traced values as NumPy takes lists of numbers."""
+    for name in names:
+        value = namespace.get(name)
+        if isinstance(value, _types.FunctionType) and not getattr(value, "accepts_traced_sequences", False):
+            namespace[name] = _accept_traced_sequences(value)
+
+
 _set_zeros_like(_zeros_as_seen)
 _set_scalar_promotion(_np.float64)
 _install_batch_rules()
@@ -75,3 +86,6 @@ __all__ = [
     *_shape_all,
     *_special_all,
 ]
+
+_accept_traced_sequences_everywhere(globals(), __all__)
+_accept_traced_sequences_everywhere(vars(linalg), [name for name in dir(_np.linalg) if not name.startswith("_")])

@@ -8,12 +8,14 @@ dispatcher: with no tracer among its arguments it calls NumPy directly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..core import Primitive, Tracer, bind
+from ..core.trace import TracerConversionError
 
 REGISTRY: dict[str, Primitive] = {}
 EMPTY: dict = {}
@@ -55,11 +57,61 @@ def dtype(x: Any) -> np.dtype:
 
 
 def as_array_arg(x: Any) -> Any:
-    """Lists and tuples given to a primitive become arrays (as NumPy would treat them)."""
+    """Lists and tuples given to a primitive become arrays (as NumPy would treat them).
+
+    A list holding traced values is stacked differentiably (``wnp.asarray``).
+    """
     kind = type(x)
     if kind is list or kind is tuple:
+        if contains_tracer(x):
+            from .creation import asarray
+
+            return asarray(x)
         return np.asarray(x)
     return x
+
+
+def contains_tracer(value: Any) -> bool:
+    """Whether a (nested) list or tuple holds a tracer anywhere."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return any(contains_tracer(item) for item in value)
+    return isinstance(value, Tracer)
+
+
+def _stack_traced_sequences(values: Any) -> tuple[list, bool]:
+    converted = [as_array_arg(v) if type(v) in (list, tuple) and contains_tracer(v) else v for v in values]
+    return converted, any(new is not old for new, old in zip(converted, values))
+
+
+def accept_traced_sequences(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Let ``function`` take lists and tuples of traced values where NumPy takes lists of numbers.
+
+    NumPy converts a list argument with ``np.asarray``, which a traced value
+    refuses (its derivative would be lost). On that refusal the call is made
+    again with every such list stacked differentiably, so ``wnp.mean([x, y])``
+    means ``wnp.mean(wnp.stack([x, y]))``. Calls without lists cost one frame.
+
+    Example:
+        >>> import wengert as wg
+        >>> mean = accept_traced_sequences(np.mean)
+        >>> float(wg.grad(lambda x: mean([x, 2 * x]))(1.0))
+        1.5
+    """
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except TracerConversionError:
+            new_args, changed_args = _stack_traced_sequences(args)
+            new_values, changed_kwargs = _stack_traced_sequences(list(kwargs.values()))
+            if not (changed_args or changed_kwargs):
+                raise
+            return function(*new_args, **dict(zip(kwargs, new_values)))
+
+    call.accepts_traced_sequences = True
+    return call
 
 
 def has_tracer(args: tuple) -> bool:
@@ -74,11 +126,16 @@ def unary_function(prim: Primitive, numpy_function: Callable[[Any], Any]) -> Cal
     def function(x: Any) -> Any:
         if isinstance(x, Tracer):
             return x._trace.process_unary(prim, x, process_params)
+        if type(x) is list or type(x) is tuple:
+            x = as_array_arg(x)
+            if isinstance(x, Tracer):
+                return x._trace.process_unary(prim, x, process_params)
         return numpy_function(x)
 
     function.__name__ = prim.name
     function.__qualname__ = prim.name
     function.primitive = prim
+    function.accepts_traced_sequences = True
     return function
 
 
@@ -88,11 +145,16 @@ def binary_function(prim: Primitive, numpy_function: Callable[[Any, Any], Any]) 
     def function(a: Any, b: Any) -> Any:
         if isinstance(a, Tracer) or isinstance(b, Tracer):
             return bind(prim, (as_array_arg(a), as_array_arg(b)), EMPTY)
+        if type(a) in (list, tuple) or type(b) in (list, tuple):
+            a, b = as_array_arg(a), as_array_arg(b)
+            if isinstance(a, Tracer) or isinstance(b, Tracer):
+                return bind(prim, (a, b), EMPTY)
         return numpy_function(a, b)
 
     function.__name__ = prim.name
     function.__qualname__ = prim.name
     function.primitive = prim
+    function.accepts_traced_sequences = True
     return function
 
 

@@ -120,7 +120,7 @@ def scipy_minimize(
         >>> p = wg.tensor([-1.2, 1.0], requires_grad=True)
         >>> rosenbrock = lambda: (100.0 * (p[1] - p[0] ** 2) ** 2 + (1.0 - p[0]) ** 2)
         >>> result = scipy_minimize(rosenbrock, p, method="BFGS", gtol=1e-10)
-        >>> bool(np.allclose(p.numpy(), [1.0, 1.0], atol=1e-6))
+        >>> bool(np.allclose(p.detach().numpy(), [1.0, 1.0], atol=1e-6))
         True
     """
     minimize = _import_minimize()

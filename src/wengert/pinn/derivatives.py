@@ -434,7 +434,7 @@ class Derivatives:
             >>> fields = Derivatives(nn.MLP([2, 8, 1], seed=0), x, names="xt")
             >>> wave = fields.combination({"u_tt": 1.0, "u_xx": -1.0})
             >>> u_tt, u_xx = Derivatives(nn.MLP([2, 8, 1], seed=0), x, names="xt", method="jvp")("u_tt", "u_xx")
-            >>> bool(np.allclose(wave.numpy(), (u_tt - u_xx).numpy()))
+            >>> bool(np.allclose(wave.detach().numpy(), (u_tt - u_xx).detach().numpy()))
             True
         """
         if not isinstance(coefficients, Mapping) or not coefficients:
