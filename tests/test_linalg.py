@@ -35,6 +35,30 @@ def fixed_sign(v):
     return v * wnp.sign(v[..., :1, :])
 
 
+def tall(m, n, batch=()):
+    """A well-conditioned m x n matrix (m >= n) with distinct singular values: Q diag(n..1) + noise."""
+    q, _ = np.linalg.qr(RNG.standard_normal((*batch, m, n)))
+    return q * np.arange(n, 0, -1.0)[None, :] + 0.1 * RNG.standard_normal((*batch, m, n))
+
+
+def wide(m, n, batch=()):
+    return np.swapaxes(tall(n, m, batch), -1, -2)
+
+
+def qr_canonical(a, mode="reduced"):
+    """Q and R with R's diagonal made positive: the QR factors whatever the library's sign convention."""
+    q, r = linalg.qr(a, mode=mode)
+    signs = wnp.sign(wnp.diagonal(r, 0, -2, -1)[..., : q.shape[-1]])
+    return q * signs[..., None, :], r * signs[..., :, None]
+
+
+def svd_canonical(a):
+    """U, s, V of the reduced SVD, each singular pair's sign fixed by U's first row (sign-invariant)."""
+    u, s, vh = linalg.svd(a, full_matrices=False)
+    signs = wnp.sign(u[..., :1, :])
+    return u * signs, s, wnp.swapaxes(vh, -1, -2) * signs
+
+
 def traced_value(function, args):
     """The primal output of ``function`` evaluated on dual numbers (the traced code path)."""
     return wg.jvp(function, tuple(args), tuple(np.zeros_like(a) for a in args))[0]
@@ -91,6 +115,48 @@ GRAD_CASES = [
     ("trace_offset_axes", lambda x: linalg.trace(x, -1, 2, 0), lambda: (vectors(3, 4, 5),)),
     ("matrix_power_3", lambda a: linalg.matrix_power(a, 3), lambda: (general(3),)),
     ("matrix_power_minus_2", lambda a: linalg.matrix_power(a, -2), lambda: (general(3, (2,)),)),
+    ("matrix_power_minus_1", lambda a: linalg.matrix_power(a, -1), lambda: (general(3),)),
+    ("matrix_power_1", lambda a: linalg.matrix_power(a, 1), lambda: (general(3),)),
+    ("matrix_power_0", lambda a: linalg.matrix_power(a, 0) + a, lambda: (general(3, (2,)),)),
+    ("cholesky_upper", lambda a: linalg.cholesky(a, upper=True), lambda: (spd(3),)),
+    ("eigh_lower_triangle", lambda a: linalg.eigh(a, UPLO="L")[0], lambda: (general(3),)),
+    ("eigh_upper_triangle_vectors", lambda a: fixed_sign(linalg.eigh(a, UPLO="U")[1]), lambda: (general(3, (2,)),)),
+    ("eigvalsh_upper_triangle", lambda a: linalg.eigvalsh(a, "U"), lambda: (general(3),)),
+    # eig of a matrix made symmetric (finite differences step in every direction)
+    ("eig_symmetric", lambda a: fixed_sign(linalg.eig(a + a.T)[1]) * linalg.eig(a + a.T)[0], lambda: (spd(3),)),
+    ("norm_minus_1", lambda x: linalg.norm(x, -1), lambda: (vectors(4),)),
+    ("norm_minus_2", lambda x: linalg.norm(x, -2), lambda: (vectors(4),)),
+    ("norm_0.5", lambda x: linalg.norm(x, 0.5, axis=0), lambda: (vectors(4, 2),)),
+    ("norm_minus_1.5", lambda x: linalg.norm(x, -1.5), lambda: (vectors(3),)),
+    ("norm_matrix_inf", lambda x: linalg.norm(x, np.inf, axis=(1, 2)), lambda: (vectors(2, 3, 4),)),
+    ("norm_matrix_minus_1", lambda x: linalg.norm(x, -1), lambda: (vectors(3, 4),)),
+    ("norm_matrix_minus_2", lambda x: linalg.norm(x, -2, axis=(2, 1), keepdims=True), lambda: (tall(4, 3, (2,)),)),
+    ("norm_nuclear_wide", lambda x: linalg.norm(x, "nuc"), lambda: (wide(2, 4),)),
+    # decompositions (linalg_decompositions.py): sign-invariant functions of the factors
+    ("qr_tall", qr_canonical, lambda: (tall(4, 3),)),
+    ("qr_square_batched", qr_canonical, lambda: (tall(3, 3, (2,)),)),
+    ("qr_wide", qr_canonical, lambda: (wide(2, 4),)),
+    ("qr_r_mode", lambda a: linalg.qr(a, mode="r") ** 2, lambda: (tall(4, 2),)),
+    ("qr_complete_square", lambda a: qr_canonical(a, "complete"), lambda: (tall(3, 3),)),
+    ("svd_values", lambda a: linalg.svd(a, compute_uv=False), lambda: (tall(4, 3),)),
+    ("svdvals_wide_batched", linalg.svdvals, lambda: (wide(2, 3, (2,)),)),
+    ("svd_tall", svd_canonical, lambda: (tall(4, 3),)),
+    ("svd_wide", svd_canonical, lambda: (wide(3, 4),)),
+    ("svd_square_batched", svd_canonical, lambda: (tall(3, 3, (2,)),)),
+    (
+        "svd_reconstruction",
+        lambda a: (lambda u, s, vh: (u * s[..., None, :]) @ vh)(*linalg.svd(a, False)),
+        lambda: (tall(3, 2),),
+    ),
+    ("svd_hermitian", lambda a: linalg.svd(a, hermitian=True)[1], lambda: (general(3),)),
+    ("pinv_tall", linalg.pinv, lambda: (tall(4, 3),)),
+    ("pinv_wide_batched", linalg.pinv, lambda: (wide(2, 3, (2,)),)),
+    ("pinv_hermitian", lambda a: linalg.pinv(a, hermitian=True), lambda: (general(3),)),
+    ("lstsq_overdetermined", lambda a, b: linalg.lstsq(a, b)[0], lambda: (tall(5, 3), vectors(5))),
+    ("lstsq_underdetermined", lambda a, b: linalg.lstsq(a, b)[0], lambda: (wide(2, 4), vectors(2, 3))),
+    ("lstsq_residuals", lambda a, b: linalg.lstsq(a, b)[1], lambda: (tall(5, 2), vectors(5, 2))),
+    ("cond_2", linalg.cond, lambda: (general(3),)),
+    ("cond_fro", lambda a: linalg.cond(a, "fro"), lambda: (general(3, (2,)),)),
 ]
 
 
@@ -162,6 +228,80 @@ VALUE_CASES = [
         lambda a: np.linalg.matrix_power(a, 0),
         lambda: (general(3, (2,)),),
     ),
+    (
+        "matrix_power_minus_3",
+        lambda a: linalg.matrix_power(a, -3),
+        lambda a: np.linalg.matrix_power(a, -3),
+        lambda: (general(3, (2,)),),
+    ),
+    (
+        "cholesky_upper",
+        lambda a: linalg.cholesky(a, upper=True),
+        lambda a: np.linalg.cholesky(a, upper=True),
+        lambda: (spd(3),),
+    ),
+    ("eigh_L", lambda a: linalg.eigh(a, "L")[0], lambda a: np.linalg.eigh(a, "L")[0], lambda: (general(4, (2,)),)),
+    ("eigh_U_vectors", lambda a: linalg.eigh(a, "U")[1], lambda a: np.linalg.eigh(a, "U")[1], lambda: (general(3),)),
+    ("eigvalsh_U", lambda a: linalg.eigvalsh(a, "U"), lambda a: np.linalg.eigvalsh(a, "U"), lambda: (general(4),)),
+    ("norm_minus_1", lambda x: linalg.norm(x, -1), lambda x: np.linalg.norm(x, -1), lambda: (vectors(4),)),
+    ("norm_0.5_axis", lambda x: linalg.norm(x, 0.5, 1), lambda x: np.linalg.norm(x, 0.5, 1), lambda: (vectors(2, 3),)),
+    (
+        "norm_minus_2_zero_entry",
+        lambda x: linalg.norm(x, -2),
+        lambda x: np.linalg.norm(x, -2),
+        lambda: (np.array([0.0, 1.0]),),
+    ),
+    ("qr", lambda a: linalg.qr(a), np.linalg.qr, lambda: (tall(4, 3, (2,)),)),
+    ("qr_wide", lambda a: linalg.qr(a), np.linalg.qr, lambda: (wide(2, 4),)),
+    ("qr_r", lambda a: linalg.qr(a, "r"), lambda a: np.linalg.qr(a, "r"), lambda: (tall(4, 3),)),
+    ("svd_reduced", lambda a: linalg.svd(a, False), lambda a: np.linalg.svd(a, False), lambda: (wide(3, 5, (2,)),)),
+    (
+        "svd_values",
+        lambda a: linalg.svd(a, compute_uv=False),
+        lambda a: np.linalg.svd(a, compute_uv=False),
+        lambda: (tall(4, 2),),
+    ),
+    (
+        "svd_hermitian",
+        lambda a: linalg.svd(a, hermitian=True),
+        lambda a: np.linalg.svd(a, hermitian=True),
+        lambda: (general(3),),
+    ),
+    ("svdvals", linalg.svdvals, np.linalg.svdvals, lambda: (wide(2, 3),)),
+    ("pinv", linalg.pinv, np.linalg.pinv, lambda: (tall(4, 3, (2,)),)),
+    ("pinv_rtol", lambda a: linalg.pinv(a, rtol=0.3), lambda a: np.linalg.pinv(a, rtol=0.3), lambda: (tall(4, 3),)),
+    (
+        "pinv_hermitian",
+        lambda a: linalg.pinv(a, hermitian=True),
+        lambda a: np.linalg.pinv(a, hermitian=True),
+        lambda: (general(3),),
+    ),
+    (
+        "lstsq_x",
+        lambda a, b: linalg.lstsq(a, b)[0],
+        lambda a, b: np.linalg.lstsq(a, b)[0],
+        lambda: (tall(5, 3), vectors(5, 2)),
+    ),
+    (
+        "lstsq_residuals",
+        lambda a, b: linalg.lstsq(a, b)[1],
+        lambda a, b: np.linalg.lstsq(a, b)[1],
+        lambda: (tall(5, 3), vectors(5)),
+    ),
+    (
+        "lstsq_s",
+        lambda a, b: linalg.lstsq(a, b)[3],
+        lambda a, b: np.linalg.lstsq(a, b)[3],
+        lambda: (wide(3, 4), vectors(3)),
+    ),
+    (
+        "matrix_rank",
+        lambda a: linalg.matrix_rank(a),
+        np.linalg.matrix_rank,
+        lambda: (np.outer(vectors(3), vectors(4)),),
+    ),
+    ("cond", linalg.cond, np.linalg.cond, lambda: (general(3, (2,)),)),
+    ("cond_1", lambda a: linalg.cond(a, 1), lambda a: np.linalg.cond(a, 1), lambda: (general(3),)),
 ]
 
 
@@ -171,8 +311,13 @@ VALUE_CASES = [
 def test_values_match_numpy_on_plain_and_traced_inputs(name, function, numpy_function, make_args):
     args = make_args()
     expected = numpy_function(*args)
-    np.testing.assert_allclose(function(*args), expected, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(traced_value(function, args), expected, rtol=1e-10, atol=1e-12)
+    for actual in (function(*args), traced_value(function, args)):
+        if isinstance(expected, tuple):  # QRResult, SVDResult...: the same fields, field by field
+            assert type(actual) is type(expected)
+            for actual_field, expected_field in zip(actual, expected, strict=True):
+                np.testing.assert_allclose(actual_field, expected_field, rtol=1e-10, atol=1e-12)
+        else:
+            np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
 
 
 def test_slogdet_sign_is_a_constant():
@@ -323,12 +468,10 @@ def test_invariant_functions_of_repeated_eigenvalues_are_differentiable():
     np.testing.assert_allclose(wg.grad(lambda m: linalg.eigvalsh(m).sum())(identity), identity)
     np.testing.assert_allclose(wg.grad(lambda m: (linalg.eigvalsh(m) ** 2).sum())(identity), 2 * identity)
     np.testing.assert_allclose(wg.grad(lambda m: linalg.eigh(m)[0].sum())(identity), identity)
-
-    def projector_weight(m):  # v vᵀ summed over all eigenvectors is the identity: gradient 0
-        w, v = linalg.eigh(m)
-        return (v @ v.T * vectors(3, 3)).sum()
-
-    np.testing.assert_allclose(wg.grad(projector_weight)(np.diag([1.0, 1.0, 2.0])), 0.0, atol=1e-12)
+    # vectors of eigenvalues that are not repeated stay differentiable
+    a = np.diag([1.0, 1.0, 3.0])
+    gradient = wg.grad(lambda m: linalg.eigh(m)[1][2, 2] + linalg.eigh(m)[0].sum())(a)
+    np.testing.assert_allclose(gradient, identity, atol=1e-12)
 
 
 def test_basis_dependent_functions_of_repeated_eigenvalues_raise():
@@ -337,6 +480,31 @@ def test_basis_dependent_functions_of_repeated_eigenvalues_raise():
         wg.grad(lambda m: linalg.eigvalsh(m)[0])(identity)
     with pytest.raises(ValueError, match="repeated eigenvalues"):
         wg.grad(lambda m: linalg.eigh(m)[1][1, 0])(identity)
+
+
+def test_vectors_of_repeated_eigenvalues_are_loud_even_when_the_result_is_invariant():
+    """A symmetric Vᵀ V̄ on a repeated block does not fix the derivative: the reconstruction
+    V diag(w) Vᵀ = A has gradient G, the projector V Vᵀ = I has gradient 0, and both give a
+    symmetric Vᵀ V̄ at the identity. Both raise (the reconstruction used to return I silently)."""
+    weights = np.ones((3, 3))
+
+    def reconstruction(m):
+        w, v = linalg.eigh(m)
+        return wnp.sum(weights * (v @ (w[:, None] * v.T)))
+
+    def projector(m):
+        w, v = linalg.eigh(m)
+        return wnp.sum(v @ v.T * weights)
+
+    np.testing.assert_allclose(wg.grad(reconstruction)(spd(3)), weights, rtol=1e-9)  # distinct eigenvalues
+    for function in (reconstruction, projector):
+        with pytest.raises(ValueError, match="repeated eigenvalues"):
+            wg.grad(function)(np.eye(3))
+    # forward mode: NaN in the vectors' tangent, where the tangent mixes the repeated vectors
+    _, tangent = wg.jvp(reconstruction, (np.eye(3),), (weights,))
+    assert np.isnan(tangent)
+    _, tangent = wg.jvp(lambda m: linalg.eigh(m)[0].sum(), (np.eye(3),), (weights,))
+    assert tangent == pytest.approx(3.0)
 
 
 # -- dialects, dtypes and the NumPy namespace -------------------------------------------------------------
@@ -373,6 +541,11 @@ def test_namespace():
         "eigvalsh",
         "solve",
         "solve_triangular",
+        "qr_packed",
+        "svd_packed",
+        "singular_values",
+        "pinv",
+        "lstsq",
     ):
         primitive = wnp.REGISTRY[name]
         assert primitive.has_jvp() and primitive.has_vjp()
@@ -432,8 +605,8 @@ def test_norm_and_trace_errors():
         wg.grad(lambda x: linalg.norm(x, "nuc", axis=0))(np.ones(3))
     with pytest.raises(ValueError, match=r"\(2, 2, 2\)"):
         wg.grad(lambda x: linalg.norm(x, 2))(np.ones((2, 2, 2)))
-    with pytest.raises(ValueError, match="ord=0.5"):
-        wg.grad(lambda x: linalg.norm(x, 0.5))(np.ones(3))
+    with pytest.raises(ValueError, match="ord='fro' is a matrix norm"):
+        wg.grad(lambda x: linalg.norm(x, "fro"))(np.ones(3))
     with pytest.raises(ValueError, match="invalid norm order"):
         wg.grad(lambda x: linalg.norm(x, 3))(np.ones((2, 2)))
     with pytest.raises(ValueError, match="out of bounds"):

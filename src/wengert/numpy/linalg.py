@@ -26,10 +26,11 @@ import numpy as np
 
 from ..core import Tracer, bind, primal_value
 from ._primitives import EMPTY, as_array_arg, dtype, has_tracer, primitive, shape, wraps_primitive
-from .elementwise import abs, astype, clip, sign, sqrt, where
+from .elementwise import abs, astype, sign, where
 from .indexing import getitem
-from .logic import detach, equal, greater, logical_and
+from .logic import any, detach, equal, greater, logical_and, logical_not, logical_or, not_equal
 from .products import matmul
+from .rearrange import tril, triu
 from .reductions import amax, amin, expand_reduced, keepdims_shape, normalize_axis, sum
 from .shape import concatenate, moveaxis, reshape, swapaxes, unbroadcast
 
@@ -347,10 +348,11 @@ cholesky_p = primitive("cholesky", _cholesky_impl, jvp=(_cholesky_jvp,), vjp=(_c
 
 
 @wraps_primitive(cholesky_p)
-def cholesky(a: Any) -> Any:
+def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     """The lower-triangular ``L`` with ``L @ Lᵀ = A`` for symmetric positive definite ``A``.
 
     Reads the symmetric part (A + Aᵀ)/2 of ``a``, so the gradient is symmetric.
+    ``upper=True`` returns ``Lᵀ`` instead (NumPy 2's keyword).
 
     Example:
         >>> cholesky(np.array([[4.0, 2.0], [2.0, 2.0]]))
@@ -359,9 +361,8 @@ def cholesky(a: Any) -> Any:
     """
     a = as_array_arg(a)
     _square_shape("cholesky", a)
-    if isinstance(a, Tracer):
-        return a._trace.process(cholesky_p, (a,), EMPTY)
-    return _cholesky_impl(np.asarray(a))
+    lower = a._trace.process(cholesky_p, (a,), EMPTY) if isinstance(a, Tracer) else _cholesky_impl(np.asarray(a))
+    return _matrix_transpose(lower) if upper else lower
 
 
 # -- symmetric eigenproblems ----------------------------------------------------------------------
@@ -401,20 +402,18 @@ def _ties(values: Any) -> Any:
     return equal(_row(values), _column(values))
 
 
-def _inverse_gaps(values: Any, ties: Any) -> Any:
-    """F_ij = 1 / (w_j - w_i) off the diagonal, and 0 where eigenvalues coincide."""
-    gaps = _row(values) - _column(values)
-    return where(ties, 0.0, 1.0 / where(ties, 1.0, gaps))
-
-
-def _check_invariant(name: str, ties: Any, values_cotangent: Any, mixing: Any) -> None:
-    """Raise when a cotangent depends on the arbitrary basis of a repeated eigenvalue's eigenspace.
+def _check_invariant(name: str, ties: Any, values_cotangent: Any, mixing: Any, what: str = "eigenvalues") -> None:
+    """Raise when a cotangent meets the arbitrary basis (or order) of exactly repeated eigenvalues.
 
     At exactly repeated eigenvalues the eigenvalues' order and the eigenvectors
-    are not differentiable. Quantities invariant within the eigenspace (sums of
-    the repeated eigenvalues, projectors onto the eigenspace...) still are: their
-    cotangents give equal weights to the repeated eigenvalues and a symmetric
-    Vᵀ V̄ on the repeated block. Anything else has no derivative.
+    of their common eigenspace are not differentiable. What stays
+    differentiable: functions symmetric in the repeated values (equal weights
+    on them: sums, norms), and functions that use no vector of the repeated
+    block against another (a zero Vᵀ V̄ there). A non-zero Vᵀ V̄ on the block is
+    refused even when it is symmetric: the derivative's share there is the
+    limit of a 0/0 (a reconstruction V diag(w) Vᵀ, whose derivative is
+    everything, and the projector V Vᵀ, whose derivative is 0, both give a
+    symmetric Vᵀ V̄), which a cotangent at the tie cannot tell.
 
     The test runs on detached values (batched under vmap, where it raises if any
     example has no derivative).
@@ -429,18 +428,49 @@ def _check_invariant(name: str, ties: Any, values_cotangent: Any, mixing: Any) -
         problems = abs(_row(weights) - _column(weights))
         scale = builtins.max(scale, float(np.max(np.abs(primal_value(weights)), initial=0.0)))
     if mixing is not None:
-        mixing = detach(mixing)
-        asymmetry = abs(mixing - _matrix_transpose(mixing))
-        problems = asymmetry if problems is None else problems + asymmetry
-        scale = builtins.max(scale, float(np.max(np.abs(primal_value(mixing)), initial=0.0)))
+        mixing = abs(detach(mixing))
+        mixing = mixing + _matrix_transpose(mixing)
+        problems = mixing if problems is None else problems + mixing
+        scale = builtins.max(scale, float(np.max(primal_value(mixing), initial=0.0)))
     if problems is None:
         return
     undefined = logical_and(off_diagonal, greater(problems, 1e-8 * builtins.max(scale, 1e-300)))
     if np.any(primal_value(undefined)):
         raise ValueError(
-            f"{name}: the derivative is undefined: the matrix has repeated eigenvalues and the result "
-            "depends on the arbitrary choice of eigenvectors (or on the order) within their eigenspace"
+            f"{name}: the derivative is undefined: the matrix has exactly repeated {what}, and the result "
+            "depends on the arbitrary choice of their vectors (or on their order); only functions symmetric in "
+            "the repeated values that use no vector of them have a derivative there"
         )
+
+
+def _divide_where_defined(numerator: Any, denominator: Any, flow: Any, symmetric: bool = False) -> Any:
+    """``numerator / denominator``; where the denominator is 0: 0 if nothing flows there, else NaN.
+
+    For derivative terms like dV = V (F ∘ P) with F_ij = 1 / (w_j - w_i): at a
+    zero gap the term is undefined (the limit of a 0/0 that depends on how the
+    gap closes) unless no tangent or cotangent reaches it. ``flow`` holds the raw
+    tangent or cotangent entries (with ``symmetric``, entry (i, j) or (j, i)
+    non-zero counts); checked on detached values, so it is a constant to
+    differentiation and batched under vmap. NaN marks an undefined derivative
+    (as JAX's own infinities and NaNs do).
+    """
+    zero = equal(denominator, 0)
+    if not np.any(primal_value(zero)):
+        return numerator / denominator
+    flowing = not_equal(detach(flow), 0)
+    if symmetric:
+        flowing = logical_or(flowing, _matrix_transpose(flowing))
+    quotient = numerator / where(zero, 1.0, denominator)
+    return where(logical_and(zero, flowing), np.nan, where(zero, 0.0, quotient))
+
+
+_NOTHING_FLOWS = np.zeros((1, 1))
+
+
+def _gap_quotient(x: Any, gaps: Any, flow: Any) -> Any:
+    """x_ij / gaps_ij off the diagonal, 0 on it; NaN at a zero gap that ``flow`` (symmetrised) reaches."""
+    identity = np.eye(shape(x)[-1], dtype=_float_dtype(x))
+    return _divide_where_defined(x, gaps + identity, flow, symmetric=True) * (1.0 - identity)
 
 
 def _unpack(packed: Any) -> tuple[Any, Any]:
@@ -454,7 +484,8 @@ def _eigh_jvp(t: Any, ans: Any, a: Any) -> Any:
     values, vectors = _unpack(ans)
     rotated = matmul(matmul(_matrix_transpose(vectors), _symmetric_part(t)), vectors)
     values_tangent = _diagonal(rotated)
-    vectors_tangent = matmul(vectors, _inverse_gaps(values, _ties(values)) * rotated)
+    gaps = _row(values) - _column(values)
+    vectors_tangent = matmul(vectors, _gap_quotient(rotated, gaps, rotated))
     return concatenate([_row(values_tangent), vectors_tangent], -2)
 
 
@@ -463,40 +494,129 @@ def _eigh_vjp(g: Any, ans: Any, a: Any) -> Any:
     values_cotangent, vectors_cotangent = _unpack(g)
     ties = _ties(values)
     mixing = matmul(_matrix_transpose(vectors), vectors_cotangent)
-    _check_invariant("eigh", ties, values_cotangent, mixing)
-    inner = _diagonal_matrix(values_cotangent) + _inverse_gaps(values, ties) * mixing
+    _check_invariant("eigh", ties, values_cotangent, mixing)  # so no NaN is reached below
+    gaps = _row(values) - _column(values)
+    inner = _diagonal_matrix(values_cotangent) + _gap_quotient(mixing, gaps, _NOTHING_FLOWS)
     return _symmetric_part(matmul(matmul(vectors, inner), _matrix_transpose(vectors)))
 
 
 eigh_packed_p = primitive("eigh_packed", _eigh_packed_impl, jvp=(_eigh_jvp,), vjp=(_eigh_vjp,))
 
 
-@wraps_primitive(eigh_packed_p)
-def eigh(a: Any) -> tuple[Any, Any]:
-    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix: ``(w, v)``.
+EIGH_RESULT = type(np.linalg.eigh(np.eye(1)))
+EIG_RESULT = type(np.linalg.eig(np.eye(1)))
 
-    Reads the symmetric part (A + Aᵀ)/2 of ``a``. Internally one primitive
-    returns ``w`` and ``v`` packed as rows of one array, (..., n + 1, n).
+
+def _uplo(name: str, uplo: Any) -> str | None:
+    """None (read the symmetric part), 'L' or 'U' (read that triangle, as NumPy and LAPACK do)."""
+    if uplo is None:
+        return None
+    if isinstance(uplo, str) and uplo.upper() in ("L", "U"):
+        return uplo.upper()
+    raise ValueError(f"{name}: UPLO must be 'L' or 'U' (or None for the symmetric part), got {uplo!r}")
+
+
+def _from_triangle(a: Any, uplo: str) -> Any:
+    """The symmetric matrix whose lower ('L') or upper ('U') triangle is that of ``a``.
+
+    Composed of ``tril``/``triu``, so the gradient lands on the triangle read: an
+    off-diagonal entry there receives G_ij + G_ji, a diagonal entry G_ii, the
+    other triangle nothing.
+    """
+    if uplo == "L":
+        strict = tril(a, -1)
+        return tril(a) + _matrix_transpose(strict)
+    strict = triu(a, 1)
+    return triu(a) + _matrix_transpose(strict)
+
+
+@wraps_primitive(eigh_packed_p)
+def eigh(a: Any, UPLO: str | None = None) -> tuple[Any, Any]:  # noqa: N803  (NumPy's argument name)
+    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix: ``(eigenvalues, eigenvectors)``.
+
+    Which entries are read: by default (``UPLO=None``) the symmetric part
+    (A + Aᵀ)/2, as JAX does, so the gradient is a symmetric matrix. With
+    ``UPLO='L'`` or ``'U'`` only that triangle is read, as in NumPy and LAPACK:
+    the values are NumPy's bit for bit even for a non-symmetric ``a``, and the
+    gradient is zero on the other triangle (an off-diagonal entry of the
+    triangle read carries the sensitivity of both entries it stands for). For a
+    symmetric ``a`` every choice gives the same values, and the same
+    derivative along symmetric perturbations. Internally one primitive returns
+    the values and vectors packed as rows of one array, (..., n + 1, n).
 
     Degenerate eigenvalues: where two eigenvalues are exactly equal, the
     eigenvectors of their eigenspace (and the eigenvalues' order) are not
-    differentiable. Reverse mode then still differentiates quantities that
-    do not depend on that choice (sums over the repeated eigenvalues,
-    projectors ``v vᵀ`` summed over the eigenspace) and raises ValueError for
-    anything else; forward mode returns the tangent in NumPy's basis, which is
-    right only for such invariant quantities. Near-repeated eigenvalues give
-    large eigenvector derivatives (1 / gap): correct but ill-conditioned.
+    differentiable. Reverse mode still differentiates functions symmetric in
+    the repeated eigenvalues (their sum, a norm) that use none of their
+    eigenvectors against each other, and raises ValueError for anything else
+    (even a projector onto the eigenspace: its derivative there is a 0/0 that
+    the cotangent cannot resolve). Forward mode puts NaN in the eigenvectors'
+    tangent where the tangent mixes repeated eigenvectors (as JAX's
+    infinities do), and gives the eigenvalues' tangent diag(Vᵀ dA V), right
+    for symmetric functions of the repeated values only. Near-repeated
+    eigenvalues give large eigenvector derivatives (1 / gap): correct but
+    ill-conditioned.
 
     Example:
         >>> w, v = eigh(np.array([[2.0, 0.0], [0.0, 1.0]]))
         >>> w
         array([1., 2.])
+        >>> eigh(np.array([[2.0, 9.0], [1.0, 2.0]]), UPLO="L").eigenvalues  # reads the 1 below the diagonal
+        array([1., 3.])
     """
     a = as_array_arg(a)
     _square_shape("eigh", a)
+    uplo = _uplo("eigh", UPLO)
     if not isinstance(a, Tracer):
+        if uplo is not None:
+            return np.linalg.eigh(a, UPLO=uplo)
         return np.linalg.eigh(_symmetric_part_numpy(np.asarray(a)))
-    return _unpack(a._trace.process(eigh_packed_p, (a,), EMPTY))
+    if uplo is not None:
+        a = _from_triangle(a, uplo)
+    return EIGH_RESULT(*_unpack(a._trace.process(eigh_packed_p, (a,), EMPTY)))
+
+
+def _asymmetry(a: Any) -> tuple[float, float]:
+    """(max |A - Aᵀ|, the tolerance it is held to): √eps of the dtype times max |A|, over a whole stack."""
+    values = np.asarray(primal_value(a))
+    if values.dtype.kind not in "fiub":
+        raise TypeError(f"eig: expected a real matrix, got dtype {values.dtype} (complex input is not supported yet)")
+    values = values.astype(_float_dtype(values), copy=False)
+    scale = float(np.max(np.abs(values), initial=0.0))
+    deviation = float(np.max(np.abs(values - np.swapaxes(values, -1, -2)), initial=0.0))
+    return deviation, float(np.sqrt(np.finfo(values.dtype).eps)) * scale
+
+
+def eig(a: Any) -> tuple[Any, Any]:
+    """Eigenvalues and eigenvectors of a real symmetric matrix, through `eigh`: ``(eigenvalues, eigenvectors)``.
+
+    wengert differentiates ``eig`` only where it is ``eigh``: for a real
+    symmetric matrix (or a stack of them). Any other matrix raises ValueError
+    naming its asymmetry, plain or traced: a general matrix has complex
+    eigenpairs, which wengert does not differentiate yet. The symmetry is
+    checked on the concrete values (every wengert transformation runs eagerly,
+    so traced values have them; under ``vmap`` the whole batch is checked),
+    with a tolerance of √eps · max|A| so that rounding (``B @ B.T``) passes.
+    The result is `eigh`'s: eigenvalues in ascending order (NumPy's ``eig``
+    promises no order) and orthonormal eigenvectors, computed from the
+    symmetric part (A + Aᵀ)/2; the derivative is `eigh`'s too, so it is the
+    derivative along symmetric perturbations.
+
+    Example:
+        >>> eig(np.array([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
+        array([1., 3.])
+    """
+    a = as_array_arg(a)
+    x_shape = _square_shape("eig", a)
+    deviation, tolerance = _asymmetry(a)
+    if deviation > tolerance:
+        raise ValueError(
+            f"eig: wengert supports eig only for real symmetric matrices (computed through eigh); this matrix of "
+            f"shape {tuple(x_shape)} is not symmetric (max |A - A.T| = {deviation:.3g}, tolerance {tolerance:.3g}). "
+            "A general matrix has complex eigenvalues and eigenvectors, which wengert does not differentiate: "
+            "call numpy.linalg.eig on plain values, or use eigh for a symmetric problem"
+        )
+    return EIG_RESULT(*eigh(a))
 
 
 def _eigenvectors(a: Any) -> Any:
@@ -523,10 +643,11 @@ eigvalsh_p = primitive(
 
 
 @wraps_primitive(eigvalsh_p)
-def eigvalsh(a: Any) -> Any:
+def eigvalsh(a: Any, UPLO: str | None = None) -> Any:  # noqa: N803  (NumPy's argument name)
     """Eigenvalues (ascending) of a symmetric matrix; d w_i / dA = v_i v_iᵀ.
 
-    Reads the symmetric part of ``a``; see `eigh` for repeated eigenvalues.
+    Reads the symmetric part of ``a``, or with ``UPLO='L'``/``'U'`` only that
+    triangle (see `eigh` for both, and for repeated eigenvalues).
 
     Example:
         >>> eigvalsh(np.array([[2.0, 1.0], [1.0, 2.0]]))
@@ -534,8 +655,13 @@ def eigvalsh(a: Any) -> Any:
     """
     a = as_array_arg(a)
     _square_shape("eigvalsh", a)
+    uplo = _uplo("eigvalsh", UPLO)
     if isinstance(a, Tracer):
+        if uplo is not None:
+            a = _from_triangle(a, uplo)
         return a._trace.process(eigvalsh_p, (a,), EMPTY)
+    if uplo is not None:
+        return np.linalg.eigvalsh(a, UPLO=uplo)
     return np.linalg.eigvalsh(_symmetric_part_numpy(np.asarray(a)))
 
 
@@ -566,7 +692,8 @@ def _pnorm_impl(x: Any, ord: float, axis: tuple[int, ...] | None, keepdims: bool
     x = np.asarray(x)
     if ord == 2.0:
         return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
-    return np.sum(np.abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    with np.errstate(divide="ignore"):  # ord < 0 and a zero entry: |0|^ord = inf, and the norm is 0 (as NumPy)
+        return np.sum(np.abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
 
 
 def _pnorm_jvp(t: Any, ans: Any, x: Any, ord: float, axis: Any, keepdims: bool) -> Any:
@@ -593,18 +720,22 @@ def _vector_norm(x: Any, ord: Any, axis: tuple[int, ...] | None, keepdims: bool)
         return sum(abs(x), axis, keepdims)
     if ord == 0:  # the number of non-zero entries: piecewise constant
         return sum(astype(x != 0, _float_dtype(x)), axis, keepdims)
-    if ord > 1:
+    if isinstance(ord, (int, float, np.integer, np.floating)) and np.isfinite(ord):
+        # Every other p, below 1 and negative too: (Σ |x_i|^p)^(1/p), with 0 at a zero entry for p < 0.
         return x._trace.process(pnorm_p, (x,), {"ord": float(ord), "axis": axis, "keepdims": keepdims})
-    raise ValueError(
-        f"norm: the derivative of the vector 'norm' with ord={ord!r} is not supported (use ord >= 1, inf, -inf or 0)"
-    )
+    raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
 
 
-def _singular_values(x: Any) -> Any:
-    """Singular values of the trailing matrices, from the eigenvalues of the smaller Gram matrix."""
-    rows, columns = shape(x)[-2:]
-    gram = matmul(_matrix_transpose(x), x) if columns <= rows else matmul(x, _matrix_transpose(x))
-    return sqrt(clip(eigvalsh(gram), 0.0, None))
+def _zero_where_all_zero(x: Any, result: Any, axes: tuple[int, int]) -> Any:
+    """``result``, replaced by a constant 0 for the matrices of ``x`` that are exactly zero.
+
+    Spectral and nuclear norms at the zero matrix: the zero subgradient (never a
+    basis-dependent U Vᵀ from the SVD of zero).
+    """
+    if not np.any(np.all(np.asarray(primal_value(x)) == 0, axis=axes)):
+        return result
+    zero = logical_not(any(not_equal(x, 0), axis=axes))  # a comparison: batched under vmap
+    return where(zero, 0.0, result)
 
 
 def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any:
@@ -618,13 +749,14 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
             extremum_axis -= 1
         result = amax(sums, extremum_axis) if ord in (1, np.inf) else amin(sums, extremum_axis)
     elif ord in (2, -2, "nuc"):
-        singular = _singular_values(moveaxis(x, (row_axis, column_axis), (-2, -1)))
+        singular = svd(moveaxis(x, (row_axis, column_axis), (-2, -1)), compute_uv=False)
         if ord == 2:
             result = amax(singular, -1)
         elif ord == -2:
             result = amin(singular, -1)
         else:
             result = sum(singular, -1)
+        result = _zero_where_all_zero(x, result, axes)
     else:
         raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
     if keepdims:
@@ -637,10 +769,17 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """Vector or matrix norm, as ``numpy.linalg.norm``.
 
-    Vector orders: None/2, 1, inf, -inf, 0 and any p > 1; matrix orders
-    ('fro', 'nuc', 1, -1, 2, -2, inf, -inf) over a pair of axes. The 2-norm
-    (and Frobenius) at x = 0 has the zero subgradient to every order. Spectral
-    and nuclear norms of traced matrices use the eigenvalues of the Gram matrix.
+    Every order NumPy accepts. Vectors: None/2, 1, inf, -inf, 0 (the count of
+    non-zero entries: a zero derivative) and any other p, also below 1 and
+    negative ((Σ|x_i|^p)^(1/p), which is 0 when an entry is 0 and p < 0).
+    Matrices, over a pair of axes: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf (the
+    spectral and nuclear norms through the singular values of `svd`).
+
+    Subgradients: every norm at x = 0 has the zero subgradient, to every order,
+    never NaN; a zero entry contributes 0 (abs'(0) = 0, and |x|^(p-1) is taken
+    as 0 at 0 for p < 1); ties of a max or min (inf, -inf, the matrix 1/inf
+    norms, the spectral norm at a repeated largest singular value) share the
+    cotangent equally.
 
     Example:
         >>> float(norm(np.array([3.0, 4.0])))
@@ -732,17 +871,28 @@ def matrix_power(a: Any, n: int) -> Any:
         square = matmul(square, square)
 
 
+# The decompositions' module builds on the primitives above (and `norm` calls its `svd`).
+from .linalg_decompositions import cond, lstsq, matrix_rank, pinv, qr, svd, svdvals  # noqa: E402
+
 __all__ = [
     "cholesky",
+    "cond",
     "det",
+    "eig",
     "eigh",
     "eigvalsh",
     "inv",
+    "lstsq",
     "matrix_power",
+    "matrix_rank",
     "norm",
+    "pinv",
+    "qr",
     "slogdet",
     "solve",
     "solve_triangular",
+    "svd",
+    "svdvals",
     "trace",
 ]
 
