@@ -34,6 +34,15 @@ from ..core import (
 from ..core.pytree import TreeDef
 from ..numpy._primitives import dtype as wnp_dtype
 from ..numpy._primitives import shape as wnp_shape
+from ._validate import (
+    NATIVE_LEAVES,
+    argument_location,
+    check_argnums_type,
+    convert_foreign,
+    leaf_paths,
+    match_tangents,
+    normalize_argnums,
+)
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -43,31 +52,41 @@ def _shape(value: Any) -> tuple[int, ...]:
     return tuple(wnp_shape(value))
 
 
-def _check_input(value: Any, where: str) -> Any:
-    """Validate and normalise one leaf of a differentiated argument."""
+def _check_input(value: Any, where: str | Callable[[], str]) -> Any:
+    """Validate and normalise one leaf of a differentiated argument (``where`` names it for errors).
+
+    Foreign arrays (anything with ``__array__`` giving numbers: torch, JAX, pandas)
+    become NumPy arrays; strings and other objects are refused.
+    """
     if isinstance(value, (list, tuple)):
         value = np.asarray(value)
+    elif not isinstance(value, NATIVE_LEAVES):
+        value = convert_foreign(value, where)
     raw = primal_value(value)
     if isinstance(raw, (bool, int, np.integer)):
         raise TypeError(
-            f"{where} is an integer ({raw!r}); only floating-point values can be differentiated. "
+            f"{_label(where)} is an integer ({raw!r}); only floating-point values can be differentiated. "
             f"Pass {float(raw)!r} instead."
         )
-    kind = np.asarray(raw).dtype.kind
+    kind = raw.dtype.kind if type(raw) is np.ndarray else np.asarray(raw).dtype.kind
+    if kind == "f":
+        return value
     if kind == "c":
-        raise TypeError(f"{where} is complex; complex differentiation is not supported yet")
-    if kind != "f":
-        raise TypeError(f"{where} has dtype {np.asarray(raw).dtype}; only floating-point values can be differentiated")
-    return value
+        raise TypeError(f"{_label(where)} is complex; complex differentiation is not supported yet")
+    raise TypeError(
+        f"{_label(where)} has dtype {np.asarray(raw).dtype}; only floating-point values can be differentiated"
+        + (" (pass it as floats: np.asarray(x, dtype=float))" if kind in "iub" else "")
+    )
 
 
-def _argnums_tuple(argnums: int | Sequence[int], count: int) -> tuple[int, ...]:
-    many = not isinstance(argnums, int)
-    nums = tuple(argnums) if many else (argnums,)
-    for n in nums:
-        if not -count <= n < count:
-            raise ValueError(f"argnums {n} is out of range for a function called with {count} arguments")
-    return tuple(n % count for n in nums)
+def _label(where: str | Callable[[], str]) -> str:
+    return where() if callable(where) else where
+
+
+def _argnums_tuple(argnums: int | Sequence[int], count: int, name: str = "grad") -> tuple[int, ...]:
+    """The argument positions ``argnums`` names, for a call with ``count`` positional arguments."""
+    nums, _ = check_argnums_type(argnums, name)
+    return normalize_argnums(nums, count, name, argnums)
 
 
 def _match_input(cotangent: Any, value: Any) -> Any:
@@ -152,11 +171,13 @@ def _record(
     name: str,
 ) -> tuple[_Recorded, Any]:
     trace = TapeTrace(next_level())
+    trace.name = name
     with running(trace):
         wrt = tuple(args[n] for n in argnums)
         in_flat, in_tree = tree_flatten(wrt)
         in_values = [
-            _check_input(value, f"{name}: argument {argnums[0] if len(argnums) == 1 else argnums}") for value in in_flat
+            _check_input(value, lambda i=i: f"{name}: {argument_location(in_tree, i, argnums)}")
+            for i, value in enumerate(in_flat)
         ]
         tracers = [trace.new_input(value) for value in in_values]
         in_nodes = [tracer._node for tracer in tracers]
@@ -199,10 +220,25 @@ def vjp(function: Callable[..., Any], *primals: Any, has_aux: bool = False) -> A
     recorded, aux = _record(function, primals, tuple(range(len(primals))), {}, has_aux, "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple:
-        return tuple(recorded.pullback(cotangent))
+        return tuple(recorded.pullback(_check_cotangent(recorded, cotangent)))
 
     out = recorded.primal_outputs()
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _check_cotangent(recorded: _Recorded, cotangent: Any) -> Any:
+    """A cotangent given to ``vjp_fn``: foreign arrays converted, each leaf of its output's dtype.
+
+    Python numbers take the output's dtype; arrays of another dtype are refused.
+    """
+    ct_flat, ct_tree = tree_flatten(cotangent)
+    if ct_tree != recorded.out_tree:
+        return cotangent  # the pullback names the structures
+    out_primals = [recorded._primal(out) for out in recorded.out_flat]
+    return tree_unflatten(
+        ct_tree,
+        match_tangents("vjp_fn", out_primals, ct_tree, ct_flat, ct_tree, "cotangent", "output", check_shapes=False),
+    )
 
 
 def _scalar_seed(out: Any, name: str) -> Any:
@@ -234,6 +270,8 @@ def value_and_grad(
         (8.0, 12.0)
     """
 
+    _, single = check_argnums_type(argnums, "grad")
+
     @wraps(function)
     def value_and_grad_function(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
@@ -247,7 +285,7 @@ def value_and_grad(
             gradient = recorded.pullback(seed, last=True)
         else:  # the output does not depend on the inputs
             gradient = tree_unflatten(recorded.in_tree, [zeros_like_value(v) for v in recorded.in_values])
-        if isinstance(argnums, int):
+        if single:
             gradient = gradient[0]
         return ((value, aux) if has_aux else value), gradient
 
@@ -289,19 +327,20 @@ def push_forward(
     tangents: Sequence[Any],
     has_aux: bool = False,
     primal_out: bool = True,
+    name: str = "jvp",
 ) -> Any:
-    """`jvp`; with ``primal_out=False`` the output's primal is not formed where it can be skipped (None)."""
+    """`jvp`; with ``primal_out=False`` the output's primal is not formed where it can be skipped (None).
+
+    ``name`` is the public transformation running it, for error messages.
+    """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp takes the primals and the tangents as tuples: jvp(f, (x,), (v,))")
     in_flat, in_tree = tree_flatten(tuple(primals))
     t_flat, t_tree = tree_flatten(tuple(tangents))
-    if in_tree != t_tree:
-        raise ValueError(f"primals {in_tree!r} and tangents {t_tree!r} have different structures")
-    for index, (p, t) in enumerate(zip(in_flat, t_flat)):
-        _check_input(p, f"jvp: primal {index}")
-        if _shape(p) != _shape(t):
-            raise ValueError(f"jvp: tangent {index} has shape {_shape(t)} but its primal has shape {_shape(p)}")
+    in_flat = [_check_input(p, lambda i=i: f"{name}: primal {i}{_path(in_tree, i)}") for i, p in enumerate(in_flat)]
+    t_flat = match_tangents(name, in_flat, in_tree, t_flat, t_tree)
     trace = ForwardTrace(next_level())
+    trace.name = name
     with running(trace):
         duals = [Dual(_as_float(p), _as_float(t), trace) for p, t in zip(in_flat, t_flat)]
         out = function(*tree_unflatten(in_tree, duals))
@@ -322,6 +361,12 @@ def push_forward(
             tangent_out.append(zeros_like_value(leaf))
     result = (tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, tangent_out))
     return (*result, aux) if has_aux else result
+
+
+def _path(tree: TreeDef, index: int) -> str:
+    """`` (primals[0]['w'])`` for a leaf inside a pytree; empty for a plain argument."""
+    path = leaf_paths(tree)[index]
+    return "" if path == f"[{index}]" else f" (primals{path})"
 
 
 def _as_float(value: Any) -> Any:

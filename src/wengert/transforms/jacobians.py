@@ -25,6 +25,7 @@ from .. import numpy as wnp
 from ..core import primal_value, tree_flatten, tree_unflatten
 from ..core.pytree import TreeDef
 from ..core.reverse import TapeTracer
+from ._validate import check_argnums_type, match_tangents, tree_text
 from .differentiate import _argnums_tuple, _check_input, _record, _shape, grad, push_forward
 from .vectorize import vmap
 
@@ -74,7 +75,8 @@ def _jacobian_forward(
     in_leaves = [_check_input(leaf, "jacfwd: input") for leaf in in_leaves]
     in_shapes = [_shape(leaf) for leaf in in_leaves]
     dtype = np.result_type(*[_dtype(leaf) for leaf in in_leaves])
-    basis = _basis(in_leaves, dtype)
+    # Each leaf's tangents in its own dtype (a tangent has its primal's dtype).
+    basis = [block.astype(_dtype(leaf), copy=False) for block, leaf in zip(_basis(in_leaves, dtype), in_leaves)]
     total = sum(_size(s) for s in in_shapes)
 
     def push(*tangent_leaves: Any) -> Any:
@@ -84,7 +86,7 @@ def _jacobian_forward(
                 full[n] = value
             return function(*full)
 
-        return push_forward(call, tuple(in_leaves), tuple(tangent_leaves), primal_out=False)[1]
+        return push_forward(call, tuple(in_leaves), tuple(tangent_leaves), primal_out=False, name="jacfwd")[1]
 
     out_tree = None
     out_chunks: list[list] = []
@@ -169,9 +171,11 @@ def jacfwd(
                [0., 4.]])
     """
 
+    _, single = check_argnums_type(argnums, "jacfwd")
+
     @wraps(function)
     def jacobian_function(*args: Any) -> Any:
-        nums = _argnums_tuple(argnums, len(args))
+        nums = _argnums_tuple(argnums, len(args), "jacfwd")
         if has_aux:
             aux_box = []
 
@@ -183,9 +187,9 @@ def jacfwd(
                 aux_box.append(aux)
                 return out
 
-            jac = _jacobian_forward(without_aux, args, nums, chunk_size, isinstance(argnums, int))
+            jac = _jacobian_forward(without_aux, args, nums, chunk_size, single)
             return jac, _strip_batch(aux_box[-1])
-        jac = _jacobian_forward(function, args, nums, chunk_size, isinstance(argnums, int))
+        jac = _jacobian_forward(function, args, nums, chunk_size, single)
         return jac
 
     return jacobian_function
@@ -211,12 +215,14 @@ def jacrev(
                [2., 5.]])
     """
 
+    _, single = check_argnums_type(argnums, "jacrev")
+
     @wraps(function)
     def jacobian_function(*args: Any) -> Any:
-        nums = _argnums_tuple(argnums, len(args))
+        nums = _argnums_tuple(argnums, len(args), "jacrev")
         recorded, aux = _record(function, args, nums, {}, has_aux, "jacrev")
         in_shapes = [_shape(value) for value in recorded.in_values]
-        jac = _jacobian_reverse(recorded, in_shapes, chunk_size, isinstance(argnums, int))
+        jac = _jacobian_reverse(recorded, in_shapes, chunk_size, single)
         return (jac, aux) if has_aux else jac
 
     return jacobian_function
@@ -230,6 +236,7 @@ class _AutoJacobian:
     ) -> None:
         if mode not in ("auto", "forward", "reverse"):
             raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
+        _, self._single = check_argnums_type(argnums, "jacobian")
         self.function = function
         self.argnums = argnums
         self.mode = mode
@@ -239,7 +246,7 @@ class _AutoJacobian:
         self.__doc__ = getattr(function, "__doc__", None)
 
     def __call__(self, *args: Any) -> Any:
-        nums = _argnums_tuple(self.argnums, len(args))
+        nums = _argnums_tuple(self.argnums, len(args), "jacobian")
         recorded, _ = _record(self.function, args, nums, {}, False, "jacobian")
         in_shapes = [_shape(value) for value in recorded.in_values]
         n_inputs = sum(_size(s) for s in in_shapes)
@@ -255,7 +262,7 @@ class _AutoJacobian:
             n_outputs,
             mode,
         )
-        single = isinstance(self.argnums, int)
+        single = self._single
         if mode == "reverse":
             return _jacobian_reverse(recorded, in_shapes, self.chunk_size, single)
         return _jacobian_over_tape(recorded, in_shapes, self.chunk_size, single)
@@ -335,10 +342,19 @@ def linearize(function: Callable[..., Any], *primals: Any) -> tuple[Any, Callabl
     def jvp_fn(*tangents: Any) -> Any:
         tangent_leaves, tangent_tree = tree_flatten(tangents)
         if tangent_tree != recorded.in_tree:
-            raise ValueError(f"linearize: tangents {tangent_tree!r} do not match the primals {recorded.in_tree!r}")
+            raise ValueError(
+                f"linearize: tangents {tree_text(tangent_tree)} do not match the primals "
+                f"{tree_text(recorded.in_tree)}; give one tangent per primal, of its shape and dtype"
+            )
         for index, (tangent, value) in enumerate(zip(tangent_leaves, recorded.in_values)):
             if _shape(tangent) != _shape(value):
-                raise ValueError(f"linearize: tangent {index} has shape {_shape(tangent)}, its primal {_shape(value)}")
+                raise ValueError(
+                    f"linearize: tangent {index} has shape {_shape(tangent)}, its primal {_shape(value)} "
+                    "(a tangent has its primal's shape)"
+                )
+        tangent_leaves = match_tangents(
+            "linearize", recorded.in_values, recorded.in_tree, tangent_leaves, tangent_tree, check_shapes=False
+        )
         return tree_unflatten(recorded.out_tree, _tangent_walk(recorded, tangent_leaves))
 
     return recorded.primal_outputs(), jvp_fn
@@ -353,7 +369,15 @@ def hessian(function: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
         array([[4., 2.],
                [2., 0.]])
     """
-    return jacfwd(jacrev(function, argnums), argnums)
+    _, single = check_argnums_type(argnums, "hessian")
+
+    @wraps(function)
+    def hessian_function(*args: Any) -> Any:
+        nums = _argnums_tuple(argnums, len(args), "hessian")
+        chosen = nums[0] if single else nums
+        return jacfwd(jacrev(function, chosen), chosen)(*args)
+
+    return hessian_function
 
 
 def hvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
@@ -366,4 +390,4 @@ def hvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence
     """
     primals, tangents = tuple(primals), tuple(tangents)
     argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    return push_forward(grad(function, argnums=argnums), primals, tangents, primal_out=False)[1]
+    return push_forward(grad(function, argnums=argnums), primals, tangents, primal_out=False, name="hvp")[1]

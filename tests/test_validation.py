@@ -1,0 +1,322 @@
+"""What users hand in is checked: each mistake raises an error naming the argument, its value and what was expected.
+
+One test per validation point of issue 11 (3): transform arguments, foreign
+arrays, custom rules, constructors of layers and optimisers, and the
+``wengert trace`` parser. Each asserts the exception type and the words of
+the message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import wengert as wg
+import wengert.numpy as wnp
+
+X23 = np.arange(6.0).reshape(2, 3)
+
+
+def product(a, b):
+    return a * b
+
+
+class ArrayLike:
+    """A stand-in for a foreign array type (pandas, torch, JAX...): only ``__array__``."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.values, dtype=dtype)
+
+
+class BrokenArray:
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("cannot convert this")
+
+
+# -- vmap: in_axes and out_axes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [2, 5, -3])
+def test_vmap_in_axes_beyond_the_rank_of_the_argument(axis):
+    with pytest.raises(ValueError, match=rf"in_axes asks to map argument 0 along axis {axis}, but it has rank 2 "):
+        wg.vmap(wnp.sum, in_axes=axis)(X23)
+    with pytest.raises(ValueError, match=r"shape \(2, 3\)\); possible axes: -2\.\.1"):
+        wg.vmap(wnp.sum, in_axes=axis)(X23)
+
+
+def test_vmap_in_axes_counts_negative_axes_from_the_end_as_in_jax():
+    np.testing.assert_array_equal(wg.vmap(wnp.sum, in_axes=-1)(X23), X23.sum(axis=0))
+    np.testing.assert_array_equal(wg.vmap(wnp.sum, in_axes=-2)(X23), X23.sum(axis=1))
+    np.testing.assert_array_equal(wg.vmap(product, in_axes=(-1, None))(X23, 2.0), 2.0 * X23.T)
+
+
+def test_vmap_of_a_scalar_argument_says_it_has_no_axis():
+    with pytest.raises(ValueError, match=r"argument 1 along axis 0, but it has rank 0.*in_axes=None"):
+        wg.vmap(product)(np.ones(3), 2.0)
+
+
+def test_vmap_in_axes_inside_a_pytree_argument_names_the_leaf():
+    with pytest.raises(ValueError, match=r"argument 0\['w'\] along axis 1, but it has rank 1"):
+        wg.vmap(lambda p: p["w"] * p["b"], in_axes=({"w": 1, "b": 0},))({"w": np.ones(3), "b": np.ones(3)})
+
+
+@pytest.mark.parametrize(
+    ("in_axes", "shown"), [(0.0, r"0\.0 \(float\)"), ("0", r"'0' \(str\)"), (True, r"True \(bool\)")]
+)
+def test_vmap_in_axes_that_are_not_axes(in_axes, shown):
+    with pytest.raises(TypeError, match=rf"vmap: in_axes is {shown}; in_axes must be an int \(an axis\), None"):
+        wg.vmap(wnp.sin, in_axes=in_axes)
+
+
+def test_vmap_in_axes_with_the_wrong_number_of_entries():
+    with pytest.raises(ValueError, match=r"in_axes=\(0,\) has 1 entry but the function was called with 2 positional"):
+        wg.vmap(product, in_axes=(0,))(X23, X23)
+
+
+def test_vmap_in_axes_whose_structure_does_not_match_the_argument():
+    with pytest.raises(ValueError, match=r"in_axes\[0\]=\(0, 1\) is a tuple of 2 entries, but argument 0 is a leaf"):
+        wg.vmap(product, in_axes=((0, 1), 0))(X23, X23)
+    with pytest.raises(ValueError, match=r"in_axes\[0\] has keys \[\"'b'\"\] but argument 0 has keys \[\"'a'\"\]"):
+        wg.vmap(lambda d: d["a"], in_axes=({"b": 0},))({"a": X23})
+
+
+def test_vmap_with_inconsistent_batch_sizes_names_each_argument():
+    with pytest.raises(ValueError, match="vmap got inconsistent sizes for the array axes to be mapped") as error:
+        wg.vmap(lambda a, b, c: a + b + c, in_axes=(0, 1, 0))(np.ones(2), np.ones((2, 3)), np.ones(2))
+    message = str(error.value)
+    assert "different batch sizes [2, 3]" in message
+    assert "2 axes have size 2 (for example argument 0, axis 0)" in message
+    assert "argument 1 has size 3 along axis 1" in message
+
+
+def test_vmap_out_axes_beyond_the_rank_of_an_output():
+    with pytest.raises(ValueError, match=r"out_axes asks to put the batch axis of the output\[1\] at axis 1, but that"):
+        wg.vmap(lambda a: (a, wnp.sum(a)), out_axes=1)(X23)
+    with pytest.raises(ValueError, match=r"rank 1 with its batch axis \(example shape \(\)\); possible axes: -1\.\.0"):
+        wg.vmap(lambda a: (a, wnp.sum(a)), out_axes=(0, -2))(X23)
+
+
+def test_vmap_out_axes_counts_negative_axes_from_the_end():
+    np.testing.assert_array_equal(wg.vmap(wnp.sin, out_axes=-1)(X23), np.sin(X23).T)
+    np.testing.assert_array_equal(wg.vmap(lambda a: a * 2.0, out_axes=1)(X23), 2.0 * X23.T)
+
+
+def test_vmap_out_axes_that_do_not_match_the_outputs():
+    with pytest.raises(ValueError, match=r"out_axes=\(0,\) has 1 entry but the output is a tuple of 2 entries"):
+        wg.vmap(lambda a: (a, a), out_axes=(0,))(X23)
+    with pytest.raises(ValueError, match=r"out_axes=\(0, 0\) is a tuple, but the function returned a leaf"):
+        wg.vmap(wnp.sin, out_axes=(0, 0))(X23)
+    with pytest.raises(TypeError, match=r"vmap: out_axes\[1\] is 1\.5 \(float\)"):
+        wg.vmap(wnp.sin, out_axes=(0, 1.5))
+    with pytest.raises(ValueError, match=r"out_axes=None is only possible for outputs that do not vary.*output\[0\]"):
+        wg.vmap(lambda a: (a, 1.0), out_axes=None)(X23)
+
+
+# -- argnums -------------------------------------------------------------------------------------
+
+TRANSFORMS = {
+    "grad": lambda argnums: wg.grad(lambda a, b: wnp.sum(a * b), argnums=argnums),
+    "value_and_grad": lambda argnums: wg.value_and_grad(lambda a, b: wnp.sum(a * b), argnums=argnums),
+    "jacfwd": lambda argnums: wg.jacfwd(product, argnums=argnums),
+    "jacrev": lambda argnums: wg.jacrev(product, argnums=argnums),
+    "jacobian": lambda argnums: wg.jacobian(product, argnums=argnums),
+    "hessian": lambda argnums: wg.hessian(lambda a, b: wnp.sum(a * a * b), argnums=argnums),
+}
+NAMES = {"value_and_grad": "grad"}  # value_and_grad's messages say grad, as JAX's do
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+@pytest.mark.parametrize("argnums", [2, -3, (0, 2)])
+def test_argnums_out_of_range(name, argnums):
+    bad = 2 if argnums != -3 else -3
+    with pytest.raises(
+        ValueError, match=rf"{NAMES.get(name, name)}: argnums {bad} is out of range for a function called with 2 "
+    ):
+        TRANSFORMS[name](argnums)(1.0, 2.0)
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+def test_argnums_may_count_from_the_end_as_in_jax(name):
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    from_end = TRANSFORMS[name](-1)(a, b)
+    from_start = TRANSFORMS[name](1)(a, b)
+    if name == "value_and_grad":
+        from_end, from_start = from_end[1], from_start[1]
+    np.testing.assert_array_equal(from_end, from_start)
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+@pytest.mark.parametrize("argnums", [(0, 0), (1, -1)])
+def test_argnums_naming_an_argument_twice(name, argnums):
+    with pytest.raises(ValueError, match=r"names the same argument more than once.*each argument may be listed once"):
+        TRANSFORMS[name](argnums)(1.0, 2.0)
+
+
+@pytest.mark.parametrize("name", TRANSFORMS)
+@pytest.mark.parametrize(
+    ("argnums", "exception", "message"),
+    [
+        (1.0, TypeError, r"argnums must be an int or a tuple of ints \(argument positions\), got 1\.0 \(float\)"),
+        ("0", TypeError, r"argnums must be an int or a tuple of ints \(argument positions\), got '0' \(str\)"),
+        ((0, 1.5), TypeError, r"got \(0, 1\.5\) \(float\)"),
+        (True, TypeError, r"argnums=True contains the bool True"),
+        ((), ValueError, r"argnums=\(\) selects no argument"),
+    ],
+)
+def test_argnums_that_are_not_argument_positions(name, argnums, exception, message):
+    with pytest.raises(exception, match=message):
+        TRANSFORMS[name](argnums)
+
+
+def test_argnums_as_a_numpy_integer_is_a_single_position():
+    assert wg.grad(lambda a, b: a * b, argnums=np.int64(1))(3.0, 2.0) == 3.0
+
+
+# -- primals and tangents ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda primals, tangents: wg.jvp(lambda p: wnp.sum(p["w"] * p["b"]), primals, tangents),
+        lambda primals, tangents: wg.hvp(lambda p: wnp.sum(p["w"] * p["b"]), primals, tangents),
+    ],
+    ids=["jvp", "hvp"],
+)
+def test_primals_and_tangents_of_different_structures(transform):
+    primals = ({"w": np.ones(2), "b": np.ones(2)},)
+    with pytest.raises(
+        ValueError,
+        match=r"the primals and the tangents have different structures: primals \(\{'b': \*, 'w': \*\},\), "
+        r"tangents \(\{'b': \*, 'v': \*\},\)",
+    ):
+        transform(primals, ({"v": np.ones(2), "b": np.ones(2)},))
+
+
+@pytest.mark.parametrize("name", ["jvp", "hvp"])
+def test_a_tangent_of_another_shape(name):
+    transform = getattr(wg, name)
+    with pytest.raises(
+        ValueError, match=rf"{name}: tangent 1 \(primals\[0\]\['w'\]\) has shape \(3,\) but its primal has shape \(2,\)"
+    ):
+        transform(
+            lambda p: wnp.sum(p["w"] * p["b"]),
+            ({"w": np.ones(2), "b": np.ones(2)},),
+            ({"w": np.ones(3), "b": np.ones(2)},),
+        )
+
+
+@pytest.mark.parametrize("name", ["jvp", "hvp"])
+@pytest.mark.parametrize("tangent", [np.array([1, 0]), np.array([True, False]), np.array([1j, 0j])])
+def test_a_tangent_of_a_non_floating_dtype(name, tangent):
+    with pytest.raises(
+        TypeError, match=rf"{name}: tangent 0 has dtype {tangent.dtype} but its primal has dtype float64"
+    ):
+        getattr(wg, name)(lambda x: wnp.sum(x**3), (np.ones(2),), (tangent,))
+
+
+def test_tangents_take_their_primals_floating_dtype():
+    # Python numbers carry no dtype; a float64 tangent of a float32 primal is rounded to float32.
+    x32 = np.array([1.0, 2.0], dtype=np.float32)
+    _, tangent = wg.jvp(lambda x: x * x, (x32,), (np.array([1.0, 0.5]),))
+    assert tangent.dtype == np.float32
+    np.testing.assert_array_equal(tangent, [2.0, 2.0])
+    assert wg.jvp(wnp.sin, (0.0,), (1,)) == (0.0, 1.0)
+
+
+def test_linearize_checks_each_tangent():
+    _, jvp_fn = wg.linearize(lambda p: p["w"] * p["b"], {"w": np.ones(2), "b": np.ones(2)})
+    with pytest.raises(ValueError, match=r"linearize: tangents \(\{'w': \*\},\) do not match the primals"):
+        jvp_fn({"w": np.ones(2)})
+    with pytest.raises(ValueError, match=r"linearize: tangent 1 has shape \(3,\), its primal \(2,\)"):
+        jvp_fn({"w": np.ones(3), "b": np.ones(2)})
+    with pytest.raises(TypeError, match=r"linearize: tangent 0 \(primals\[0\]\['b'\]\) has dtype int64"):
+        jvp_fn({"w": np.ones(2), "b": np.ones(2, dtype=int)})
+
+
+def test_vjp_fn_checks_the_cotangent_dtype():
+    _, vjp_fn = wg.vjp(wnp.sin, np.ones(2))
+    with pytest.raises(TypeError, match=r"vjp_fn: cotangent 0 has dtype int64 but its output has dtype float64"):
+        vjp_fn(np.ones(2, dtype=int))
+
+
+# -- foreign arrays ------------------------------------------------------------------------------
+
+
+def test_an_array_like_object_is_converted_with_np_asarray():
+    values = ArrayLike([1.0, 2.0])
+    np.testing.assert_array_equal(wg.grad(lambda x: wnp.sum(x**2))(values), [2.0, 4.0])
+    np.testing.assert_array_equal(wg.jacfwd(lambda x: x**2)(values), np.diag([2.0, 4.0]))
+    np.testing.assert_array_equal(wg.jvp(lambda x: x**2, (values,), (ArrayLike([1.0, 0.0]),))[1], [2.0, 0.0])
+    np.testing.assert_array_equal(wg.vmap(wnp.sum)(ArrayLike(X23)), X23.sum(axis=1))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (["a", "b"], r"grad: argument 0\[0\] is a str \('a'\); expected a NumPy array or a Python number"),
+        (object(), r"grad: argument 0 is an object \(<object object at"),
+        ({"w": "x"}, r"grad: argument 0\['w'\] is a str \('x'\)"),
+        (
+            ArrayLike(["a", "b"]),
+            r"argument 0 is a test_validation.ArrayLike whose values have dtype <U1 \(not numbers\)",
+        ),
+        (BrokenArray(), r"np\.asarray could not convert \(cannot convert this\); pass a NumPy array"),
+    ],
+    ids=["strings", "object", "dict-of-string", "array-of-strings", "broken"],
+)
+def test_values_that_are_not_arrays_of_numbers_are_refused(value, message):
+    with pytest.raises(TypeError, match=message):
+        wg.grad(lambda x: wnp.sum(x))(value)
+
+
+def test_foreign_values_are_refused_by_every_transform():
+    with pytest.raises(TypeError, match=r"jvp: primal 0 is a str"):
+        wg.jvp(wnp.sin, ("a",), (1.0,))
+    with pytest.raises(TypeError, match=r"jvp: tangent 0 is a str"):
+        wg.jvp(wnp.sin, (1.0,), ("a",))
+    with pytest.raises(TypeError, match=r"vmap: argument 1\[0\] is a str"):
+        wg.vmap(product)(np.ones(2), ["a", "b"])
+    with pytest.raises(TypeError, match=r"jacrev: argument 0 is an object"):
+        wg.jacrev(wnp.sin)(object())
+
+
+def test_torch_tensors():
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(wg.grad(lambda x: wnp.sum(x**2))(torch.tensor([1.0, 2.0], dtype=torch.float64)), [2, 4])
+    np.testing.assert_allclose(wg.vmap(wnp.sum)(torch.ones((2, 3), dtype=torch.float64)), [3.0, 3.0])
+    with pytest.raises(
+        TypeError, match=r"is a torch\.Tensor that requires grad.*pass a NumPy array: t\.detach\(\)\.numpy\(\)"
+    ):
+        wg.grad(lambda x: wnp.sum(x**2))(torch.ones(2, requires_grad=True))
+
+
+def test_jax_arrays():
+    jnp = pytest.importorskip("jax.numpy")
+    gradient = wg.grad(lambda x: wnp.sum(x**2))(jnp.array([1.0, 2.0]))
+    assert type(gradient) is np.ndarray
+    np.testing.assert_allclose(gradient, [2.0, 4.0])
+
+
+def test_pandas_objects():
+    pandas = pytest.importorskip("pandas")
+    series = pandas.Series([1.0, 2.0])
+    np.testing.assert_array_equal(wg.grad(lambda x: wnp.sum(x**2))(series), [2.0, 4.0])
+    frame = pandas.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    np.testing.assert_array_equal(wg.vmap(wnp.sum)(frame), [4.0, 6.0])
+
+
+@dataclasses.dataclass
+class Params:
+    w: np.ndarray
+    b: float
+
+
+def test_a_dataclass_leaf_is_named_by_its_field():
+    with pytest.raises(TypeError, match=r"grad: argument 0\.b is a str"):
+        wg.grad(lambda p: wnp.sum(p.w))(Params(np.ones(2), "oops"))
