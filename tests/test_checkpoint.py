@@ -341,3 +341,92 @@ def test_checkpoint_sequential_keeps_much_less_on_the_tape():
     assert plain_bytes >= 33 * activation
     assert checkpointed_bytes < 0.5 * plain_bytes
     assert checkpointed_bytes <= 16 * activation
+
+
+# -- random draws are replayed in the recomputation (PyTorch's preserve_rng_state) --------------
+
+POINTS = np.linspace(-1.0, 1.0, 16)
+
+
+def global_dropout(x):
+    """Dropout with NumPy's global generator (np.random.*)."""
+    keep = np.random.random(np.shape(x)) > 0.5
+    return wnp.tanh(x) * keep * 2.0
+
+
+class Dropout:
+    """A callable object holding its own generator, as a dropout layer would."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, x):
+        keep = self.rng.random(np.shape(x)) > 0.5
+        return wnp.tanh(x) * keep * 2.0
+
+
+def closure_dropout(seed):
+    rng = np.random.default_rng(seed)
+
+    def dropout(x):
+        return wnp.tanh(x) * (rng.random(np.shape(x)) > 0.5) * 2.0
+
+    return dropout
+
+
+def reseeded(make):
+    """Fresh randomness for each run: reseed the global generator and build the function anew."""
+    np.random.seed(7)
+    return make()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: global_dropout, lambda: Dropout(3), lambda: closure_dropout(4), lambda: Dropout(5).__call__],
+    ids=["np.random", "layer", "closure", "bound method"],
+)
+@pytest.mark.parametrize("dialect", ["functional", "tensor", "forward"])
+def test_a_checkpointed_dropout_sees_its_forward_draws_again(make, dialect):
+    def gradient(function):
+        loss = lambda x: wnp.sum(function(x) ** 2)  # noqa: E731
+        if dialect == "functional":
+            return wg.grad(loss)(POINTS)
+        if dialect == "forward":
+            return wg.jacfwd(loss)(POINTS)
+        x = wg.tensor(POINTS, requires_grad=True)
+        loss(x).backward()
+        return x.grad.numpy()
+
+    plain = gradient(reseeded(make))
+    function = reseeded(make)
+    checkpointed = gradient(wg.checkpoint(function))
+    np.testing.assert_allclose(checkpointed, plain, rtol=1e-14, atol=0)
+    assert np.count_nonzero(plain) not in (0, POINTS.size)  # the mask really drops some points
+
+
+def test_later_draws_are_not_disturbed_by_the_recomputation():
+    function = reseeded(lambda: Dropout(3))
+    wg.grad(lambda x: wnp.sum(wg.checkpoint(function)(x)))(POINTS)
+    after_checkpointed = (function.rng.random(), np.random.random())
+    function = reseeded(lambda: Dropout(3))
+    wg.grad(lambda x: wnp.sum(function(x)))(POINTS)
+    assert (function.rng.random(), np.random.random()) == after_checkpointed
+
+
+def test_checkpoint_sequential_replays_draws_of_every_segment():
+    layers = [Dropout(1), wnp.sin, Dropout(2), wnp.cos]
+    np.random.seed(0)
+    reference = wg.grad(lambda x: wnp.sum(wg.checkpoint_sequential([Dropout(1), wnp.sin, Dropout(2), wnp.cos], 1, x)))(
+        POINTS
+    )
+    np.random.seed(0)
+    checkpointed = wg.grad(lambda x: wnp.sum(wg.checkpoint_sequential(layers, 4, x)))(POINTS)
+    np.testing.assert_allclose(checkpointed, reference, rtol=1e-14, atol=0)
+
+
+def test_without_preserve_rng_state_the_recomputation_draws_anew():
+    np.random.seed(7)
+    plain = wg.grad(lambda x: wnp.sum(global_dropout(x)))(POINTS)
+    np.random.seed(7)
+    unpreserved = wg.grad(lambda x: wnp.sum(wg.checkpoint(global_dropout, preserve_rng_state=False)(x)))(POINTS)
+    assert not np.allclose(unpreserved, plain)

@@ -9,12 +9,22 @@ Tensors that ``f`` closes over (a layer's parameters) are found during the
 forward call: the interior is recorded once, its boundary nodes become the
 checkpoint node's parents, and the interior is dropped. In the functional
 dialect, values to differentiate must be passed as arguments (as in JAX).
+
+Random draws are replayed, as PyTorch does by default: the recomputation sees
+the same numbers as the forward call (a dropout mask stays the same mask). The
+states saved at the forward call are those of NumPy's global generator
+(``np.random.*``, ``wnp.random.*``) and of every ``np.random.Generator`` or
+``RandomState`` the function refers to directly: its closure variables, the
+global names it uses, its arguments, and the attributes of its ``self`` (a
+bound method or a callable object such as a layer). After a recomputation every
+generator is put back where it was, so later draws are not disturbed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial, wraps
 from typing import Any
 
 from ..core import Node, Primitive, Tracer, backward_pass, bind, state, toposort, tree_flatten, tree_unflatten
@@ -36,11 +46,113 @@ def _max_level(leaves: Sequence[Any]) -> float:
     return max(levels) if levels else -1
 
 
+class RandomStates:
+    """The states of the random generators a function may draw from, saved at one moment."""
+
+    def __init__(self, function: Callable[..., Any], args: Sequence[Any]) -> None:
+        import numpy as np
+
+        self.legacy = np.random.get_state(legacy=False)
+        self.generators = [(generator, _state_of(generator)) for generator in _generators_used(function, args)]
+
+    @contextmanager
+    def replayed(self) -> Iterator[None]:
+        """Run the block with every generator back at the saved state; restore the present states afterwards."""
+        import numpy as np
+
+        present_legacy = np.random.get_state(legacy=False)
+        present = [(generator, _state_of(generator)) for generator, _ in self.generators]
+        np.random.set_state(self.legacy)
+        for generator, saved in self.generators:
+            _set_state(generator, saved)
+        try:
+            yield
+        finally:
+            np.random.set_state(present_legacy)
+            for generator, state_now in present:
+                _set_state(generator, state_now)
+
+
+def _state_of(generator: Any) -> Any:
+    import numpy as np
+
+    if isinstance(generator, np.random.Generator):
+        return generator.bit_generator.state
+    return generator.get_state(legacy=False)
+
+
+def _set_state(generator: Any, saved: Any) -> None:
+    import numpy as np
+
+    if isinstance(generator, np.random.Generator):
+        generator.bit_generator.state = saved
+    else:
+        generator.set_state(saved)
+
+
+def _generators_used(function: Any, args: Sequence[Any]) -> list:
+    """The NumPy generators ``function`` refers to directly.
+
+    A bounded walk over the function's closure variables, the global names its
+    code uses, the attributes of its ``self`` (bound methods, callable objects),
+    its arguments, and the functions found there (lists of them included).
+    """
+    import types
+
+    import numpy as np
+
+    kinds = (np.random.Generator, np.random.RandomState)
+    found: list = []
+    seen: set[int] = set()
+    pending: list = [function, *args]
+    while pending and len(seen) < 256:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kinds):
+            found.append(current)
+        elif isinstance(current, (list, tuple)) and len(current) <= 64:
+            pending.extend(current)
+        elif isinstance(current, partial):
+            pending.extend((current.func, *current.args, *current.keywords.values()))
+        elif isinstance(current, types.MethodType):
+            pending.extend((current.__func__, *vars(current.__self__).values()))
+        elif isinstance(current, types.FunctionType):
+            pending.extend(cell.cell_contents for cell in current.__closure__ or () if _cell_filled(cell))
+            namespace = current.__globals__
+            pending.extend(namespace[name] for name in current.__code__.co_names if name in namespace)
+            if hasattr(current, "__wrapped__"):
+                pending.append(current.__wrapped__)
+        elif callable(current) and not isinstance(current, type) and hasattr(current, "__dict__"):
+            # A callable object (a layer holding its own generator): its attributes and its __call__.
+            pending.extend((*vars(current).values(), getattr(type(current), "__call__", None)))
+    return found
+
+
+def _cell_filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018  (an empty cell raises)
+    except ValueError:
+        return False
+    return True
+
+
+@contextmanager
+def _replaying(random_states: RandomStates | None) -> Iterator[None]:
+    if random_states is None:
+        yield
+    else:
+        with random_states.replayed():
+            yield
+
+
 class _Checkpointed:
     """The primitive and rules behind one ``checkpoint(f)``."""
 
-    def __init__(self, function: Callable[..., Any]) -> None:
+    def __init__(self, function: Callable[..., Any], preserve_rng_state: bool = True) -> None:
         self.function = function
+        self.preserve_rng_state = preserve_rng_state
         name = getattr(function, "__name__", "function")
         self.primitive = Primitive(
             f"checkpoint({name})",
@@ -52,13 +164,14 @@ class _Checkpointed:
     def call(self, *args: Any) -> Any:
         leaves, treedef = tree_flatten(args)
         top = _top_trace(leaves)
+        random_states = RandomStates(self.function, leaves) if self.preserve_rng_state else None
         if top is None or top.level == 0:
-            return self._call_on_tensors(leaves, treedef)
-        return bind(self.primitive, leaves, {"treedef": treedef, "boundary": ()})
+            return self._call_on_tensors(leaves, treedef, random_states)
+        return bind(self.primitive, leaves, {"treedef": treedef, "boundary": (), "random_states": random_states})
 
     # -- the primitive's rules -------------------------------------------------
 
-    def _impl(self, *leaves: Any, treedef: TreeDef, boundary: tuple) -> Any:
+    def _impl(self, *leaves: Any, treedef: TreeDef, boundary: tuple, random_states: RandomStates | None) -> Any:
         out = self.function(*tree_unflatten(treedef, list(leaves)))
         _check_single_output(self.function, out)
         if isinstance(out, Tracer) and out._trace.level > _max_level(leaves):
@@ -69,23 +182,27 @@ class _Checkpointed:
             )
         return out
 
-    def _jvp(self, tangents: Any, ans: Any, *leaves: Any, treedef: TreeDef, boundary: tuple) -> Any:
+    def _jvp(self, tangents: Any, ans: Any, *leaves: Any, treedef: TreeDef, boundary: tuple, random_states: Any) -> Any:
         from ..core import zeros_like_value
 
         tangents = tuple(zeros_like_value(leaf) if t is None else t for t, leaf in zip(tangents, leaves))
-        return jvp(lambda *inner: self.function(*tree_unflatten(treedef, list(inner))), leaves, tangents)[1]
+        with _replaying(random_states):
+            return jvp(lambda *inner: self.function(*tree_unflatten(treedef, list(inner))), leaves, tangents)[1]
 
-    def _vjp(self, cotangent: Any, ans: Any, *leaves: Any, treedef: TreeDef, boundary: tuple) -> list:
+    def _vjp(
+        self, cotangent: Any, ans: Any, *leaves: Any, treedef: TreeDef, boundary: tuple, random_states: Any
+    ) -> list:
         if boundary or _is_tensor_cotangent(cotangent, leaves):
-            return self._vjp_on_tensors(cotangent, leaves, treedef, boundary)
+            return self._vjp_on_tensors(cotangent, leaves, treedef, boundary, random_states)
         from .differentiate import vjp
 
-        _, pullback = vjp(lambda *inner: self.function(*tree_unflatten(treedef, list(inner))), *leaves)
+        with _replaying(random_states):
+            _, pullback = vjp(lambda *inner: self.function(*tree_unflatten(treedef, list(inner))), *leaves)
         return list(pullback(cotangent))
 
     # -- PyTorch-style tensors (level 0) -----------------------------------------
 
-    def _call_on_tensors(self, leaves: list, treedef: TreeDef) -> Any:
+    def _call_on_tensors(self, leaves: list, treedef: TreeDef, random_states: RandomStates | None) -> Any:
         from ..tensor import TAPE, Tensor
 
         if not state.grad_enabled:
@@ -110,13 +227,15 @@ class _Checkpointed:
         del out
         if all(node is None for node in input_nodes) and not boundary:
             return Tensor(value, TAPE, None)
-        params = {"treedef": treedef, "boundary": boundary}
+        params = {"treedef": treedef, "boundary": boundary, "random_states": random_states}
         # The rules recompute everything from the inputs: the output is not saved (it would stay
         # alive until this node's turn in the backward pass, after the next segment freed its copy).
         node = Node(self.primitive, (*input_nodes, *boundary), tuple(primals), params, None)
         return Tensor(value, TAPE, node)
 
-    def _vjp_on_tensors(self, cotangent: Any, leaves: tuple, treedef: TreeDef, boundary: tuple) -> list:
+    def _vjp_on_tensors(
+        self, cotangent: Any, leaves: tuple, treedef: TreeDef, boundary: tuple, random_states: Any
+    ) -> list:
         """Recompute the interior with recording on, then pull ``cotangent`` back to the inputs and boundary."""
         from ..tensor import TAPE, Tensor, _rewrap
 
@@ -142,7 +261,8 @@ class _Checkpointed:
                     inputs.append(Tensor(raw, TAPE, None).requires_grad_(True))
                 else:
                     inputs.append(leaf)
-            out = self.function(*tree_unflatten(treedef, inputs))
+            with _replaying(random_states):
+                out = self.function(*tree_unflatten(treedef, inputs))
         finally:
             state.grad_enabled = previous
         targets = [leaf._node if isinstance(leaf, Tensor) else None for leaf in inputs]
@@ -207,11 +327,14 @@ def _is_tensor_cotangent(cotangent: Any, leaves: tuple) -> bool:
     return isinstance(cotangent, Tensor) or any(isinstance(leaf, Tensor) for leaf in leaves)
 
 
-def checkpoint(function: Callable[..., Any]) -> Callable[..., Any]:
+def checkpoint(function: Callable[..., Any], *, preserve_rng_state: bool = True) -> Callable[..., Any]:
     """``function`` made to save only its inputs; its interior is recomputed in the backward pass.
 
     Works under ``grad``, ``vjp``, ``jvp``, ``Tensor.backward`` and
-    ``autograd.grad(create_graph=True)``, nested in any order.
+    ``autograd.grad(create_graph=True)``, nested in any order. With
+    ``preserve_rng_state=True`` (the default, as in PyTorch) the recomputation
+    replays the random draws of the forward call (see the module's docstring
+    for which generators are saved).
 
     Example:
         >>> import wengert as wg, wengert.numpy as wnp
@@ -219,7 +342,7 @@ def checkpoint(function: Callable[..., Any]) -> Callable[..., Any]:
         >>> round(wg.grad(layer)(0.5), 6)
         0.639808
     """
-    checkpointed = _Checkpointed(function)
+    checkpointed = _Checkpointed(function, preserve_rng_state)
 
     @wraps(function)
     def wrapped(*args: Any) -> Any:
@@ -229,7 +352,9 @@ def checkpoint(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def checkpoint_sequential(functions: Sequence[Callable[[Any], Any]], segments: int, input: Any) -> Any:
+def checkpoint_sequential(
+    functions: Sequence[Callable[[Any], Any]], segments: int, input: Any, *, preserve_rng_state: bool = True
+) -> Any:
     """Run a chain of one-argument functions, checkpointing it in ``segments`` pieces.
 
     As in PyTorch, the last segment is run without checkpointing (its values are
@@ -259,5 +384,5 @@ def checkpoint_sequential(functions: Sequence[Callable[[Any], Any]], segments: i
     x = input
     for index, piece in enumerate(pieces):
         run = chain(piece)
-        x = run(x) if index == len(pieces) - 1 else checkpoint(run)(x)
+        x = run(x) if index == len(pieces) - 1 else checkpoint(run, preserve_rng_state=preserve_rng_state)(x)
     return x
