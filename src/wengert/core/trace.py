@@ -127,8 +127,7 @@ class TracerConversionError(TypeError):
 
 _CONVERSIONS = {
     "bool": (
-        "a Python truth value (an `if`, `while`, `and`/`or` or bool() on it): each example may "
-        "take another branch",
+        "a Python truth value (an `if`, `while`, `and`/`or` or bool() on it): each example may take another branch",
         "use wnp.where to choose per example",
     ),
     "array": (
@@ -203,7 +202,7 @@ class UnexpectedTracerError(TracerLevelError):
             f"{what} was given a traced value of {trace.name} after {trace.name} had returned"
             f"{where}. The value escaped the function being transformed (kept in a list, a global, "
             "a closure or an attribute). Return it from the function instead (use has_aux=True for "
-            "extra outputs), or store wg.stop_gradient(x) if only its value is needed."
+            "extra outputs), or store wg.stop_gradient(x) if only its value is needed.",
         )
 
 

@@ -126,7 +126,7 @@ def _generators_used(function: Any, args: Sequence[Any]) -> list:
                 pending.append(current.__wrapped__)
         elif callable(current) and not isinstance(current, type) and hasattr(current, "__dict__"):
             # A callable object (a layer holding its own generator): its attributes and its __call__.
-            pending.extend((*vars(current).values(), getattr(type(current), "__call__", None)))
+            pending.extend((*vars(current).values(), type(current).__call__))
     return found
 
 
