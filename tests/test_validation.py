@@ -320,3 +320,134 @@ class Params:
 def test_a_dataclass_leaf_is_named_by_its_field():
     with pytest.raises(TypeError, match=r"grad: argument 0\.b is a str"):
         wg.grad(lambda p: wnp.sum(p.w))(Params(np.ones(2), "oops"))
+
+
+# -- custom rules: what a rule returns -----------------------------------------------------------
+
+
+def make_square(rule):
+    @wg.custom_jvp
+    def square(x):
+        return x * x
+
+    square.defjvp(rule)
+    return square
+
+
+def pair_without_tangent(primals, tangents):
+    return primals[0] ** 2
+
+
+def tangent_of_the_wrong_shape(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return x * x, wnp.stack([2.0 * x * t, 2.0 * x * t])
+
+
+def tangent_in_a_tuple(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return x * x, (2.0 * x * t,)
+
+
+def tangent_of_another_dtype(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return x * x, wnp.astype(2.0 * x * t, np.float64)
+
+
+def primal_of_the_wrong_shape(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return wnp.stack([x, x]), 2.0 * x * t
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda f, x: wg.jvp(f, (x,), (np.ones_like(x),)),
+        lambda f, x: wg.grad(lambda v: wnp.sum(f(v)))(x),
+        lambda f, x: wg.jacfwd(f)(x),
+        lambda f, x: wg.vmap(wg.grad(lambda v: wnp.sum(f(v))))(np.stack([x, x])),
+    ],
+    ids=["jvp", "grad", "jacfwd", "vmap-of-grad"],
+)
+@pytest.mark.parametrize(
+    ("rule", "exception", "message"),
+    [
+        (pair_without_tangent, TypeError, r"must return a pair \(primal_out, tangent_out\), got a single value"),
+        (tangent_of_the_wrong_shape, ValueError, r"the tangent it returned has shape \(2,.*but square's output has"),
+        (tangent_in_a_tuple, TypeError, r"the tangent it returned must be a single array like square's output"),
+        (tangent_of_another_dtype, TypeError, r"has dtype float64 but square's output has dtype float32"),
+        (primal_of_the_wrong_shape, ValueError, r"the primal output it returned has shape \(2,"),
+    ],
+    ids=["not-a-pair", "shape", "tuple", "dtype", "primal-shape"],
+)
+def test_a_custom_jvp_rule_returning_the_wrong_thing_is_named(transform, rule, exception, message):
+    with pytest.raises(exception, match=rf"square: the JVP rule {rule.__qualname__}\b.*{message}"):
+        transform(make_square(rule), np.float32(0.5))
+
+
+def make_scaled(forward, backward):
+    @wg.custom_vjp
+    def scaled(x, s):
+        return x * s
+
+    scaled.defvjp(forward, backward)
+    return scaled
+
+
+def forward_without_residuals(x, s):
+    return x * s
+
+
+def forward_of_the_wrong_shape(x, s):
+    return wnp.stack([x * s, x * s]), s
+
+
+def good_forward(x, s):
+    return x * s, s
+
+
+def backward_of_another_dtype(s, g):
+    return wnp.astype(g * s, np.float64), None
+
+
+def backward_of_the_wrong_shape(s, g):
+    return wnp.stack([g, g]), None
+
+
+def good_backward(s, g):
+    return g * s, None
+
+
+VJP_RULE_MISTAKES = [
+    (forward_without_residuals, good_backward, TypeError, r"must return a pair \(output, residuals\), got a single"),
+    (forward_of_the_wrong_shape, good_backward, ValueError, r"the output it returned has shape \(2"),
+    (
+        good_forward,
+        backward_of_another_dtype,
+        TypeError,
+        r"the cotangent it returned for argument 0 has dtype float64 but that argument has dtype float32",
+    ),
+    (good_forward, backward_of_the_wrong_shape, ValueError, r"for argument 0 has shape \(2,\)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("forward", "backward", "exception", "message"),
+    VJP_RULE_MISTAKES,
+    ids=["forward-not-a-pair", "forward-shape", "backward-dtype", "backward-shape"],
+)
+def test_a_custom_vjp_rule_returning_the_wrong_thing_is_named(forward, backward, exception, message):
+    scaled = make_scaled(forward, backward)
+    rule = forward if backward is good_backward else backward
+    with pytest.raises(exception, match=rf"scaled: the \w+ \w+ {rule.__qualname__}\b.*{message}"):
+        wg.grad(lambda x: scaled(x, np.float32(2.0)))(np.float32(0.5))
+
+
+def test_custom_rules_must_be_functions():
+    with pytest.raises(TypeError, match=r"custom_jvp: the decorated object must be a function, got a float"):
+        wg.custom_jvp(3.0)
+    square = wg.custom_jvp(lambda x: x * x)
+    with pytest.raises(TypeError, match=r"defjvp: the JVP rule must be a function, got a str"):
+        square.defjvp("rule")
+    scaled = wg.custom_vjp(lambda x: x)
+    with pytest.raises(TypeError, match=r"defvjp: the backward rule must be a function, got a NoneType"):
+        scaled.defvjp(lambda x: (x, None), None)
