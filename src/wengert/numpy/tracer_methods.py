@@ -82,6 +82,7 @@ def install(cls: type) -> None:
     cls.__invert__ = lambda self: logic.logical_not(self)
     cls.__hash__ = object.__hash__
     cls.__getitem__ = lambda self, index: indexing.getitem(self, index)
+    cls.at = property(indexing.at, doc="Index updates out of place: ``x.at[index].set(v)``, ``.add(v)``... (JAX's).")
     cls.__len__ = _len
     cls.__iter__ = _iter
 
