@@ -39,6 +39,7 @@ from .core import (
     state,
     toposort,
 )
+from .core.trace import TracerConversionError
 from .numpy.elementwise import astype_p
 from .numpy.indexing import index_update
 
@@ -483,15 +484,45 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
             "tensor of it would drop its derivative. Use it directly, or wg.numpy functions on it"
         )
     else:
-        data = np.array(data, dtype=dtype)
-    if data.dtype == object:
-        raise TypeError(
-            "tensor(): could not convert the data to a numeric array (traced values cannot be put in a list)"
-        )
+        data = _numeric_array(data, dtype)
     out = Tensor(data, TAPE, None)
     if requires_grad:
         out.requires_grad_(True)
     return out
+
+
+_KIND_NAMES = {"U": "strings", "S": "bytes", "O": "Python objects", "V": "records", "M": "dates", "m": "time spans"}
+
+
+def _numeric_array(data: Any, dtype: Any) -> np.ndarray:
+    """``data`` as a new numeric NumPy array, or a TypeError that says what was given and what to pass."""
+    module = type(data).__module__.split(".")[0]
+    if module in ("torch", "jax", "jaxlib") and getattr(data, "requires_grad", False):
+        raise TypeError(
+            "tensor(): the data is a torch tensor that requires grad; pass its values: t.detach().numpy()"
+        )
+    try:
+        array = np.array(data, dtype=dtype)
+    except (ValueError, TypeError) as error:
+        if isinstance(error, TracerConversionError):
+            raise
+        raise TypeError(
+            f"tensor(): could not make a numeric array of {_short_repr(data)} ({error}); pass numbers, "
+            "nested lists of numbers of one shape, or a NumPy array"
+        ) from None
+    if array.dtype.kind in _KIND_NAMES:
+        raise TypeError(
+            f"tensor(): the data {_short_repr(data)} holds {_KIND_NAMES[array.dtype.kind]} (dtype {array.dtype}); "
+            "a tensor holds numbers (bool, integer or floating point)"
+        )
+    if array.dtype.kind == "c":
+        raise TypeError("tensor(): complex tensors are not supported yet; derivatives of complex values would be wrong")
+    return array
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:

@@ -80,6 +80,7 @@ class Dual(Tracer):
 
     def __init__(self, primal: Any, tangent: Any = None, trace: Trace | None = None) -> None:
         if trace is None:
+            _check_user_dual(primal, tangent)
             trace = default_forward_trace()
         self.primal = primal
         self._tangent = tangent
@@ -96,6 +97,33 @@ class Dual(Tracer):
         return f"Dual(primal={self.primal!r}, tangent={self.tangent!r})"
 
     __str__ = __repr__
+
+
+def _check_user_dual(primal: Any, tangent: Any) -> None:
+    """Refuse a dual number whose parts are not numbers or arrays, or whose tangent has another shape."""
+    for part, value in (("primal", primal), ("tangent", tangent)):
+        if value is None and part == "tangent":
+            continue
+        if isinstance(value, (list, tuple)):
+            raise TypeError(
+                f"Dual: the {part} is a {type(value).__name__}; pass a number or an array "
+                f"(np.asarray({type(value).__name__}) first)"
+            )
+        kind = getattr(getattr(value, "dtype", None), "kind", None)
+        if kind == "c" or isinstance(value, complex):
+            raise TypeError(f"Dual: complex {part}s are not supported yet; derivatives of complex values would be wrong")
+        if kind is None and not isinstance(value, (bool, int, float, Tracer)):
+            raise TypeError(f"Dual: the {part} must be a number or a numeric array, got {type(value).__name__}")
+        if kind is not None and kind not in "biuf":
+            raise TypeError(f"Dual: the {part} must be numeric, got dtype {value.dtype}")
+    if tangent is not None:
+        primal_shape = tuple(getattr(primal, "shape", ()))
+        tangent_shape = tuple(getattr(tangent, "shape", ()))
+        if primal_shape != tangent_shape:
+            raise ValueError(
+                f"Dual: the tangent has shape {tangent_shape} but the primal has shape {primal_shape}; "
+                "a tangent has its primal's shape"
+            )
 
 
 class DeferredDual(Dual):

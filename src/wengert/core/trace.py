@@ -137,8 +137,10 @@ _CONVERSIONS = {
         "array with x.at[i].set(v) (wnp.at(y)[i].set(v) for a plain array)",
     ),
     "float": (
-        "float() (also called by math.* functions and by Python's formatting of numbers)",
-        "use wengert.numpy functions (wnp.sin, not math.sin) and keep the value as an array",
+        "float() (also called by math.* functions, and by NumPy when a scalar is stored into a "
+        "NumPy array with y[i] = x)",
+        "use wengert.numpy functions (wnp.sin, not math.sin) and keep the value as an array; write "
+        "into an array with x.at[i].set(v) (wnp.at(y)[i].set(v) for a plain array) or build it with wnp.stack",
     ),
     "int": ("int()", "keep the value as an array, or make it a static (non-traced) argument"),
     "complex": ("complex()", "keep the value as an array"),
