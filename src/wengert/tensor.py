@@ -498,9 +498,7 @@ def _numeric_array(data: Any, dtype: Any) -> np.ndarray:
     """``data`` as a new numeric NumPy array, or a TypeError that says what was given and what to pass."""
     module = type(data).__module__.split(".")[0]
     if module in ("torch", "jax", "jaxlib") and getattr(data, "requires_grad", False):
-        raise TypeError(
-            "tensor(): the data is a torch tensor that requires grad; pass its values: t.detach().numpy()"
-        )
+        raise TypeError("tensor(): the data is a torch tensor that requires grad; pass its values: t.detach().numpy()")
     try:
         array = np.array(data, dtype=dtype)
     except (ValueError, TypeError) as error:

@@ -111,7 +111,7 @@ def _check_user_dual(primal: Any, tangent: Any) -> None:
             )
         kind = getattr(getattr(value, "dtype", None), "kind", None)
         if kind == "c" or isinstance(value, complex):
-            raise TypeError(f"Dual: complex {part}s are not supported yet; derivatives of complex values would be wrong")
+            raise TypeError(f"Dual: complex {part}s are not supported yet (their derivatives would be wrong)")
         if kind is None and not isinstance(value, (bool, int, float, Tracer)):
             raise TypeError(f"Dual: the {part} must be a number or a numeric array, got {type(value).__name__}")
         if kind is not None and kind not in "biuf":
