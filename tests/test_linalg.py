@@ -59,6 +59,16 @@ def svd_canonical(a):
     return u * signs, s, wnp.swapaxes(vh, -1, -2) * signs
 
 
+def numpy_norm_quietly(order, norm_function=np.linalg.norm):
+    """A vector norm of a negative order, without NumPy's divide-by-zero warning at a zero entry."""
+
+    def norm(x):
+        with np.errstate(divide="ignore"):
+            return norm_function(x, order)
+
+    return norm
+
+
 def traced_value(function, args):
     """The primal output of ``function`` evaluated on dual numbers (the traced code path)."""
     return wg.jvp(function, tuple(args), tuple(np.zeros_like(a) for a in args))[0]
@@ -247,8 +257,8 @@ VALUE_CASES = [
     ("norm_0.5_axis", lambda x: linalg.norm(x, 0.5, 1), lambda x: np.linalg.norm(x, 0.5, 1), lambda: (vectors(2, 3),)),
     (
         "norm_minus_2_zero_entry",
-        lambda x: linalg.norm(x, -2),
-        lambda x: np.linalg.norm(x, -2),
+        numpy_norm_quietly(-2, linalg.norm),  # plain values go to NumPy, and its warning
+        numpy_norm_quietly(-2),
         lambda: (np.array([0.0, 1.0]),),
     ),
     ("qr", lambda a: linalg.qr(a), np.linalg.qr, lambda: (tall(4, 3, (2,)),)),
