@@ -426,3 +426,14 @@ def test_tensor_of_a_traced_value_or_of_tensors_that_require_grad_is_refused():
 def test_dual_refuses_parts_that_do_not_fit(primal, tangent, error, words):
     with pytest.raises(error, match=words):
         wg.Dual(primal, tangent)
+
+
+def test_printing_a_traced_value_with_a_format_shows_its_value():
+    seen = []
+
+    def f(x):
+        seen.append(f"{x:.3f}")
+        return wnp.sin(x)
+
+    assert wg.grad(f)(1.0) == pytest.approx(math.cos(1.0))
+    assert seen == ["1.000"]

@@ -72,6 +72,10 @@ class Tracer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(primal={self.primal!r}, level={self._trace.level})"
 
+    def __format__(self, spec: str) -> str:
+        # Printing a value while debugging loses nothing: f"{x:.3f}" formats the value underneath.
+        return format(primal_value(self), spec) if spec else repr(self)
+
     def __bool__(self) -> bool:
         # Branching on a value is allowed in eager transformations: the derivative
         # is that of the program as executed.
