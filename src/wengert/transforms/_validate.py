@@ -261,9 +261,9 @@ def match_tangents(
     """The tangents checked against their primals: structure, then each leaf's shape and dtype.
 
     A tangent takes its primal's floating dtype: Python numbers (which carry
-    no dtype of their own, as in NumPy's promotion rules) and floating arrays
-    of another precision are converted; integer, boolean and complex arrays
-    are refused. Returns the tangent leaves, converted where needed. ``what`` and
+    no dtype of their own, as in NumPy's promotion rules), integer arrays and
+    floating arrays of another precision are converted; boolean, complex and
+    non-numeric values are refused. Returns the tangent leaves, converted where needed. ``what`` and
     ``of`` name the two sides in messages (a cotangent and its output).
     """
     if primal_tree != tangent_tree:
@@ -297,10 +297,10 @@ def match_tangents(
         else:
             tangent_dtype = wnp_dtype(tangent)
             if tangent_dtype != primal_dtype:
-                if tangent_dtype.kind != "f" or primal_dtype.kind != "f":
+                if tangent_dtype.kind not in "iuf" or primal_dtype.kind != "f":
                     raise TypeError(
                         f"{where()} has dtype {tangent_dtype} but its {of} has dtype {primal_dtype}; a {what} "
-                        f"has its {of}'s floating dtype (convert it: t.astype(np.{primal_dtype}))"
+                        f"has its {of}'s floating dtype (give real numbers: t.astype(np.{primal_dtype}))"
                     )
                 tangent = wnp.astype(tangent, primal_dtype)
         out.append(tangent)
