@@ -1,20 +1,29 @@
-"""Linear algebra: inverse, solves, determinants, Cholesky, symmetric eigenproblems, norms, trace.
+"""Linear algebra: inverse, solves, determinants, Cholesky, eigenproblems, decompositions, norms, trace.
 
 Every function accepts a single matrix ``(n, n)`` or a stack of them
-``(..., n, n)``. The primitives here are ``inv``, ``solve``, ``solve_triangular``,
-``det``, ``slogdet`` (its log-magnitude), ``cholesky``, ``eigh`` (packed, see
-below), ``eigvalsh`` and the vector p-norm; everything else is composed from
-them. Their rules are written with ``matmul``, ``solve`` and friends, so they
+``(..., n, n)`` where NumPy does. The primitives here are ``inv``, ``solve``,
+``solve_triangular``, ``det``, ``slogdet`` (its log-magnitude), ``cholesky``,
+``eigh`` (packed, see below), ``eigvalsh`` and the vector p-norm; ``qr``,
+``svd``, ``pinv``, ``lstsq``, ``matrix_rank`` and ``cond`` come from
+`wengert.numpy.linalg_decompositions`; everything else is composed from them.
+Their rules are written with ``matmul``, ``solve`` and friends, so they
 differentiate again to any order.
 
 Conventions worth knowing:
 
 * ``cholesky``, ``eigh`` and ``eigvalsh`` read the symmetric part ``(A + Aᵀ)/2``
   of their argument (as JAX does). For a symmetric ``A`` the values are NumPy's,
-  bit for bit, and the gradient is a symmetric matrix.
+  bit for bit, and the gradient is a symmetric matrix. ``eigh``/``eigvalsh``
+  with ``UPLO='L'`` or ``'U'`` read only that triangle, as NumPy does.
+* ``eig`` accepts only real symmetric matrices (checked on the concrete values)
+  and is ``eigh`` there.
+* At exactly repeated eigenvalues or singular values the vectors have no
+  derivative: ``eigh`` raises in reverse mode, ``svd`` gives NaN as JAX does;
+  functions symmetric in the repeated values keep their exact derivative.
 * ``det`` and ``slogdet`` differentiate through ``inv(A)``: at a singular matrix
   the derivative raises NumPy's ``LinAlgError`` instead of returning garbage.
-* ``norm`` at zero has the zero subgradient (to every order), never NaN.
+* ``norm`` at zero has the zero subgradient (to every order), never NaN; ties
+  of a max or min share the cotangent equally.
 """
 
 from __future__ import annotations

@@ -17,11 +17,12 @@ Their rules are written in wengert's own operations (``matmul``,
 Conventions worth knowing (see also the docstrings of `qr` and `svd`):
 
 * The singular vectors' derivative has 1 / (s_j² - s_i²) terms: at exactly
-  repeated singular values it is undefined, and inf/NaN appear in the result
-  (as in JAX); a zero singular value of a non-square matrix does the same
-  through 1 / s_j. The singular values' derivative stays finite: exact for
-  functions symmetric in the repeated values (sums, norms), and reverse mode
-  raises ValueError for a function that tells repeated values apart.
+  repeated singular values it is undefined, and NaN appears wherever a tangent
+  or cotangent reaches those terms (JAX gives inf/NaN there too); a zero
+  singular value of a non-square matrix does the same through 1 / s_j. The
+  singular values' derivative stays finite: exact for functions symmetric in
+  the repeated values (sums, norms), and reverse mode raises ValueError for a
+  function that tells repeated values apart.
 * The pseudo-inverse's (and ``lstsq``'s) derivative is the closed form valid
   where the rank is locally constant: singular values at or below the cutoff
   count as exact zeros.
@@ -362,8 +363,10 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     Derivatives (both modes, any order). The singular values: dS = diag(Uᵀ dA V),
     so ∂s_i/∂A = u_i v_iᵀ. The vectors: terms 1/(s_j² - s_i²), and 1/s_j for a
     non-square matrix. Repeated singular values (like the identity's) make the
-    vectors' derivative undefined: as in JAX, inf or NaN appear in it, where
-    the function uses the vectors of the repeated values. The values' derivative
+    vectors' derivative undefined: as in JAX, NaN appears in it where the
+    function uses the vectors of the repeated values (even a function that
+    is invariant there, like ``U @ diag(S) @ Vh``: its derivative at the tie
+    is a 0/0 that the cotangent cannot resolve). The values' derivative
     stays finite there, and is exact for functions symmetric in the repeated
     values (sums, norms, `pinv`); reverse mode raises ValueError for a function
     that tells them apart (s[0] of the identity), as `eigh` does. A zero
