@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import wengert as wg
+import wengert.nn as nn
 import wengert.numpy as wnp
 
 X23 = np.arange(6.0).reshape(2, 3)
@@ -456,3 +457,100 @@ def test_custom_rules_must_be_functions():
     scaled = wg.custom_vjp(lambda x: x)
     with pytest.raises(TypeError, match=r"defvjp: the backward rule must be a function, got a NoneType"):
         scaled.defvjp(lambda x: (x, None), None)
+
+
+# -- constructors: layers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "exception", "message"),
+    [
+        ((3.5, 2), TypeError, r"Linear: in_features must be a positive int, got 3\.5 \(float\)"),
+        ((3, "2"), TypeError, r"Linear: out_features must be a positive int, got '2' \(str\)"),
+        ((True, 2), TypeError, r"Linear: in_features must be a positive int, got True \(bool\)"),
+        ((0, 2), ValueError, r"Linear: in_features must be a positive int, got 0"),
+        ((3, -1), ValueError, r"Linear: out_features must be a positive int, got -1"),
+    ],
+)
+def test_linear_sizes(arguments, exception, message):
+    with pytest.raises(exception, match=message):
+        nn.Linear(*arguments)
+
+
+def test_linear_accepts_numpy_integers_and_refuses_other_dtypes():
+    assert nn.Linear(np.int64(3), np.int32(2), seed=0).weight.shape == (3, 2)
+    with pytest.raises(TypeError, match=r"Linear: dtype must be a floating type \(np\.float64 or np\.float32\), got"):
+        nn.Linear(3, 2, dtype=np.int64)
+    with pytest.raises(TypeError, match=r"Linear: dtype must be a floating type.*'float6'"):
+        nn.Linear(3, 2, dtype="float6")
+
+
+@pytest.mark.parametrize(
+    ("sizes", "exception", "message"),
+    [
+        (3, TypeError, r"MLP: sizes must be a list of layer widths \[in, hidden\.\.\., out\], got 3 \(int\)"),
+        ("2,8,1", TypeError, r"MLP: sizes must be a list of layer widths.*'2,8,1' \(str\)"),
+        ([2, 0, 1], ValueError, r"MLP: sizes\[1\] must be a positive int, got 0"),
+        ([2, 8.5, 1], TypeError, r"MLP: sizes\[1\] must be a positive int, got 8\.5 \(float\)"),
+        ([2], ValueError, r"MLP: sizes must list at least the input and output widths, got \[2\]"),
+    ],
+)
+def test_mlp_widths(sizes, exception, message):
+    with pytest.raises(exception, match=message):
+        nn.MLP(sizes)
+
+
+def test_activation_names():
+    with pytest.raises(ValueError, match=r"unknown activation 'tahn' \(did you mean 'tanh'\?\); expected one of"):
+        nn.MLP([2, 4, 1], activation="tahn")
+    with pytest.raises(TypeError, match=r"an activation must be a name, a Module or a function, got 3 \(int\)"):
+        nn.MLP([2, 4, 1], activation=3)
+
+
+def test_containers_of_non_modules():
+    with pytest.raises(
+        TypeError, match=r"Sequential: item 1 is a function, not a Module \(wrap a function in"
+    ):
+        nn.Sequential(nn.Linear(2, 2, seed=0), lambda x: x)
+    with pytest.raises(TypeError, match=r"Sequential: item 0 is the class Tanh, not a Module; create one: Tanh\(\)"):
+        nn.Sequential(nn.Tanh)
+    with pytest.raises(TypeError, match=r"ModuleList: item 1 is a ndarray, not a Module"):
+        nn.ModuleList([nn.Tanh(), np.ones(2)])
+    with pytest.raises(TypeError, match=r"Lambda: expected a function, got str"):
+        nn.Lambda("tanh")
+
+
+@pytest.mark.parametrize(
+    ("make", "exception", "message"),
+    [
+        (lambda: nn.Softplus(float("nan")), ValueError, r"Softplus: beta must be a finite number, got nan"),
+        (lambda: nn.Softplus(0), ValueError, r"Softplus: beta must be positive, got 0"),
+        (lambda: nn.Softplus("1"), TypeError, r"Softplus: beta must be a real number, got '1' \(str\)"),
+        (lambda: nn.Sin("30"), TypeError, r"Sin: frequency must be a real number, got '30' \(str\)"),
+        (lambda: nn.GELU("exact"), ValueError, r"GELU: approximate must be 'none' or 'tanh', got 'exact'"),
+    ],
+)
+def test_activation_arguments(make, exception, message):
+    with pytest.raises(exception, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("a", r"Parameter\(\): the data \('a' of type str\) has dtype <U1; a parameter holds floating-point"),
+        ([1j], r"has complex numbers \(not supported yet\)"),
+        ([[1.0], [1.0, 2.0]], r"cannot be made an array of numbers"),
+    ],
+)
+def test_parameters_hold_floating_point_numbers(data, message):
+    with pytest.raises(TypeError, match=message):
+        nn.Parameter(data)
+
+
+def test_submodule_and_parameter_names():
+    module = nn.Module()
+    with pytest.raises(KeyError, match=r"submodule name must be a non-empty string without '\.', got 'a\.b'"):
+        module.add_module("a.b", nn.Tanh())
+    with pytest.raises(TypeError, match=r"a parameter name must be a str, got 1 \(int\)"):
+        module.register_parameter(1, nn.Parameter(1.0))

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import numpy as wnp
+from ._checks import closest, real_number
 from .module import Module
 
 
@@ -66,9 +67,10 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0) -> None:
         super().__init__()
+        beta = real_number(beta, "Softplus", "beta")
         if beta <= 0:
             raise ValueError(f"Softplus: beta must be positive, got {beta}")
-        self.beta = float(beta)
+        self.beta = beta
 
     def forward(self, x: Any) -> Any:
         if self.beta == 1.0:
@@ -89,7 +91,7 @@ class Sin(Module):
 
     def __init__(self, frequency: float = 1.0) -> None:
         super().__init__()
-        self.frequency = float(frequency)
+        self.frequency = real_number(frequency, "Sin", "frequency")
 
     def forward(self, x: Any) -> Any:
         return wnp.sin(x if self.frequency == 1.0 else x * self.frequency)
@@ -155,6 +157,8 @@ class Lambda(Module):
 
     def __init__(self, function: Callable[[Any], Any]) -> None:
         super().__init__()
+        if not callable(function):
+            raise TypeError(f"Lambda: expected a function, got {type(function).__name__} ({function!r})")
         self.function = function
 
     def forward(self, x: Any) -> Any:
@@ -179,10 +183,13 @@ def get_activation(spec: str | Module | Callable[[Any], Any] | None) -> Module:
         try:
             return ACTIVATIONS[spec.lower()]()
         except KeyError:
-            raise ValueError(f"unknown activation {spec!r}; expected one of {sorted(ACTIVATIONS)}") from None
+            raise ValueError(
+                f"unknown activation {spec!r}{closest(spec.lower(), ACTIVATIONS)}; expected one of "
+                f"{sorted(ACTIVATIONS)}, a Module or a function"
+            ) from None
     if callable(spec):
         return Lambda(spec)
-    raise TypeError(f"an activation must be a name, a Module or a function, got {type(spec).__name__}")
+    raise TypeError(f"an activation must be a name, a Module or a function, got {spec!r} ({type(spec).__name__})")
 
 
 __all__ = [

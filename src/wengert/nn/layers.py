@@ -26,9 +26,30 @@ import numpy as np
 
 from ..core import Tracer, primal_value
 from ..numpy.products import linear
+from ._checks import positive_int
 from .activations import get_activation
 from .init import linear_init, make_rng
 from .module import Module, Parameter
+
+
+def float_dtype(dtype: Any, owner: str) -> np.dtype:
+    """``dtype`` as a NumPy floating dtype (float64 or float32), or an error naming ``owner``."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.kind != "f":
+        raise TypeError(f"{owner}: dtype must be a floating type (np.float64 or np.float32), got {dtype!r}")
+    return resolved
+
+
+def _require_module(value: Any, where: str) -> None:
+    if isinstance(value, Module):
+        return
+    if isinstance(value, type) and issubclass(value, Module):
+        raise TypeError(f"{where} is the class {value.__name__}, not a Module; create one: {value.__name__}()")
+    hint = " (wrap a function in nn.Lambda(function))" if callable(value) else ""
+    raise TypeError(f"{where} is a {type(value).__name__}, not a Module{hint}")
 
 
 def _dtype_of(value: Any) -> np.dtype:
@@ -71,13 +92,9 @@ class Linear(Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        if int(in_features) < 0 or int(out_features) < 0:
-            raise ValueError(f"Linear: feature counts must be non-negative, got ({in_features}, {out_features})")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"Linear: dtype must be a floating type (float64 or float32), got {dtype}")
+        self.in_features = positive_int(in_features, "Linear", "in_features")
+        self.out_features = positive_int(out_features, "Linear", "out_features")
+        dtype = float_dtype(dtype, "Linear")
         weight, bias_value = linear_init(init)(self.in_features, self.out_features, make_rng(rng, seed), dtype, bias)
         self.weight = Parameter(weight)
         if bias:
@@ -133,8 +150,7 @@ class Sequential(Module):
         else:
             items = [(str(index), module) for index, module in enumerate(modules)]
         for name, module in items:
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential: item {name} is a {type(module).__name__}, not a Module")
+            _require_module(module, f"Sequential: item {name}")
             self.add_module(name, module)
 
     def forward(self, x: Any) -> Any:
@@ -176,8 +192,7 @@ class ModuleList(Module):
 
     def append(self, module: Module) -> ModuleList:
         """Add ``module`` at the end; returns self."""
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
+        _require_module(module, f"ModuleList: item {len(self._modules)}")
         self.add_module(str(len(self._modules)), module)
         return self
 
@@ -222,7 +237,12 @@ class MLP(Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        sizes = [int(n) for n in sizes]
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
+            raise TypeError(
+                f"MLP: sizes must be a list of layer widths [in, hidden..., out], got {sizes!r} "
+                f"({type(sizes).__name__})"
+            )
+        sizes = [positive_int(n, "MLP", f"sizes[{index}]") for index, n in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes must list at least the input and output widths, got {sizes}")
         generator = make_rng(rng, seed)

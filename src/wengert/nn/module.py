@@ -50,9 +50,20 @@ class Parameter(Tensor):
                 "Parameter(): the data is a value traced by a transformation; a parameter must hold "
                 "plain numbers (pass primal values, or use nn.functional_call to run a model on traced values)"
             )
-        array = np.array(data, dtype=dtype)
+        try:
+            array = np.array(data, dtype=dtype)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"Parameter(): the data ({_shown(data)}) cannot be made an array of numbers: {error}"
+            ) from None
         if dtype is None and array.dtype.kind in "biu":
             array = array.astype(np.float64)
+        if array.dtype.kind != "f":
+            what = "complex numbers (not supported yet)" if array.dtype.kind == "c" else f"dtype {array.dtype}"
+            raise TypeError(
+                f"Parameter(): the data ({_shown(data)}) has {what}; a parameter holds floating-point "
+                "numbers (float64 or float32)"
+            )
         super().__init__(array, TAPE, None)
         if requires_grad:
             self.requires_grad_(True)
@@ -71,6 +82,19 @@ class Parameter(Tensor):
         copied = Parameter(self.primal, self.requires_grad)
         memo[id(self)] = copied
         return copied
+
+
+def _shown(value: Any) -> str:
+    text = " ".join(repr(value).split())
+    return (text if len(text) <= 60 else text[:57] + "...") + f" of type {type(value).__name__}"
+
+
+def _check_name(name: Any, what: str) -> None:
+    """Names of parameters, buffers and submodules: non-empty strings without dots (dots join the paths)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{what} name must be a str, got {name!r} ({type(name).__name__})")
+    if not name or "." in name:
+        raise KeyError(f"{what} name must be a non-empty string without '.', got {name!r}")
 
 
 def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:
@@ -193,6 +217,7 @@ class Module:
 
     def register_parameter(self, name: str, parameter: Parameter | None) -> None:
         """Register ``parameter`` under ``name`` (None declares the slot without a parameter)."""
+        _check_name(name, "register_parameter(): a parameter")
         if parameter is not None and not isinstance(parameter, Parameter):
             raise TypeError(f"register_parameter('{name}'): expected a Parameter, got {type(parameter).__name__}")
         if parameter is None:
@@ -211,6 +236,7 @@ class Module:
             >>> list(m.state_dict())
             ['mask']
         """
+        _check_name(name, "register_buffer(): a buffer")
         if value is not None and not isinstance(value, (np.ndarray, Tensor)):
             raise TypeError(f"register_buffer('{name}'): expected an array or a tensor, got {type(value).__name__}")
         self._buffers[name] = value
@@ -218,6 +244,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` as a submodule called ``name``."""
+        _check_name(name, "add_module(): a submodule")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module('{name}'): expected a Module, got {type(module).__name__}")
         if module is None:
