@@ -234,6 +234,8 @@ scatter_add_p = primitive(
 def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Any:
     """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices accumulate).
 
+    ``values`` is broadcast to the shape of ``zeros(shape)[index]``.
+
     Example:
         >>> scatter_add(np.ones(3), np.array([0, 0, 2]), (3,))
         array([2., 0., 1.])
@@ -242,6 +244,11 @@ def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Any:
     key = index if isinstance(index, tuple) else (index,)
     params = {"index": index, "shape": tuple(shape), "accumulate": _is_advanced(key)}
     if isinstance(values, Tracer):
+        selected = _selected_shape(params["shape"], index)
+        if tuple(_shape(values)) != selected:  # broadcast first, so the VJP gives values' own shape back
+            from .shape import broadcast_to
+
+            values = broadcast_to(values, selected)
         return bind(scatter_add_p, (values,), params)
     return _scatter_impl(values, **params)
 
@@ -772,14 +779,14 @@ def _update(x: Any, index: Any, values: Any, operation: str, mode: Any) -> Any:
     index = normalize_index(index)
     x_shape = tuple(shape(x))
     selected = _selected_shape(x_shape, index)
+    fitted = _fit(values, selected, operation)
     if operation == "set":
-        _fit(values, selected, operation)  # the same error as the other updates for values that do not fit
-        return index_update(x, values, index)
+        return index_update(x, values, index)  # (NumPy broadcasts, the VJP sums back)
     if operation == "add":
-        return add(x, scatter_add(_fit(values, selected, operation), index, x_shape))
+        return add(x, scatter_add(fitted, index, x_shape))
     if operation == "multiply" and _last_writes(x_shape, index) is None:
-        return multiply(x, index_update(np.ones(x_shape, dtype=dtype(x)), values, index))
-    return _update_flat(x, _flat_targets(x_shape, index), values, operation)
+        return multiply(x, index_update(np.ones(x_shape, dtype=dtype(x)), fitted, index))
+    return _update_flat(x, _flat_targets(x_shape, index), fitted, operation)
 
 
 class IndexUpdateRef:
