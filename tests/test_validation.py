@@ -16,6 +16,7 @@ import pytest
 import wengert as wg
 import wengert.nn as nn
 import wengert.numpy as wnp
+import wengert.optim as optim
 
 X23 = np.arange(6.0).reshape(2, 3)
 
@@ -508,9 +509,7 @@ def test_activation_names():
 
 
 def test_containers_of_non_modules():
-    with pytest.raises(
-        TypeError, match=r"Sequential: item 1 is a function, not a Module \(wrap a function in"
-    ):
+    with pytest.raises(TypeError, match=r"Sequential: item 1 is a function, not a Module \(wrap a function in"):
         nn.Sequential(nn.Linear(2, 2, seed=0), lambda x: x)
     with pytest.raises(TypeError, match=r"Sequential: item 0 is the class Tanh, not a Module; create one: Tanh\(\)"):
         nn.Sequential(nn.Tanh)
@@ -554,3 +553,109 @@ def test_submodule_and_parameter_names():
         module.add_module("a.b", nn.Tanh())
     with pytest.raises(TypeError, match=r"a parameter name must be a str, got 1 \(int\)"):
         module.register_parameter(1, nn.Parameter(1.0))
+
+
+# -- constructors: optimisers and schedulers -----------------------------------------------------
+
+
+def a_parameter():
+    return wg.tensor([1.0, 2.0], requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    ("params", "exception", "message"),
+    [
+        (np.ones(2), TypeError, r"SGD: params: got a NumPy array of shape \(2,\), not tensors; make parameters with"),
+        (
+            [np.ones(2)],
+            TypeError,
+            r"SGD parameters: item 0 is a ndarray, not a tensor; make parameters with wg",
+        ),
+        ([1.0, 2.0], TypeError, r"item 0 is a float, not a tensor"),
+        ([], ValueError, r"SGD: optimizer got an empty parameter list"),
+        (iter([]), ValueError, r"SGD: optimizer got an empty parameter list"),
+        (None, TypeError, r"SGD: params: expected a Module, a tensor or an iterable of tensors, got NoneType"),
+        ({"params": []}, TypeError, r"SGD: params is a dict; pass a list of parameter groups"),
+        ({wg.tensor(1.0, requires_grad=True)}, TypeError, r"got a set, whose order is not fixed"),
+    ],
+    ids=["array", "list-of-arrays", "list-of-floats", "empty", "empty-iterator", "None", "dict", "set"],
+)
+def test_an_optimiser_given_something_other_than_parameters(params, exception, message):
+    with pytest.raises(exception, match=message):
+        optim.SGD(params, lr=0.1)
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam", "AdamW"])
+@pytest.mark.parametrize(
+    ("lr", "exception", "message"),
+    [
+        (-1, ValueError, r"Invalid learning rate: -1 \(lr must be a non-negative number, and finite\)"),
+        (float("nan"), ValueError, r"Invalid learning rate: nan"),
+        (float("inf"), ValueError, r"Invalid learning rate: inf"),
+        ("0.1", TypeError, r"lr must be a real number, got '0\.1' \(str\)"),
+        (None, TypeError, r"lr must be a real number, got None \(NoneType\)"),
+    ],
+)
+def test_learning_rates(optimizer, lr, exception, message):
+    with pytest.raises(exception, match=rf"{optimizer}: {message}"):
+        getattr(optim, optimizer)([a_parameter()], lr=lr)
+
+
+def test_a_learning_rate_of_zero_is_accepted_as_in_pytorch():
+    x = a_parameter()
+    optimizer = optim.SGD([x], lr=0.0)
+    (x * x).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(x.detach().numpy(), [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("make", "exception", "message"),
+    [
+        (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), ValueError, r"SGD: Invalid momentum value: -0\.5"),
+        (lambda p: optim.SGD(p, lr=0.1, momentum=float("nan")), ValueError, r"SGD: Invalid momentum value: nan"),
+        (lambda p: optim.SGD(p, lr=0.1, dampening="a"), TypeError, r"SGD: dampening must be a real number"),
+        (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), ValueError, r"SGD: Invalid weight_decay value: -1"),
+        (lambda p: optim.Adam(p, weight_decay=float("nan")), ValueError, r"Adam: Invalid weight_decay value: nan"),
+        (lambda p: optim.Adam(p, betas=0.9), ValueError, r"Adam: betas must be two numbers in \[0, 1\), a pair"),
+        (lambda p: optim.Adam(p, betas=(0.9, 1.0)), ValueError, r"Adam: Invalid beta parameter at index 1: 1\.0"),
+        (lambda p: optim.Adam(p, betas=(-0.1, 0.9)), ValueError, r"Invalid beta parameter at index 0: -0\.1"),
+        (lambda p: optim.Adam(p, betas=("a", 0.9)), TypeError, r"Adam: betas\[0\] must be a real number"),
+        (lambda p: optim.AdamW(p, eps=-1e-8), ValueError, r"AdamW: Invalid epsilon value: -1e-08"),
+        (lambda p: optim.SGD([{"params": p, "lr": -2.0}], lr=0.1), ValueError, r"SGD: Invalid learning rate: -2\.0"),
+    ],
+)
+def test_optimiser_hyperparameters(make, exception, message):
+    with pytest.raises(exception, match=message):
+        make([a_parameter()])
+
+
+@pytest.mark.parametrize(
+    ("make", "exception", "message"),
+    [
+        (lambda o: optim.StepLR(o, step_size=1.5), TypeError, r"StepLR: step_size must be a positive int, got 1\.5"),
+        (lambda o: optim.StepLR(o, step_size=0), ValueError, r"StepLR: step_size must be a positive int, got 0"),
+        (lambda o: optim.StepLR(o, 2, gamma=-0.5), ValueError, r"StepLR: gamma must be positive \(it multiplies"),
+        (lambda o: optim.ExponentialLR(o, gamma=float("nan")), ValueError, r"gamma must be a finite number, got nan"),
+        (lambda o: optim.CosineAnnealingLR(o, T_max=0), ValueError, r"CosineAnnealingLR: T_max must be a positive"),
+        (lambda o: optim.CosineAnnealingLR(o, 10, eta_min=-1), ValueError, r"eta_min must be non-negative"),
+        (lambda o: optim.LambdaLR(o, lr_lambda=3), TypeError, r"LambdaLR: lr_lambda must be a function of the epoch"),
+        (lambda o: optim.LambdaLR(o, [None]), TypeError, r"LambdaLR: lr_lambda\[0\] must be a function of the epoch"),
+        (lambda o: optim.LambdaLR(o, lambda e: "x"), TypeError, r"returned 'x' \(str\) at epoch 0; it must return a"),
+        (lambda o: optim.LambdaLR(o, lambda e: -1.0), ValueError, r"returned -1\.0 at epoch 0; the factor"),
+        (lambda o: optim.StepLR(o, 2, last_epoch=-2), ValueError, r"StepLR: last_epoch must be an int >= -1, got -2"),
+        (lambda o: optim.StepLR(np.ones(2), 2), TypeError, r"StepLR needs a wengert optimizer, got ndarray"),
+    ],
+)
+def test_scheduler_arguments(make, exception, message):
+    with pytest.raises(exception, match=message):
+        make(optim.SGD([a_parameter()], lr=0.1))
+
+
+def test_gradient_clipping_limits():
+    x = a_parameter()
+    (x * x).sum().backward()
+    with pytest.raises(ValueError, match=r"clip_grad_norm_: max_norm must be a non-negative number, got -1\.0"):
+        optim.clip_grad_norm_([x], max_norm=-1)
+    with pytest.raises(ValueError, match=r"clip_grad_value_: clip_value must be non-negative, got nan"):
+        optim.clip_grad_value_([x], float("nan"))

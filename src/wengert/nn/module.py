@@ -519,15 +519,33 @@ def functional_call(module: Module, values: Mapping[str, Any], *args: Any, **kwa
 
 
 def parameters_of(source: Module | Tensor | Iterable[Any], what: str = "parameters") -> list[Tensor]:
-    """A list of tensors from a module, one tensor, or an iterable of tensors (each once)."""
+    """A list of tensors from a module, one tensor, or an iterable of tensors (each once).
+
+    Anything else is refused with a message saying what to pass: a NumPy array
+    (an optimiser updates tensors, not arrays), a set (its order, which
+    ``state_dict`` relies on, is not fixed), a non-iterable.
+    """
     if isinstance(source, Module):
         return list(source.parameters())
     if isinstance(source, Tensor):
         return [source]
+    make = "make parameters with wg.tensor(x, requires_grad=True) or nn.Parameter(x)"
+    if isinstance(source, np.ndarray):
+        raise TypeError(
+            f"{what}: got a NumPy array of shape {source.shape}, not tensors; {make}, and pass those "
+            "(a list of them, or a module)"
+        )
+    if isinstance(source, (set, frozenset)):
+        raise TypeError(f"{what}: got a set, whose order is not fixed (state_dict numbers the parameters); pass a list")
+    if isinstance(source, (str, bytes, Mapping)) or not isinstance(source, Iterable):
+        raise TypeError(
+            f"{what}: expected a Module, a tensor or an iterable of tensors, got {type(source).__name__} "
+            f"({' '.join(repr(source).split())[:60]})"
+        )
     out, seen = [], set()
     for index, item in enumerate(source):
         if not isinstance(item, Tensor):
-            raise TypeError(f"{what}: item {index} is a {type(item).__name__}, not a tensor")
+            raise TypeError(f"{what}: item {index} is a {type(item).__name__}, not a tensor; {make}")
         if id(item) not in seen:
             seen.add(id(item))
             out.append(item)

@@ -53,6 +53,9 @@ def clip_grad_norm_(
         >>> clip_grad_norm_(w, 10.0, norm_type=float("inf"))   # under the limit: unchanged
         3.0
     """
+    max_norm = float(max_norm)
+    if not max_norm >= 0:  # also NaN; a negative limit would flip the gradients
+        raise ValueError(f"clip_grad_norm_: max_norm must be a non-negative number, got {max_norm}")
     norm_type = float(norm_type)
     if norm_type <= 0 and not math.isinf(norm_type):
         raise ValueError(f"clip_grad_norm_: norm_type must be positive (or inf), got {norm_type}")
@@ -72,7 +75,7 @@ def clip_grad_norm_(
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
             "pass error_if_nonfinite=False to clip anyway"
         )
-    factor = float(max_norm) / (total + 1e-6)
+    factor = max_norm / (total + 1e-6)
     if factor < 1.0:
         for parameter, grad in zip(with_grads, grads):
             _replace_gradient(parameter, grad * np.asarray(factor, dtype=grad.dtype), "clip_grad_norm_")
@@ -90,7 +93,7 @@ def clip_grad_value_(parameters: Any, clip_value: float) -> None:
         [1.5, -1.5]
     """
     clip_value = float(clip_value)
-    if clip_value < 0:
+    if not clip_value >= 0:  # also NaN
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for parameter in parameters_of(parameters, "clip_grad_value_"):
         if parameter.grad is not None:

@@ -33,6 +33,21 @@ from ..nn.module import Module, parameters_of, set_values_
 from ..tensor import Tensor, enable_grad, from_numpy
 
 
+def _iterable(value: Any) -> bool:
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes, np.ndarray, set, frozenset))
+
+
+def _number(group: dict[str, Any], key: str, owner: str) -> float:
+    """A hyperparameter as a float; NaN for a non-finite one (so that every range check refuses it)."""
+    value = group[key]
+    if type(value) is not float:
+        scalar = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        if not scalar:
+            raise TypeError(f"{owner}: {key} must be a real number, got {value!r} ({type(value).__name__})")
+        value = float(value)
+    return value if math.isfinite(value) else math.nan
+
+
 def _gradient(parameter: Tensor) -> np.ndarray | None:
     grad = parameter.grad
     if grad is None:
@@ -60,14 +75,22 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
+        name = type(self).__name__
         if isinstance(params, (Module, Tensor)):
             groups: list[Any] = [{"params": params}]
+        elif isinstance(params, dict):
+            raise TypeError(
+                f"{name}: params is a dict; pass a list of parameter groups ([{{'params': [...], 'lr': ...}}]), "
+                "a list of tensors, or a module"
+            )
         else:
+            if not _iterable(params):
+                parameters_of(params, f"{name}: params")  # refuses it, saying what to pass
             groups = list(params)
             if groups and not isinstance(groups[0], dict):
                 groups = [{"params": groups}]
         if not groups:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+            raise ValueError(f"{name}: optimizer got an empty parameter list")
         for group in groups:
             self.add_param_group(group)
 
@@ -98,11 +121,15 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
-        lr = group["lr"]
-        if not (isinstance(lr, (int, float, np.floating, np.integer)) and lr >= 0):
-            raise ValueError(f"{type(self).__name__}: lr must be a non-negative number, got {lr!r}")
-        if group.get("weight_decay", 0.0) < 0:
-            raise ValueError(f"{type(self).__name__}: weight_decay must be non-negative, got {group['weight_decay']}")
+        """Each hyperparameter a number in its range (PyTorch's messages: ``Invalid learning rate: -1``)."""
+        name = type(self).__name__
+        lr = _number(group, "lr", name)
+        if not lr >= 0:
+            raise ValueError(
+                f"{name}: Invalid learning rate: {group['lr']!r} (lr must be a non-negative number, and finite)"
+            )
+        if "weight_decay" in group and not _number(group, "weight_decay", name) >= 0:
+            raise ValueError(f"{name}: Invalid weight_decay value: {group['weight_decay']!r} (must be non-negative)")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the parameters' gradients: ``.grad = None`` (default), or zero arrays."""
@@ -241,8 +268,9 @@ class SGD(Optimizer):
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"SGD: momentum must be non-negative, got {group['momentum']}")
+        if not _number(group, "momentum", "SGD") >= 0:
+            raise ValueError(f"SGD: Invalid momentum value: {group['momentum']!r} (momentum must be non-negative)")
+        _number(group, "dampening", "SGD")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
 
@@ -302,17 +330,25 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ) -> None:
-        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad}
+        betas = tuple(betas) if isinstance(betas, (tuple, list)) else betas  # anything else: refused when checked
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad}
         self._flat: dict[int, _FlatAdamState] = {}
         super().__init__(params, defaults)
 
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         super()._check_hyperparameters(group)
+        name = type(self).__name__
         betas = group["betas"]
-        if len(betas) != 2 or not all(0.0 <= beta < 1.0 for beta in betas):
-            raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), got {betas}")
-        if group["eps"] < 0:
-            raise ValueError(f"{type(self).__name__}: eps must be non-negative, got {group['eps']}")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{name}: betas must be two numbers in [0, 1), a pair (beta1, beta2); got {betas!r}")
+        for index, beta in enumerate(betas):
+            value = _number({f"betas[{index}]": beta}, f"betas[{index}]", name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(
+                    f"{name}: Invalid beta parameter at index {index}: {beta!r}; betas must be two numbers in [0, 1)"
+                )
+        if not _number(group, "eps", name) >= 0:
+            raise ValueError(f"{name}: Invalid epsilon value: {group['eps']!r} (eps must be non-negative)")
 
     def _update(self) -> None:
         operation = f"{type(self).__name__}.step"

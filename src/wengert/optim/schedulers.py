@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..nn._checks import integer, positive_int, real_number
 from .optimizers import Optimizer
 
 
@@ -34,6 +35,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__} needs a wengert optimizer, got {type(optimizer).__name__}")
+        last_epoch = integer(last_epoch, type(self).__name__, "last_epoch", minimum=-1, what="an int >= -1")
         self.optimizer = optimizer
         self.base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
         self.last_epoch = last_epoch
@@ -66,6 +68,14 @@ class LRScheduler:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
 
 
+def _factor(gamma: Any, owner: str) -> float:
+    """A multiplicative factor of the learning rate: a finite positive number."""
+    value = real_number(gamma, owner, "gamma")
+    if value <= 0:
+        raise ValueError(f"{owner}: gamma must be positive (it multiplies the learning rate), got {gamma}")
+    return value
+
+
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs: ``lr₀·gamma^(epoch // step_size)``.
 
@@ -79,10 +89,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        if int(step_size) <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size}")
-        self.step_size = int(step_size)
-        self.gamma = float(gamma)
+        self.step_size = positive_int(step_size, "StepLR", "step_size")
+        self.gamma = _factor(gamma, "StepLR")
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, group_index: int, epoch: int) -> float:
@@ -102,7 +110,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = float(gamma)
+        self.gamma = _factor(gamma, "ExponentialLR")
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, group_index: int, epoch: int) -> float:
@@ -117,10 +125,10 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:  # noqa: N803
-        if int(T_max) <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max}")
-        self.T_max = int(T_max)
-        self.eta_min = float(eta_min)
+        self.T_max = positive_int(T_max, "CosineAnnealingLR", "T_max")
+        self.eta_min = real_number(eta_min, "CosineAnnealingLR", "eta_min")
+        if self.eta_min < 0:
+            raise ValueError(f"CosineAnnealingLR: eta_min must be non-negative (it is a learning rate), got {eta_min}")
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, group_index: int, epoch: int) -> float:
@@ -137,17 +145,44 @@ class LambdaLR(LRScheduler):
         lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
         last_epoch: int = -1,
     ) -> None:
-        groups = len(optimizer.param_groups)
+        groups = len(getattr(optimizer, "param_groups", ()))
         if callable(lr_lambda):
             self.lr_lambdas = [lr_lambda] * groups
         else:
+            if not isinstance(lr_lambda, (list, tuple)):
+                raise TypeError(
+                    f"LambdaLR: lr_lambda must be a function of the epoch, or a list of one function per "
+                    f"parameter group, got {lr_lambda!r} ({type(lr_lambda).__name__})"
+                )
             self.lr_lambdas = list(lr_lambda)
             if len(self.lr_lambdas) != groups:
                 raise ValueError(f"LambdaLR: {len(self.lr_lambdas)} functions for {groups} parameter groups")
+            for index, function in enumerate(self.lr_lambdas):
+                if not callable(function):
+                    raise TypeError(
+                        f"LambdaLR: lr_lambda[{index}] must be a function of the epoch, got {function!r} "
+                        f"({type(function).__name__})"
+                    )
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, group_index: int, epoch: int) -> float:
-        return base_lr * float(self.lr_lambdas[group_index](epoch))
+        function = self.lr_lambdas[group_index]
+        result = function(epoch)
+        try:
+            if isinstance(result, (bool, str, bytes)):
+                raise TypeError
+            factor = float(result)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"LambdaLR: lr_lambda {getattr(function, '__qualname__', function)!r} returned {result!r} "
+                f"({type(result).__name__}) at epoch {epoch}; it must return a number (the factor of the initial lr)"
+            ) from None
+        if not (math.isfinite(factor) and factor >= 0):
+            raise ValueError(
+                f"LambdaLR: lr_lambda {getattr(function, '__qualname__', function)!r} returned {factor} at epoch "
+                f"{epoch}; the factor of the initial learning rate must be finite and non-negative"
+            )
+        return base_lr * factor
 
 
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "StepLR"]
