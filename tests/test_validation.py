@@ -659,3 +659,9 @@ def test_gradient_clipping_limits():
         optim.clip_grad_norm_([x], max_norm=-1)
     with pytest.raises(ValueError, match=r"clip_grad_value_: clip_value must be non-negative, got nan"):
         optim.clip_grad_value_([x], float("nan"))
+
+
+def test_scipy_minimize_needs_a_loss_function():
+    x = a_parameter()
+    with pytest.raises(TypeError, match=r"scipy_minimize: loss_fn must be a function of no arguments.*got Tensor"):
+        optim.scipy_minimize((x * x).sum(), [x])

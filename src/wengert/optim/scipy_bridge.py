@@ -123,6 +123,11 @@ def scipy_minimize(
         >>> bool(np.allclose(p.detach().numpy(), [1.0, 1.0], atol=1e-6))
         True
     """
+    if not callable(loss_fn):
+        raise TypeError(
+            f"scipy_minimize: loss_fn must be a function of no arguments that computes the loss tensor from the "
+            f"parameters, got {type(loss_fn).__name__}; write it as a function: lambda: loss(model(x), y)"
+        )
     minimize = _import_minimize()
     params = [p for p in parameters_of(params, "scipy_minimize parameters") if p.requires_grad]
     if not params:
