@@ -122,7 +122,7 @@ GRAD_CASES = [
     ("norm_spectral", lambda x: linalg.norm(x, 2), lambda: (vectors(3, 4),)),
     ("norm_nuclear", lambda x: linalg.norm(x, "nuc", keepdims=True), lambda: (vectors(4, 3),)),
     ("trace", linalg.trace, lambda: (vectors(3, 4),)),
-    ("trace_offset_axes", lambda x: linalg.trace(x, -1, 2, 0), lambda: (vectors(3, 4, 5),)),
+    ("trace_offset_axes", lambda x: wnp.trace(x, -1, 2, 0), lambda: (vectors(3, 4, 5),)),
     ("matrix_power_3", lambda a: linalg.matrix_power(a, 3), lambda: (general(3),)),
     ("matrix_power_minus_2", lambda a: linalg.matrix_power(a, -2), lambda: (general(3, (2,)),)),
     ("matrix_power_minus_1", lambda a: linalg.matrix_power(a, -1), lambda: (general(3),)),
@@ -221,11 +221,11 @@ VALUE_CASES = [
     ("trace", linalg.trace, np.trace, lambda: (vectors(4, 3),)),
     (
         "trace_offset",
-        lambda x: linalg.trace(x, 1, 1, 2),
+        lambda x: wnp.trace(x, 1, 1, 2),
         lambda x: np.trace(x, 1, 1, 2),
         lambda: (vectors(2, 3, 4),),
     ),
-    ("trace_empty", lambda x: linalg.trace(x, 5), lambda x: np.trace(x, 5), lambda: (vectors(3, 3),)),
+    ("trace_empty", lambda x: wnp.trace(x, 5), lambda x: np.trace(x, 5), lambda: (vectors(3, 3),)),
     (
         "matrix_power",
         lambda a: linalg.matrix_power(a, 5),
@@ -467,7 +467,7 @@ def test_norm_of_a_vector_with_some_zero_entries():
 
 def test_trace_gradient_is_the_identity():
     np.testing.assert_array_equal(wg.grad(linalg.trace)(vectors(3, 3)), np.eye(3))
-    np.testing.assert_array_equal(wg.grad(lambda x: linalg.trace(x, 1))(vectors(2, 3)), np.eye(2, 3, 1))
+    np.testing.assert_array_equal(wg.grad(lambda x: wnp.trace(x, 1))(vectors(2, 3)), np.eye(2, 3, 1))
 
 
 # -- repeated eigenvalues ------------------------------------------------------------------------------
@@ -622,7 +622,7 @@ def test_norm_and_trace_errors():
     with pytest.raises(ValueError, match="out of bounds"):
         wg.grad(lambda x: linalg.norm(x, axis=2))(np.ones((2, 2)))
     with pytest.raises(ValueError, match="must differ"):
-        wg.grad(lambda x: linalg.trace(x, 0, 1, 1))(np.ones((2, 2)))
+        wg.grad(lambda x: wnp.trace(x, 0, 1, 1))(np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"\(3,\)"):
         wg.grad(linalg.trace)(np.ones(3))
     with pytest.raises(TypeError, match="integer"):
@@ -633,3 +633,13 @@ def test_singular_matrix_derivative_is_loud():
     singular = np.array([[1.0, 2.0], [2.0, 4.0]])
     with pytest.raises(np.linalg.LinAlgError):
         wg.grad(linalg.det)(singular)
+
+
+def test_linalg_trace_sums_the_last_two_axes_as_numpy_linalg_trace_does():
+    x = vectors(2, 3, 3)
+    for function in (linalg.trace, np.linalg.trace):  # np.linalg.trace dispatches to wengert on tracers
+        np.testing.assert_allclose(function(x), np.linalg.trace(x))
+        gradient = wg.grad(lambda v, f=function: wnp.sum(f(v) * np.array([1.0, 2.0])))(x)
+        np.testing.assert_array_equal(gradient, np.eye(3) * np.array([1.0, 2.0])[:, None, None])
+    np.testing.assert_allclose(linalg.trace(x, offset=1), np.linalg.trace(x, offset=1))
+    np.testing.assert_allclose(wnp.trace(x), np.trace(x))  # wnp.trace is numpy.trace: the first two axes

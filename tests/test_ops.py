@@ -531,6 +531,70 @@ LOGIC = [
 ]
 # fmt: on
 
+# The NumPy functions physics and ML code reaches for (issue 11): order statistics, discrete
+# calculus, signals, and HIPS autograd's checklist. Values are distinct and away from knots
+# (ties, interpolation nodes), where derivatives are one-sided; those are tested in
+# tests/test_numpy_functions.py with the conventions they follow.
+DISTINCT = np.array([[0.3, -1.2, 2.5, 0.9], [1.7, -0.4, -2.2, 0.1], [-0.8, 1.1, 0.6, -1.9]])
+SAMPLES = np.array([0.5, 1.5, 0.8, -0.3, 2.0, 1.2])
+KNOTS = np.array([0.0, 0.5, 1.0, 2.0, 3.0])
+VALUES_AT_KNOTS = np.array([0.3, -0.7, 1.2, 0.4, 2.2])
+QUERIES = np.array([-0.5, 0.2, 0.7, 1.3, 2.6, 3.4])
+SPACINGS = np.array([0.0, 0.4, 1.1, 1.5, 2.6, 3.0])
+NON_FINITE = np.array([1.5, np.nan, np.inf, -0.3, -np.inf])
+VECTORS3 = nonzero(4, 3)
+
+SORTING = [
+    case("sort", VECTOR),
+    case("sort", DISTINCT),
+    case("sort", DISTINCT, axis=0),
+    case("sort", DISTINCT, axis=None),
+    case("sort", DISTINCT, code=lambda xp, x: xp.sort(x)[:, ::-1], label="descending"),
+    case("partition", SAMPLES, kth=2),
+    case("partition", DISTINCT, kth=(0, 3), axis=1),
+    case("median", SAMPLES),
+    case("median", SAMPLES[:5], label="odd"),
+    case("median", DISTINCT, axis=1),
+    case("median", DISTINCT, axis=0, keepdims=True),
+    case("median", DISTINCT, axis=(0, 1)),
+    case("quantile", DISTINCT, q=0.3),
+    case("quantile", DISTINCT, q=np.array([0.1, 0.45, 0.8]), axis=1, f32=False),  # float64 q: float64 result
+    case("quantile", DISTINCT, q=0.7, axis=0, keepdims=True),
+    case("quantile", SAMPLES, q=0.9, method="hazen"),
+    case("quantile", SAMPLES, q=0.35, method="lower"),
+    case("quantile", SAMPLES, q=0.35, method="midpoint"),
+    case("quantile", SAMPLES, q=0.35, method="nearest"),
+    case("quantile", SAMPLES, q=0.35, method="inverted_cdf"),
+    case("quantile", SAMPLES, 0.37, code=lambda xp, a, q: xp.quantile(a, q), label="traced q"),
+    case(
+        "quantile",
+        SAMPLES,
+        np.array([0.1, 0.55]),
+        code=lambda xp, a, q: xp.quantile(a, q, method="weibull"),
+        label="traced q",
+    ),
+    case("percentile", DISTINCT, q=40.0, axis=1),
+    case("percentile", SAMPLES, 63.0, code=lambda xp, a, q: xp.percentile(a, q), label="traced q"),
+]
+
+# Searching, and questions about values (not differentiable).
+SEARCHING = [
+    case("argpartition", SAMPLES, kth=2, kind="discrete"),
+    case("searchsorted", KNOTS, QUERIES, kind="discrete"),
+    case("searchsorted", KNOTS, QUERIES, side="right", kind="discrete"),
+    case("isneginf", NON_FINITE, kind="discrete"),
+    case("isposinf", NON_FINITE, kind="discrete"),
+    case("iscomplex", MATRIX, kind="discrete"),
+    case("isreal", MATRIX, kind="discrete"),
+    case("iscomplexobj", MATRIX, kind="discrete"),
+    case("isrealobj", MATRIX, kind="discrete"),
+    case("isscalar", MATRIX, kind="discrete"),
+    case("size", MATRIX, kind="discrete"),
+    case("size", MATRIX, axis=1, kind="discrete"),
+    case("array_equiv", LEFT, LEFT[None], kind="discrete"),
+    case("array_equiv", LEFT, RIGHT, kind="discrete"),
+]
+
 TABLE = (
     UNARY_CASES
     + BINARY_CASES
@@ -543,6 +607,8 @@ TABLE = (
     + INDEXING
     + CREATION
     + LOGIC
+    + SORTING
+    + SEARCHING
 )
 SMOOTH = [p for p in TABLE if p.values[0].kind == "smooth"]
 CONSTANT_CASES = [p for p in TABLE if p.values[0].kind == "constant"]

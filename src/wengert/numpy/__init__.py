@@ -25,15 +25,19 @@ from ._primitives import accept_traced_sequences as _accept_traced_sequences
 from ._primitives import dtype as _dtype
 from .allocator import settle_allocator as _settle_allocator
 from .batching import install as _install_batch_rules
+from .calculus import *  # noqa: F403
+from .calculus import __all__ as _calculus_all
 from .creation import *  # noqa: F403
 from .creation import __all__ as _creation_all
 from .einsum import *  # noqa: F403
 from .einsum import __all__ as _einsum_all
 from .elementwise import *  # noqa: F403
 from .elementwise import __all__ as _elementwise_all
+from .index_tricks import *  # noqa: F403
+from .index_tricks import __all__ as _index_tricks_all
 from .indexing import *  # noqa: F403
 from .indexing import __all__ as _indexing_all
-from .linalg import trace
+from .linalg import _numpy_trace as trace
 from .logic import *  # noqa: F403
 from .logic import __all__ as _logic_all
 from .products import *  # noqa: F403
@@ -44,6 +48,10 @@ from .reductions import *  # noqa: F403
 from .reductions import __all__ as _reductions_all
 from .shape import *  # noqa: F403
 from .shape import __all__ as _shape_all
+from .signal import *  # noqa: F403
+from .signal import __all__ as _signal_all
+from .sorting import *  # noqa: F403
+from .sorting import __all__ as _sorting_all
 from .special import *  # noqa: F403
 from .special import __all__ as _special_all
 
@@ -75,15 +83,19 @@ __all__ = [
     "trace",
     "ndim",
     "shape",
+    *_calculus_all,
     *_creation_all,
     *_einsum_all,
     *_elementwise_all,
+    *_index_tricks_all,
     *_indexing_all,
     *_logic_all,
     *_products_all,
     *_rearrange_all,
     *_reductions_all,
     *_shape_all,
+    *_signal_all,
+    *_sorting_all,
     *_special_all,
 ]
 

@@ -214,6 +214,12 @@ def _index_update_rule(values: list, batched: tuple, index: Any) -> Any:
     return bind(REGISTRY["index_update"], (x, update), {"index": (slice(None), *index)})
 
 
+def _searchsorted_rule(values: list, batched: tuple, side: str) -> Any:
+    if batched[0]:
+        raise NoBatchRule  # a sorted array per example: NumPy searches one array at a time
+    return bind(REGISTRY["searchsorted"], values, {"side": side})  # all the queries in one call
+
+
 def _concatenate_rule(values: list, batched: tuple, axis: int) -> Any:
     size = batch_size(values, batched)
     values = [materialize(v, b, size) for v, b in zip(values, batched)]
@@ -390,7 +396,7 @@ AXIS_SHIFTED = [
     "all",
     "count_nonzero",
 ]
-AXIS_OR_FLATTENED = ["argmax", "argmin", "argsort"]
+AXIS_OR_FLATTENED = ["argmax", "argmin", "argsort", "argpartition"]
 SPECIAL: dict[str, BatchRule] = {
     "reshape": _reshape_rule,
     "transpose": _transpose_rule,
@@ -400,6 +406,7 @@ SPECIAL: dict[str, BatchRule] = {
     "scatter_add": _scatter_add_rule,
     "index_update": _index_update_rule,
     "concatenate": _concatenate_rule,
+    "searchsorted": _searchsorted_rule,
     "matmul": _matmul_rule,
 }
 

@@ -824,11 +824,27 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
 # -- trace and powers --------------------------------------------------------------------------
 
 
-def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
-    """Sum along a diagonal of ``x`` (of the axes ``axis1`` and ``axis2``, shifted by ``offset``).
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """``numpy.linalg.trace``: the sum along the diagonals of the last two axes (a stack of matrices).
+
+    ``wnp.trace`` is ``numpy.trace``, whose axes default to the first two.
 
     Example:
-        >>> float(trace(np.array([[1.0, 2.0], [3.0, 4.0]])))
+        >>> trace(np.arange(8.0).reshape(2, 2, 2)).tolist()
+        [3.0, 11.0]
+    """
+    x = as_array_arg(x)
+    if not isinstance(x, Tracer):
+        return np.linalg.trace(x, offset=offset, dtype=dtype)
+    out = _numpy_trace(x, offset, -2, -1)
+    return out if dtype is None else astype(out, dtype)
+
+
+def _numpy_trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """``numpy.trace`` (``wnp.trace``): the sum along a diagonal of the axes ``axis1`` and ``axis2``, shifted by ``offset``.
+
+    Example:
+        >>> float(_numpy_trace(np.array([[1.0, 2.0], [3.0, 4.0]])))
         5.0
     """
     x = as_array_arg(x)
@@ -848,6 +864,9 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     steps = np.arange(length)
     diagonal = getitem(moved, (Ellipsis, steps + row_start, steps + column_start))
     return sum(diagonal, axis=-1)
+
+
+_numpy_trace.__name__ = _numpy_trace.__qualname__ = "trace"
 
 
 def matrix_power(a: Any, n: int) -> Any:
