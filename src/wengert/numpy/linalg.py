@@ -841,7 +841,7 @@ def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
 
 
 def _numpy_trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
-    """``numpy.trace`` (``wnp.trace``): the sum along a diagonal of the axes ``axis1`` and ``axis2``, shifted by ``offset``.
+    """``numpy.trace`` (``wnp.trace``): the sum along the diagonal of ``axis1`` and ``axis2``, shifted by ``offset``.
 
     Example:
         >>> float(_numpy_trace(np.array([[1.0, 2.0], [3.0, 4.0]])))
