@@ -99,8 +99,18 @@ class Reference:
         return np.vectorize(math.erfc, otypes=[np.float64])(x)
 
     @staticmethod
-    def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+    def logsumexp(x: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False) -> Any:
+        total = np.sum(np.exp(x) * (1.0 if b is None else b), axis=axis, keepdims=keepdims)
+        return (np.log(np.abs(total)), np.sign(total)) if return_sign else np.log(total)
+
+    @staticmethod
+    def cumulative_trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1, initial: Any = None) -> Any:
+        y = np.moveaxis(np.asarray(y), axis, -1)
+        step = dx if x is None else np.diff(np.moveaxis(np.asarray(x), axis, -1) if np.ndim(x) > 1 else x)
+        total = np.cumsum(step * (y[..., 1:] + y[..., :-1]) / 2.0, axis=-1)
+        if initial is not None:
+            total = np.concatenate([np.zeros((*total.shape[:-1], 1)), total], axis=-1)
+        return np.moveaxis(total, -1, axis)
 
     @staticmethod
     def log_softmax(x: Any, axis: Any = -1) -> Any:
@@ -595,6 +605,116 @@ SEARCHING = [
     case("array_equiv", LEFT, RIGHT, kind="discrete"),
 ]
 
+CALCULUS = [
+    case("diff", DISTINCT),
+    case("diff", DISTINCT, n=2, axis=0),
+    case("diff", DISTINCT, n=0),
+    case("diff", DISTINCT, 0.25, code=lambda xp, a, p: xp.diff(a, prepend=p, append=a[:, :1]), label="prepend,append"),
+    case("gradient", SAMPLES),
+    case("gradient", DISTINCT, axis=0, edge_order=2),
+    case("gradient", SAMPLES, 0.4, code=lambda xp, f, h: xp.gradient(f, h), label="traced step"),
+    case("gradient", SAMPLES, SPACINGS, code=lambda xp, f, x: xp.gradient(f, x, edge_order=2), label="coordinates"),
+    case("gradient", SAMPLES, SPACINGS, code=lambda xp, f, x: xp.gradient(f, x), label="coordinates,edge 1"),
+    case("gradient", DISTINCT, code=lambda xp, f: xp.stack(xp.gradient(f, 0.5, 2.0)), label="two axes"),
+    case("trapezoid", DISTINCT),
+    case("trapezoid", DISTINCT, dx=0.3, axis=0),
+    case("trapezoid", SAMPLES, SPACINGS, code=lambda xp, y, x: xp.trapezoid(y, x), label="traced x"),
+    case("trapezoid", DISTINCT, 0.7, code=lambda xp, y, d: xp.trapezoid(y, dx=d), label="traced dx"),
+    case("cumulative_trapezoid", DISTINCT),
+    case("cumulative_trapezoid", DISTINCT, axis=0, initial=0),
+    case(
+        "cumulative_trapezoid",
+        SAMPLES,
+        SPACINGS,
+        code=lambda xp, y, x: xp.cumulative_trapezoid(y, x, initial=0),
+        label="traced x",
+    ),
+    case("interp", QUERIES, VALUES_AT_KNOTS, code=lambda xp, x, f: xp.interp(x, KNOTS, f), f32=False),
+    case(
+        "interp",
+        QUERIES,
+        VALUES_AT_KNOTS,
+        code=lambda xp, x, f: xp.interp(x, KNOTS, f, left=-1.0, right=2.0),
+        f32=False,
+        label="left,right",
+    ),
+    case(
+        "interp",
+        QUERIES,
+        0.3,
+        code=lambda xp, x, r: xp.interp(x, KNOTS, VALUES_AT_KNOTS, right=r),
+        f32=False,
+        label="traced right",
+    ),
+    case(
+        "interp",
+        QUERIES + 0.05,
+        VALUES_AT_KNOTS,
+        code=lambda xp, x, f: xp.interp(x, KNOTS, f, period=3.5),
+        f32=False,
+        label="period",
+    ),
+    case("polyval", VECTOR, DISTINCT),
+    case("polyval", nonzero(4), 0.7),
+]
+
+SIGNALS = [
+    case("convolve", SAMPLES, VECTOR),
+    case("convolve", SAMPLES, VECTOR, mode="same"),
+    case("convolve", VECTOR, SAMPLES, mode="same", label="longer second"),
+    case("convolve", SAMPLES, VECTOR, mode="valid"),
+    case("correlate", SAMPLES, VECTOR),
+    case("correlate", nonzero(4), SAMPLES, mode="same", label="longer second"),
+    case("correlate", SAMPLES, VECTOR, mode="full"),
+    case("cross", VECTORS3, nonzero(3)),
+    case("cross", VECTORS3.T, nonzero(2, 1, 3), axisa=0, label="axisa"),
+    case("cross", nonzero(3, 5), nonzero(3, 5), axis=0),
+    case("kron", nonzero(2, 3), nonzero(3, 2)),
+    case("kron", VECTOR, nonzero(2, 2)),
+]
+
+CHECKLIST = [
+    *(
+        case(op, ANY["matrix"])
+        for op in ["deg2rad", "rad2deg", "degrees", "radians", "real", "conj", "conjugate", "real_if_close"]
+    ),
+    case("deg2rad", 0.7),
+    case("sinc", ANY["matrix"]),
+    case("sinc", np.array([0.0, 0.3, -2.5]), label="at zero"),
+    case("sinc", 0.7),
+    *(case("logaddexp2", a, b, label=name) for name, (a, b) in PAIRS.items()),
+    case("imag", ANY["matrix"], kind="constant"),
+    case("angle", ANY["matrix"], kind="constant"),
+    case("fix", STEPS, kind="constant"),
+    case("nan_to_num", NON_FINITE, f32=False),  # the default replacements are the dtype's extremes
+    case("nan_to_num", NON_FINITE, 2.0, code=lambda xp, x, v: xp.nan_to_num(x, nan=v, posinf=9.0), label="traced nan"),
+    case("select", VECTOR, nonzero(3), code=lambda xp, a, b: xp.select([PICK, ~PICK & (a > 0)], [a, b * 2.0], 0.5)),
+    case("select", MATRIX, 0.3, code=lambda xp, a, d: xp.select([MASK], [a], default=d), label="traced default"),
+    case("append", VECTOR, MATRIX),
+    case("append", MATRIX, nonzero(1, 4), axis=0),
+    case("flipud", MATRIX),
+    case("fliplr", CUBE),
+    case("rot90", MATRIX),
+    case("rot90", CUBE, k=3, axes=(2, 0)),
+    case("cumulative_sum", MATRIX, axis=1, include_initial=True),
+    case("cumulative_prod", uniform(0.5, 1.5, 4)),
+    case("logsumexp", LOGITS, uniform(0.5, 2.0, 3, 4), code=lambda xp, a, b: xp.logsumexp(a, axis=1, b=b), label="b"),
+    case(
+        "logsumexp",
+        LOGITS,
+        nonzero(4),
+        code=lambda xp, a, b: xp.logsumexp(a, b=b, return_sign=True)[0],
+        label="signed b",
+    ),
+    case("linspace", 0.3, 2.1, code=lambda xp, a, b: xp.linspace(a, b, 5)),
+    case(
+        "linspace", VECTOR, 2.0, code=lambda xp, a, b: xp.linspace(a, b, 4, endpoint=False, axis=1), label="array start"
+    ),
+    case("full", 0.7, code=lambda xp, v: xp.full((2, 3), v)),
+    case("full", VECTOR, code=lambda xp, v: xp.full((2, 3), v), label="broadcast"),
+    case("full_like", MATRIX, 0.7, code=lambda xp, x, v: xp.full_like(x, v), label="traced fill"),
+]
+
 TABLE = (
     UNARY_CASES
     + BINARY_CASES
@@ -609,6 +729,9 @@ TABLE = (
     + LOGIC
     + SORTING
     + SEARCHING
+    + CALCULUS
+    + SIGNALS
+    + CHECKLIST
 )
 SMOOTH = [p for p in TABLE if p.values[0].kind == "smooth"]
 CONSTANT_CASES = [p for p in TABLE if p.values[0].kind == "constant"]

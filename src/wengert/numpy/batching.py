@@ -334,6 +334,8 @@ ELEMENTWISE = [
     "hypot",
     "arctan2",
     "logaddexp",
+    "logaddexp2",
+    "sinc",
     "remainder",
     "where",
     "astype",

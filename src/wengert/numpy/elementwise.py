@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core import BatchTracer, Tracer, bind, primal_value
-from ._primitives import EMPTY, as_array_arg, binary_function, primitive, unary_function, wraps_primitive
+from ._primitives import EMPTY, as_array_arg, binary_function, primitive, shape, unary_function, wraps_primitive
 from ._primitives import dtype as _dtype
 from .batching import align
 from .logic import (
@@ -32,6 +32,7 @@ from .logic import (
     logical_not,
     logical_or,
     mask_value,
+    signbit,
 )
 from .shape import broadcast_like, unbroadcast
 
@@ -487,6 +488,20 @@ logaddexp = _binary(
         lambda g, ans, a, b: unbroadcast(g * _logistic(b - a), b),
     ),
 )
+# d/da logaddexp2(a, b) = 2^a / (2^a + 2^b) = sigmoid((a - b)·ln 2), finite at any a, b.
+logaddexp2 = _binary(
+    "logaddexp2",
+    np.logaddexp2,
+    np.logaddexp2,
+    jvp=(
+        lambda t, ans, a, b: broadcast_like(t * _logistic((a - b) * LN2), ans),
+        lambda t, ans, a, b: broadcast_like(t * _logistic((b - a) * LN2), ans),
+    ),
+    vjp=(
+        lambda g, ans, a, b: unbroadcast(g * _logistic((a - b) * LN2), a),
+        lambda g, ans, a, b: unbroadcast(g * _logistic((b - a) * LN2), b),
+    ),
+)
 remainder = _binary(
     "remainder",
     np.remainder,
@@ -630,6 +645,243 @@ def _only_batched(x: Any) -> bool:
     return True
 
 
+# -- angles, sinc ---------------------------------------------------------------------------
+
+_RADIANS_PER_DEGREE = math.pi / 180.0  # the factors NumPy's deg2rad and rad2deg multiply by
+_DEGREES_PER_RADIAN = 180.0 / math.pi
+
+
+def deg2rad(x: Any) -> Any:
+    """Degrees to radians, x·π/180 (``numpy.deg2rad``; derivative π/180).
+
+    Example:
+        >>> float(deg2rad(180.0))
+        3.141592653589793
+    """
+    x = as_array_arg(x)
+    if isinstance(x, Tracer):
+        return x * _RADIANS_PER_DEGREE
+    return np.deg2rad(x)
+
+
+def rad2deg(x: Any) -> Any:
+    """Radians to degrees, x·180/π (``numpy.rad2deg``; derivative 180/π).
+
+    Example:
+        >>> float(rad2deg(np.pi))
+        180.0
+    """
+    x = as_array_arg(x)
+    if isinstance(x, Tracer):
+        return x * _DEGREES_PER_RADIAN
+    return np.rad2deg(x)
+
+
+radians = deg2rad
+degrees = rad2deg
+
+
+def _sinc_slope(x: Any) -> Any:
+    """d/dx sinc(x) = π·f'(πx), f(u) = sin(u)/u, written so that it differentiates again.
+
+    For |u| < 1 a power series (exact to rounding there, and smooth through u = 0,
+    where the closed form (u·cos u − sin u)/u² cancels catastrophically); outside,
+    the closed form. Each branch is evaluated only where it is selected (the other
+    sees a harmless stand-in), so neither can poison the other's derivatives.
+    """
+    u = x * math.pi
+    small = less(abs(u), 1.0)
+    u_small = where(small, u, 0.0)
+    w = u_small * u_small
+    series = 0.0
+    for k in range(10, 0, -1):  # f'(u) = Σₖ (−1)ᵏ·2k·u^(2k−1)/(2k+1)!, k ≥ 1, by Horner's rule in u²
+        series = series * w + (-1) ** k * 2 * k / math.factorial(2 * k + 1)
+    series = series * u_small
+    u_large = where(small, 1.0, u)
+    closed = (u_large * cos(u_large) - sin(u_large)) / (u_large * u_large)
+    return where(small, series, closed) * math.pi
+
+
+sinc = unary("sinc", np.sinc, lambda g, ans, x: g * _sinc_slope(x))
+sinc.__doc__ = """The normalised sinc function sin(πx)/(πx), 1 at x = 0 (``numpy.sinc``).
+
+Its derivative (cos(πx) − sinc(x))/x is computed without cancellation near 0
+(where it is 0, and the second derivative −π²/3), and differentiates again.
+
+Example:
+    >>> float(sinc(0.0)), float(sinc(0.5))
+    (1.0, 0.6366197723675814)
+"""
+
+
+# -- real numbers seen as complex: wengert differentiates real values only ------------------------------
+
+
+def _require_real(x: Any, name: str) -> None:
+    if isinstance(x, Tracer) and _dtype(x).kind == "c":
+        raise TypeError(
+            f"{name}: complex values are not supported by wengert yet (only real inputs are differentiable)"
+        )
+
+
+def real(val: Any) -> Any:
+    """The real part: a real value itself (derivative 1). Complex traced values are refused.
+
+    Example:
+        >>> real(np.array([1.0, -2.0]))
+        array([ 1., -2.])
+    """
+    val = as_array_arg(val)
+    if not isinstance(val, Tracer):
+        return np.real(val)
+    _require_real(val, "real")
+    return val
+
+
+def imag(val: Any) -> Any:
+    """The imaginary part: zeros for a real value (a constant). Complex traced values are refused.
+
+    Example:
+        >>> imag(np.array([1.0, -2.0]))
+        array([0., 0.])
+    """
+    val = as_array_arg(val)
+    if not isinstance(val, Tracer):
+        return np.imag(val)
+    _require_real(val, "imag")
+    return np.zeros(shape(val), dtype=_dtype(val))
+
+
+def conjugate(x: Any) -> Any:
+    """The complex conjugate: a real value itself (derivative 1). Complex traced values are refused.
+
+    Example:
+        >>> conjugate(np.array([1.0, -2.0]))
+        array([ 1., -2.])
+    """
+    x = as_array_arg(x)
+    if not isinstance(x, Tracer):
+        return np.conjugate(x)
+    _require_real(x, "conjugate")
+    return x
+
+
+conj = conjugate
+
+
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """``a`` as a real array when its imaginary parts are negligible: a real value itself.
+
+    Example:
+        >>> real_if_close(np.array([1.0]))
+        array([1.])
+    """
+    a = as_array_arg(a)
+    if not isinstance(a, Tracer):
+        return np.real_if_close(a, tol)
+    _require_real(a, "real_if_close")
+    return a
+
+
+def angle(z: Any, deg: bool = False) -> Any:
+    """The argument of ``z``: for real values 0 (z ≥ +0) or π (z negative or −0), a constant.
+
+    Example:
+        >>> angle(np.array([2.0, -2.0]))
+        array([0.        , 3.14159265])
+    """
+    z = as_array_arg(z)
+    if not isinstance(z, Tracer):
+        return np.angle(z, deg)
+    _require_real(z, "angle")
+    half_turn = 180.0 if deg else math.pi
+    kind = _dtype(z) if _dtype(z).kind == "f" else np.dtype(np.float64)
+    turned = where(signbit(z), kind.type(half_turn), kind.type(0.0))
+    return where(isnan(z), kind.type(np.nan), turned)
+
+
+def fix(x: Any) -> Any:
+    """Round towards zero (``numpy.fix``); the derivative is zero.
+
+    Example:
+        >>> fix(np.array([-1.5, 1.5]))
+        array([-1.,  1.])
+    """
+    x = as_array_arg(x)
+    if isinstance(x, Tracer):
+        return trunc(x)
+    return np.fix(x)
+
+
+# -- replacing values -----------------------------------------------------------------------------------
+
+
+def nan_to_num(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf: Any = None) -> Any:
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0 and the largest finite values).
+
+    The derivative is 1 where ``x`` is finite and 0 where a value was replaced;
+    traced replacement values are differentiable where they are used.
+
+    Example:
+        >>> nan_to_num(np.array([np.nan, np.inf, 1.0]), posinf=9.0)
+        array([0., 9., 1.])
+    """
+    x = as_array_arg(x)
+    if not any(isinstance(v, Tracer) for v in (x, nan, posinf, neginf)):
+        return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    kind = _dtype(x)
+    if kind.kind not in "fc":
+        return x
+    _require_real(x, "nan_to_num")
+    limits = np.finfo(kind)
+    posinf = limits.max if posinf is None else posinf
+    neginf = limits.min if neginf is None else neginf
+    from .logic import isinf
+
+    out = where(isnan(x), nan, x)
+    out = where(logical_and(isinf(x), logical_not(signbit(x))), posinf, out)
+    out = where(logical_and(isinf(x), signbit(x)), neginf, out)
+    return out if _dtype(out) == kind else astype(out, kind)
+
+
+def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    """From ``choicelist``, the first choice whose condition holds, else ``default`` (``numpy.select``).
+
+    Differentiable in the choices and the default (each element's derivative
+    goes to the one value selected there); the boolean conditions are not
+    differentiated and may vary across a vmap batch.
+
+    Example:
+        >>> x = np.array([-1.0, 0.5, 3.0])
+        >>> select([x < 0, x > 1], [-x, x * 10], default=x)
+        array([ 1. ,  0.5, 30. ])
+    """
+    condlist, choicelist = list(condlist), list(choicelist)
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if len(condlist) == 0:
+        raise ValueError("select with an empty condition list is not possible")
+    values = [*choicelist, default]
+    if not any(isinstance(v, Tracer) for v in [*condlist, *values]):
+        return np.select(condlist, choicelist, default=default)
+    values = [as_array_arg(v) for v in values]
+    for index, condition in enumerate(condlist):
+        if _dtype(as_array_arg(condition)) != np.bool_:
+            raise TypeError(f"invalid entry {index} in condlist: should be boolean ndarray")
+    kind = np.result_type(*(v if type(v) in (int, float, bool) else _dtype(v) for v in values))
+    result = values[-1]
+    for condition, choice in zip(condlist[::-1], values[-2::-1]):
+        result = where(as_array_arg(condition), choice, result)
+    everything = np.broadcast_shapes(*(tuple(shape(v)) for v in [*condlist, *values]))
+    if tuple(shape(result)) != everything:
+        from .shape import broadcast_to
+
+        result = broadcast_to(result, everything)
+    if _dtype(result) != kind:
+        result = astype(result, kind)
+    return result
+
+
 # -- dtype conversion -----------------------------------------------------------------
 
 astype_p = primitive(
@@ -657,6 +909,7 @@ def astype(x: Any, dtype: Any) -> Any:
 
 __all__ = [
     "abs",
+    "angle",
     "astype",
     "absolute",
     "add",
@@ -671,36 +924,50 @@ __all__ = [
     "cbrt",
     "ceil",
     "clip",
+    "conj",
+    "conjugate",
     "cos",
     "cosh",
+    "deg2rad",
+    "degrees",
     "divide",
     "exp",
     "exp2",
     "expm1",
     "fabs",
+    "fix",
     "floor",
     "floor_divide",
     "fmax",
     "fmin",
     "hypot",
+    "imag",
     "log",
     "log10",
     "log1p",
     "log2",
     "logaddexp",
+    "logaddexp2",
     "maximum",
     "minimum",
     "mod",
     "multiply",
+    "nan_to_num",
     "negative",
     "positive",
     "power",
+    "rad2deg",
+    "radians",
+    "real",
+    "real_if_close",
     "reciprocal",
     "remainder",
     "rint",
     "round",
+    "select",
     "sign",
     "sin",
+    "sinc",
     "sinh",
     "sqrt",
     "square",

@@ -8,13 +8,16 @@ batch dimensions are summed away with `unbroadcast`.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from ..core import Tracer, bind
 from ._primitives import EMPTY, as_array_arg, primitive, shape, wraps_primitive
-from .shape import broadcast_like, reshape, swapaxes, unbroadcast
+from ._primitives import dtype as _dtype
+from .elementwise import astype
+from .shape import broadcast_like, broadcast_to, moveaxis, reshape, stack, swapaxes, unbroadcast
 
 
 def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
@@ -305,4 +308,97 @@ def outer(a: Any, b: Any) -> Any:
     return reshape(a, (-1, 1)) * reshape(b, (1, -1))
 
 
-__all__ = ["dot", "inner", "matmul", "outer", "vdot"]
+def _vector_axis(x: Any, axis: Any, name: str) -> Any:
+    """``x`` with its vector axis ``axis`` moved last (NumPy's error for an axis out of range)."""
+    ndim = len(shape(x))
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim, msg_prefix=name)
+    return moveaxis(x, axis, -1) if axis % ndim != ndim - 1 else x
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None) -> Any:
+    """The cross product of (arrays of) 3-vectors, as ``numpy.cross``; bilinear, so differentiable in both.
+
+    The vectors lie along ``axisa`` of ``a`` and ``axisb`` of ``b`` (``axis``
+    sets all three), the other axes broadcast, and the result's vectors lie along
+    ``axisc``. Vectors of 2 components count as 3 with a zero third component;
+    two of them give only the third component (a scalar per pair), as in NumPy,
+    which deprecates 2-vectors (and so warns, like NumPy).
+
+    Example:
+        >>> cross(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+        array([0., 0., 1.])
+    """
+    a, b = as_array_arg(a), as_array_arg(b)
+    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+        return np.cross(a, b, axisa, axisb, axisc, axis)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    if not len(shape(a)) or not len(shape(b)):
+        raise ValueError("At least one array has zero dimension")
+    a = _vector_axis(a, axisa, "axisa")
+    b = _vector_axis(b, axisb, "axisb")
+    size_a, size_b = shape(a)[-1], shape(b)[-1]
+    if size_a not in (2, 3) or size_b not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    if size_a == 2 or size_b == 2:
+        warnings.warn(
+            "Arrays of 2-dimensional vectors are deprecated. Use arrays of 3-dimensional vectors instead. "
+            "(deprecated in NumPy 2.0)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    kind = np.promote_types(_dtype(a), _dtype(b))
+    a = a if _dtype(a) == kind else astype(a, kind)
+    b = b if _dtype(b) == kind else astype(b, kind)
+    a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    # NumPy's products, in NumPy's order (so the values round as NumPy's do).
+    third = a0 * b1 - a1 * b0
+    if size_a == 2 and size_b == 2:
+        return third
+    if size_a == 2:
+        b2 = b[..., 2]
+        first, second = a1 * b2, -(a0 * b2)
+    elif size_b == 2:
+        a2 = a[..., 2]
+        first, second = -(a2 * b1), a2 * b0
+    else:
+        a2, b2 = a[..., 2], b[..., 2]
+        first, second = a1 * b2 - a2 * b1, a2 * b0 - a0 * b2
+    common = np.broadcast_shapes(shape(first), shape(second), shape(third))
+    components = [broadcast_to(c, common) if tuple(shape(c)) != common else c for c in (first, second, third)]
+    result = stack(components, axis=-1)
+    ndim = len(shape(result))
+    axisc = int(axisc)
+    if not -ndim <= axisc < ndim:
+        raise np.exceptions.AxisError(axisc, ndim, msg_prefix="axisc")
+    return moveaxis(result, -1, axisc) if axisc % ndim != ndim - 1 else result
+
+
+def kron(a: Any, b: Any) -> Any:
+    """The Kronecker product: blocks ``a[i, j]·b``, as ``numpy.kron``; bilinear, so differentiable in both.
+
+    Example:
+        >>> kron(np.array([1.0, 2.0]), np.array([1.0, 10.0]))
+        array([ 1., 10.,  2., 20.])
+    """
+    a, b = as_array_arg(a), as_array_arg(b)
+    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+        return np.kron(a, b)
+    a_shape, b_shape = tuple(shape(a)), tuple(shape(b))
+    if len(a_shape) < len(b_shape):  # NumPy gives a at least b's dimensions
+        a_shape = (1,) * (len(b_shape) - len(a_shape)) + a_shape
+        a = reshape(a, a_shape)
+    if not a_shape or not b_shape:
+        return a * b
+    rank = max(len(a_shape), len(b_shape))
+    a_shape = (1,) * (rank - len(a_shape)) + a_shape
+    b_shape = (1,) * (rank - len(b_shape)) + b_shape
+    # Interleave: a's axes at even positions, b's at odd ones; the product of sizes merges each pair.
+    a_spread = reshape(a, tuple(size for s in a_shape for size in (s, 1)))
+    b_spread = reshape(b, tuple(size for s in b_shape for size in (1, s)))
+    return reshape(a_spread * b_spread, tuple(sa * sb for sa, sb in zip(a_shape, b_shape)))
+
+
+__all__ = ["cross", "dot", "inner", "kron", "matmul", "outer", "vdot"]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, bind, primal_value
-from ._primitives import dtype, primitive, shape, wraps_primitive
+from ._primitives import as_array_arg, dtype, primitive, shape, wraps_primitive
 from .elementwise import astype, exp, sqrt, where
 from .indexing import getitem
 from .logic import equal, isnan, logical_and, logical_or
@@ -74,43 +74,74 @@ sum_p = primitive(
 
 
 @wraps_primitive(sum_p)
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
-    """Sum of elements over ``axis`` (all of them by default).
+def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dtype: Any = None) -> Any:  # noqa: A001
+    """Sum of elements over ``axis`` (all of them by default), accumulated in ``dtype`` if given.
 
     Example:
         >>> sum(np.ones((2, 3)), axis=0)
         array([2., 2., 2.])
     """
+    if dtype is not None:
+        if not isinstance(x, Tracer):
+            return np.sum(x, axis=axis, keepdims=keepdims, dtype=dtype)
+        x = _in_dtype(x, dtype)
     return _reduce(sum_p, np.sum, x, axis, keepdims)
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Arithmetic mean over ``axis``.
+def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dtype: Any = None) -> Any:
+    """Arithmetic mean over ``axis``, computed in ``dtype`` if given.
 
     Example:
         >>> mean(np.array([1.0, 2.0, 6.0]))
         np.float64(3.0)
     """
     if not isinstance(x, Tracer):
-        return np.mean(x, axis=axis, keepdims=keepdims)
+        return np.mean(x, axis=axis, keepdims=keepdims, dtype=dtype)
+    x = _in_dtype(x, dtype)
     count = _count(x.shape, normalize_axis(axis, len(x.shape)))
     return sum(x, axis, keepdims) / count
 
 
-def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom."""
+def _delta_degrees(ddof: Any, correction: Any) -> Any:
+    """NumPy 2's ``correction`` is another name for ``ddof``; giving both is an error."""
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise ValueError("ddof and correction can't be provided simultaneously.")
+    return correction
+
+
+def var(
+    x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dtype: Any = None, correction: Any = None
+) -> Any:
+    """Variance over ``axis`` with ``ddof`` (or ``correction``) delta degrees of freedom.
+
+    Example:
+        >>> float(var(np.array([1.0, 3.0]), ddof=1))
+        2.0
+    """
+    ddof = _delta_degrees(ddof, correction)
     if not isinstance(x, Tracer):
-        return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+        return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims, dtype=dtype)
+    x = _in_dtype(x, dtype)
     count = _count(x.shape, normalize_axis(axis, len(x.shape)))
     centred = x - mean(x, axis, keepdims=True)
     return sum(centred * centred, axis, keepdims) / (count - ddof)
 
 
-def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Standard deviation over ``axis`` (zero subgradient where it is 0)."""
+def std(
+    x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dtype: Any = None, correction: Any = None
+) -> Any:
+    """Standard deviation over ``axis`` (zero subgradient where it is 0).
+
+    Example:
+        >>> float(std(np.array([1.0, 3.0])))
+        1.0
+    """
+    ddof = _delta_degrees(ddof, correction)
     if not isinstance(x, Tracer):
-        return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
-    return sqrt(var(x, axis, ddof, keepdims))
+        return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims, dtype=dtype)
+    return sqrt(var(x, axis, ddof, keepdims, dtype=dtype))
 
 
 # -- products ----------------------------------------------------------------------------
@@ -163,8 +194,17 @@ prod_p = primitive(
 
 
 @wraps_primitive(prod_p)
-def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Product of elements over ``axis`` (exact derivative even where elements are zero)."""
+def prod(x: Any, axis: Any = None, keepdims: bool = False, *, dtype: Any = None) -> Any:
+    """Product of elements over ``axis`` (exact derivative even where elements are zero).
+
+    Example:
+        >>> float(prod(np.array([2.0, 3.0])))
+        6.0
+    """
+    if dtype is not None:
+        if not isinstance(x, Tracer):
+            return np.prod(x, axis=axis, keepdims=keepdims, dtype=dtype)
+        x = _in_dtype(x, dtype)
     return _reduce(prod_p, np.prod, x, axis, keepdims)
 
 
@@ -240,12 +280,74 @@ cumsum_p = primitive(
 
 
 @wraps_primitive(cumsum_p)
-def cumsum(x: Any, axis: Any = None) -> Any:
-    """Running sum along ``axis`` (of the flattened array when axis is None)."""
+def cumsum(x: Any, axis: Any = None, dtype: Any = None) -> Any:
+    """Running sum along ``axis`` (of the flattened array when axis is None), in ``dtype`` if given.
+
+    Example:
+        >>> cumsum(np.array([1.0, 2.0, 3.0]))
+        array([1., 3., 6.])
+    """
     if not isinstance(x, Tracer):
-        return np.cumsum(x, axis=axis)
+        return np.cumsum(x, axis=axis, dtype=dtype)
+    x = _in_dtype(x, dtype)
     x, axis = _cumulative_axis(x, axis)
     return x._trace.process(cumsum_p, (x,), {"axis": axis}) if isinstance(x, Tracer) else np.cumsum(x, axis)
+
+
+def _in_dtype(x: Any, kind: Any) -> Any:
+    """``x`` converted to ``kind`` (NumPy's ``dtype=`` of a reduction or scan), or as it is."""
+    if kind is None or dtype(x) == np.dtype(kind):
+        return x
+    from .elementwise import astype
+
+    return astype(x, kind)
+
+
+def _cumulative(function: Any, x: Any, axis: Any, kind: Any, include_initial: bool, initial: float) -> Any:
+    ndim = len(shape(x))
+    if axis is None:
+        if ndim > 1:
+            raise ValueError("axis must be specified for multi-dimensional arrays")
+        axis = 0
+    x = reshape(x, (1,)) if ndim == 0 else x
+    axis = normalize_axis(axis, len(shape(x)))[0]
+    result = function(x, axis, kind)
+    if not include_initial:
+        return result
+    first_shape = tuple(1 if i == axis else size for i, size in enumerate(shape(result)))
+    return concatenate([np.full(first_shape, initial, dtype=dtype(result)), result], axis=axis)
+
+
+def cumulative_sum(
+    x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False
+) -> Any:
+    """The running sum along ``axis`` (NumPy 2's array-API ``cumulative_sum``), optionally starting with 0.
+
+    Example:
+        >>> cumulative_sum(np.array([1.0, 2.0]), include_initial=True)
+        array([0., 1., 3.])
+    """
+    if not isinstance(x, Tracer):
+        return np.cumulative_sum(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
+    if out is not None:
+        raise TypeError("cumulative_sum: out= cannot hold a traced result; use the returned value")
+    return _cumulative(cumsum, x, axis, dtype, include_initial, 0.0)
+
+
+def cumulative_prod(
+    x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False
+) -> Any:
+    """The running product along ``axis`` (NumPy 2's array-API ``cumulative_prod``), optionally starting with 1.
+
+    Example:
+        >>> cumulative_prod(np.array([2.0, 3.0]), include_initial=True)
+        array([1., 2., 6.])
+    """
+    if not isinstance(x, Tracer):
+        return np.cumulative_prod(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
+    if out is not None:
+        raise TypeError("cumulative_prod: out= cannot hold a traced result; use the returned value")
+    return _cumulative(cumprod, x, axis, dtype, include_initial, 1.0)
 
 
 def _has_zero(x: Any) -> bool:
@@ -309,7 +411,7 @@ cumprod_p = primitive(
 
 
 @wraps_primitive(cumprod_p)
-def cumprod(x: Any, axis: Any = None) -> Any:
+def cumprod(x: Any, axis: Any = None, dtype: Any = None) -> Any:
     """Running product along ``axis`` (exact derivatives even where elements are zero).
 
     Example:
@@ -317,7 +419,8 @@ def cumprod(x: Any, axis: Any = None) -> Any:
         array([1., 2., 6.])
     """
     if not isinstance(x, Tracer):
-        return np.cumprod(x, axis=axis)
+        return np.cumprod(x, axis=axis, dtype=dtype)
+    x = _in_dtype(x, dtype)
     x, axis = _cumulative_axis(x, axis)
     return x._trace.process(cumprod_p, (x,), {"axis": axis})
 
@@ -382,17 +485,76 @@ logsumexp_p = primitive(
 
 
 @wraps_primitive(logsumexp_p)
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """log(sum(exp(x))) over ``axis``, computed without overflow (finite at ±1e308, -inf entries).
+def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False) -> Any:
+    """log(sum(b·exp(a))) over ``axis``, computed without overflow, as SciPy's ``scipy.special.logsumexp``.
+
+    Without ``b`` it is a primitive with its own stable rules (finite at ±1e308,
+    -inf entries allowed). With weights ``b`` (broadcast against ``a``; zeros
+    exclude their terms, negative weights are allowed) it is a stable
+    composition: d/da = b·exp(a − out)·sign, d/db = exp(a − out)·sign, at every
+    order. A negative sum gives NaN unless ``return_sign=True``, which returns
+    (log|sum|, sign of the sum) with the sign as a constant (-inf and 0 for a
+    zero sum, as SciPy).
 
     Example:
         >>> float(logsumexp(np.array([1e308, 1e308])))  # doctest: +ELLIPSIS
         1e+308
+        >>> float(logsumexp(np.array([0.0, 0.0]), b=np.array([1.0, 3.0])))  # doctest: +ELLIPSIS
+        1.386294...
     """
-    if isinstance(x, Tracer):
-        return _reduce(logsumexp_p, None, x, axis, keepdims)
-    x = np.asarray(x, dtype=np.result_type(x, np.float64) if np.asarray(x).dtype.kind in "iub" else None)
-    return _logsumexp_impl(x, normalize_axis(axis, x.ndim), keepdims)
+    a, b = as_array_arg(a), as_array_arg(b)
+    if b is not None or return_sign:
+        return _weighted_logsumexp(a, axis, b, keepdims, return_sign)
+    if isinstance(a, Tracer):
+        return _reduce(logsumexp_p, None, a, axis, keepdims)
+    a = np.asarray(a, dtype=np.result_type(a, np.float64) if np.asarray(a).dtype.kind in "iub" else None)
+    return _logsumexp_impl(a, normalize_axis(axis, a.ndim), keepdims)
+
+
+def _weighted_logsumexp(a: Any, axis: Any, b: Any, keepdims: bool, return_sign: bool) -> Any:
+    """log|Σ b·exp(a)| (and its sign), from the largest exponent whose weight is nonzero."""
+    from .elementwise import abs as absolute
+    from .elementwise import astype, log, sign
+    from .logic import less, not_equal
+
+    if not isinstance(a, Tracer):
+        a = np.asarray(a)
+        if a.dtype.kind in "iub":
+            a = a.astype(np.float64)
+    if b is not None:
+        if not isinstance(b, Tracer):
+            b = np.asarray(b)
+        common = np.broadcast_shapes(tuple(shape(a)), tuple(shape(b)))
+        a = broadcast_to(a, common) if tuple(shape(a)) != common else a
+        b = broadcast_to(b, common) if tuple(shape(b)) != common else b
+        kind = np.result_type(dtype(a), dtype(b))
+        if kind.kind in "iub":
+            kind = np.dtype(np.float64)
+        a = a if dtype(a) == kind else astype(a, kind)
+        b = b if dtype(b) == kind else astype(b, kind)
+    axes = normalize_axis(axis, len(shape(a)))
+    # Terms with zero weight do not count; the others are scaled by their largest exponent.
+    counted = a if b is None else where(not_equal(b, 0), a, -np.inf)
+    shift = peak(counted, axes)
+    exponent = a - shift
+    if b is not None and np.any(primal_value(exponent) > np.log(np.finfo(dtype(a)).max)):
+        # A zero-weight term far above the others: cap its exp at the largest finite value, so that its
+        # term is 0·max = 0 (not 0·inf = NaN); its derivative in b is then that value, not inf.
+        from .elementwise import minimum
+
+        exponent = minimum(exponent, np.log(np.finfo(dtype(a)).max))
+    scaled = exp(exponent)
+    total = sum(scaled if b is None else b * scaled, axes, keepdims=True)
+    with np.errstate(divide="ignore"):
+        out = log(absolute(total)) + shift
+    signs = sign(total)
+    if not return_sign:
+        out = where(less(total, 0), np.nan, out)
+    if not keepdims:
+        reduced_shape = tuple(size for i, size in enumerate(shape(a)) if axes is not None and i not in axes)
+        out = reshape(out, reduced_shape)
+        signs = reshape(signs, reduced_shape)
+    return (out, signs) if return_sign else out
 
 
 __all__ = [
@@ -400,6 +562,8 @@ __all__ = [
     "amin",
     "cumprod",
     "cumsum",
+    "cumulative_prod",
+    "cumulative_sum",
     "logsumexp",
     "max",
     "mean",

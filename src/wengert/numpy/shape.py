@@ -119,8 +119,12 @@ reshape_p = primitive(
 
 
 @wraps_primitive(reshape_p)
-def reshape(x: Any, shape: Any, *more: int) -> Any:
+def reshape(x: Any, shape: Any, *more: int, order: str = "C", copy: Any = None) -> Any:
     """Give ``x`` a new shape with the same number of elements (``-1`` infers one size).
+
+    ``order="F"`` reads and writes the elements in Fortran (column-major)
+    order, as NumPy does; on traced values "A" (which depends on the memory
+    layout) is refused.
 
     Example:
         >>> reshape(np.arange(6.0), (2, 3)).shape
@@ -129,6 +133,16 @@ def reshape(x: Any, shape: Any, *more: int) -> Any:
     if more:
         shape = (shape, *more)
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if order != "C":
+        if not isinstance(x, Tracer):
+            return np.reshape(x, shape, order=order, copy=copy)
+        if order != "F":
+            raise NotImplementedError(
+                f"reshape: order={order!r} depends on the memory layout, which a traced value does not have; "
+                "use order='C' or order='F'"
+            )
+        # Column-major order is row-major order of the reversed axes.
+        return transpose(reshape(transpose(x), shape[::-1]))
     if isinstance(x, Tracer):
         size = math.prod(x.shape)
         if -1 in shape:
@@ -137,12 +151,24 @@ def reshape(x: Any, shape: Any, *more: int) -> Any:
         if math.prod(shape) != size:
             raise ValueError(f"cannot reshape a value of shape {x.shape} into shape {shape}")
         return x._trace.process(reshape_p, (x,), {"shape": shape})
-    return np.reshape(x, shape)
+    return np.reshape(x, shape, copy=copy)
 
 
-def ravel(x: Any) -> Any:
-    """Flatten ``x`` to one dimension."""
-    return reshape(x, (-1,))
+def ravel(x: Any, order: str = "C") -> Any:
+    """Flatten ``x`` to one dimension (in Fortran order with ``order="F"``).
+
+    Example:
+        >>> ravel(np.array([[1.0, 2.0], [3.0, 4.0]]), order="F")
+        array([1., 3., 2., 4.])
+    """
+    if not isinstance(x, Tracer):
+        return np.ravel(x, order=order)
+    if order not in ("C", "F"):
+        raise NotImplementedError(
+            f"ravel: order={order!r} depends on the memory layout, which a traced value does not have; "
+            "use order='C' or order='F'"
+        )
+    return reshape(x, (-1,), order=order)
 
 
 def _inverse_permutation(axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -211,15 +237,41 @@ def squeeze(x: Any, axis: Any = None) -> Any:
     return reshape(x, np.squeeze(np.empty(x.shape, dtype=bool), axis).shape)
 
 
-def atleast_1d(x: Any) -> Any:
-    return reshape(x, (1,)) if len(shape(x)) == 0 else x
+def _atleast_1d_one(x: Any) -> Any:
+    if not isinstance(x, Tracer):
+        return np.atleast_1d(x)
+    return reshape(x, (1,)) if len(x.shape) == 0 else x
 
 
-def atleast_2d(x: Any) -> Any:
-    s = shape(x)
+def _atleast_2d_one(x: Any) -> Any:
+    if not isinstance(x, Tracer):
+        return np.atleast_2d(x)
+    s = x.shape
     if len(s) >= 2:
         return x
     return reshape(x, (1, *s) if len(s) == 1 else (1, 1))
+
+
+def atleast_1d(*arys: Any) -> Any:
+    """Each input with at least one dimension (a 0-d value becomes shape (1,)); a tuple for several inputs.
+
+    Example:
+        >>> atleast_1d(1.0)
+        array([1.])
+    """
+    results = tuple(_atleast_1d_one(x) for x in arys)
+    return results[0] if len(results) == 1 else results
+
+
+def atleast_2d(*arys: Any) -> Any:
+    """Each input with at least two dimensions (shape (N,) becomes (1, N)); a tuple for several inputs.
+
+    Example:
+        >>> atleast_2d(np.zeros(3)).shape
+        (1, 3)
+    """
+    results = tuple(_atleast_2d_one(x) for x in arys)
+    return results[0] if len(results) == 1 else results
 
 
 # -- flipping and joining --------------------------------------------------------------
@@ -276,8 +328,18 @@ concatenate_p.vjp = _ConcatenateRules()
 
 
 @wraps_primitive(concatenate_p)
-def concatenate(arrays: Any, axis: int = 0) -> Any:
-    """Join a sequence of arrays along an existing axis.
+def _cast_all(arrays: tuple, dtype_: Any, casting: str) -> tuple:
+    """The arrays cast to ``dtype_`` (NumPy's ``dtype=``/``casting=`` of concatenate and stack)."""
+    from .elementwise import astype
+
+    for a in arrays:
+        if not np.can_cast(dtype(a), dtype_, casting):
+            raise TypeError(f"cannot cast {dtype(a)} to {np.dtype(dtype_)} with casting rule {casting!r}")
+    return tuple(astype(a, dtype_) for a in arrays)
+
+
+def concatenate(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+    """Join a sequence of arrays along an existing axis (``axis=None``: flattened first).
 
     Example:
         >>> concatenate([np.zeros(2), np.ones(1)]).shape
@@ -285,25 +347,120 @@ def concatenate(arrays: Any, axis: int = 0) -> Any:
     """
     arrays = tuple(arrays)
     if not any(isinstance(a, Tracer) for a in arrays):
-        return np.concatenate(arrays, axis=axis)
+        return np.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
+    if out is not None:
+        raise TypeError("concatenate: out= cannot hold a traced result; use the returned value")
+    if dtype is not None:
+        arrays = _cast_all(arrays, dtype, casting)
     if axis is None:
         return concatenate([reshape(a, (-1,)) for a in arrays], 0)
     n = len(shape(arrays[0]))
     return bind(concatenate_p, arrays, {"axis": int(axis) % max(n, 1)})
 
 
-def stack(arrays: Any, axis: int = 0) -> Any:
-    """Join a sequence of same-shaped arrays along a new axis."""
+def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+    """Join a sequence of same-shaped arrays along a new axis.
+
+    Example:
+        >>> stack([np.zeros(2), np.ones(2)], axis=1).shape
+        (2, 2)
+    """
     arrays = tuple(arrays)
     if not any(isinstance(a, Tracer) for a in arrays):
-        return np.stack(arrays, axis=axis)
+        return np.stack(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
+    if out is not None:
+        raise TypeError("stack: out= cannot hold a traced result; use the returned value")
+    if dtype is not None:
+        arrays = _cast_all(arrays, dtype, casting)
     n = len(shape(arrays[0])) + 1
     axis = int(axis) % n
     return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
 
 
+def flipud(m: Any) -> Any:
+    """``m`` upside down: axis 0 reversed (a rearrangement: its derivative is the same flip).
+
+    Example:
+        >>> flipud(np.array([1.0, 2.0]))
+        array([2., 1.])
+    """
+    if not isinstance(m, Tracer):
+        return np.flipud(m)
+    if m.ndim < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(m, 0)
+
+
+def fliplr(m: Any) -> Any:
+    """``m`` mirrored left to right: axis 1 reversed.
+
+    Example:
+        >>> fliplr(np.array([[1.0, 2.0]]))
+        array([[2., 1.]])
+    """
+    if not isinstance(m, Tracer):
+        return np.fliplr(m)
+    if m.ndim < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(m, 1)
+
+
+def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
+    """``m`` rotated by ``k`` quarter turns in the plane of ``axes`` (from the first axis towards the second).
+
+    Example:
+        >>> rot90(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        array([[2., 4.],
+               [1., 3.]])
+    """
+    if not isinstance(m, Tracer):
+        return np.rot90(m, k, axes)
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    ndim = m.ndim
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == ndim:
+        raise ValueError("Axes must be different.")
+    if not all(-ndim <= a < ndim for a in axes):
+        raise ValueError(f"Axes={axes} out of range for array of ndim={ndim}.")
+    k = int(k) % 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, axes[0]), axes[1])
+    order = list(range(ndim))
+    order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+    if k == 1:
+        return transpose(flip(m, axes[1]), order)
+    return flip(transpose(m, order), axes[1])
+
+
+def append(arr: Any, values: Any, axis: Any = None) -> Any:
+    """``values`` joined on after ``arr`` along ``axis`` (both flattened when None), as ``numpy.append``.
+
+    Example:
+        >>> append(np.array([1.0, 2.0]), 3.0)
+        array([1., 2., 3.])
+    """
+    from ._primitives import as_array_arg
+
+    arr, values = as_array_arg(arr), as_array_arg(values)
+    if not (isinstance(arr, Tracer) or isinstance(values, Tracer)):
+        return np.append(arr, values, axis)
+    if axis is None:
+        if len(shape(arr)) != 1:
+            arr = reshape(arr, (-1,))
+        values = reshape(values, (-1,))
+        axis = len(shape(arr)) - 1
+    return concatenate((arr, values), axis=axis)
+
+
 __all__ = [
+    "append",
     "concatenate",
+    "fliplr",
+    "flipud",
+    "rot90",
     "flip",
     "stack",
     "atleast_1d",
