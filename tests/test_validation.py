@@ -665,3 +665,101 @@ def test_scipy_minimize_needs_a_loss_function():
     x = a_parameter()
     with pytest.raises(TypeError, match=r"scipy_minimize: loss_fn must be a function of no arguments.*got Tensor"):
         optim.scipy_minimize((x * x).sum(), [x])
+
+
+# -- the `wengert trace` parser ------------------------------------------------------------------
+
+
+def trace_command(capsys, expression, at="x=1"):
+    from wengert.cli import main
+
+    status = main(["trace", expression, "--at", at])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("(" * 10_000 + "x" + ")" * 10_000, "the expression is 20001 characters long; at most 10000 are allowed"),
+        ("sin(" * 5_000 + "x" + ")" * 5_000, "the expression is 25001 characters long; at most 10000 are allowed"),
+        ("x+" * 100_000 + "x", "the expression is 200001 characters long; at most 10000 are allowed"),
+        ("(" * 300 + "x" + ")" * 300, "the expression nests parentheses 300 levels deep; at most 200 levels are"),
+        ("sin(" * 250 + "x" + ")" * 250, "nests parentheses 250 levels deep; at most 200 levels are allowed"),
+        ("x+" * 4_999 + "x", "nests operations too deeply to parse; at most 200 levels are allowed"),
+        ("-" * 9_999 + "x", "nests operations too deeply to parse; at most 200 levels are allowed"),
+        ("x*" * 250 + "x", "the expression nests operations 251 levels deep; at most 200 are allowed"),
+        ("9" * 400 + " + x", "the number at column 1 (400 digits) is too large for a floating-point number"),
+        ("9" * 5_000, "a number in the expression has too many digits (Python reads at most"),
+    ],
+    ids=[
+        "parentheses",
+        "sin",
+        "long-sum",
+        "parentheses-300",
+        "sin-250",
+        "sum-5000",
+        "negations",
+        "product-250",
+        "huge-number",
+        "too-many-digits",
+    ],
+)
+def test_trace_refuses_deep_or_long_expressions_in_one_line(capsys, expression, message):
+    from wengert.cli import main
+
+    status = main(["trace", "--at", "x=1", "--", expression])  # '--': some expressions start with '-'
+
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1 and captured.err.startswith("wengert trace: "), captured.err
+    assert message in captured.err, captured.err
+    assert "Traceback" not in captured.err and "RecursionError" not in captured.err
+
+
+def test_trace_at_the_depth_limit_still_works(capsys):
+    status, out, err = trace_command(capsys, "sin(" * 199 + "x" + ")" * 199)
+    assert status == 0 and err == "" and "v200 = sin(v199)" in out
+
+
+def test_trace_refuses_a_deep_expression_in_a_subprocess():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "wengert.cli", "trace", "sin(" * 5_000 + "x" + ")" * 5_000, "--at", "x=1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "wengert trace: the expression is 25001 characters long; at most 10000 are allowed"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "at", "note"),
+    [
+        ("log(x)", "x=-1", "note: log produced nan at x = -1 (invalid value), in v2 = ln(v1)"),
+        ("1/(x+1)", "x=-1", "note: divide produced inf at x = -1 (divide by zero), in v3 = 1 / v2"),
+        ("exp(1000*x)", "x=1", "note: exp produced inf at x = 1 (overflow), in v3 = exp(v2)"),
+        ("arccos(x)", "x=1", "note: the derivative of arccos with respect to x is -inf at x = 1, in v2 = arccos(v1)"),
+    ],
+)
+def test_trace_reports_floating_point_problems_as_one_line_notes(capsys, expression, at, note):
+    status, out, err = trace_command(capsys, expression, at)
+    assert status == 0 and "gradient" in out
+    assert err.splitlines() == [note]
+    assert "Warning" not in err and ".py" not in err
+
+
+def test_trace_says_how_to_pass_an_expression_that_starts_with_a_minus(capsys):
+    from wengert.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["trace", "-x**2", "--at", "x=1"])
+    assert exit_info.value.code == 2
+    assert "an expression that starts with '-' goes after '--'" in capsys.readouterr().err
+    assert main(["trace", "--at", "x=3", "--", "-x**2"]) == 0
+    assert "∂f/∂x = -6" in capsys.readouterr().out

@@ -7,14 +7,27 @@ Example::
 
 The expression is parsed with `ast` and checked against a whitelist
 (`wengert.teach.expression`); it is never passed to `eval`. Exit status 2 for
-a refused expression or bad arguments.
+a refused expression (including one longer than 10,000 characters or nested
+more than 200 levels deep) or bad arguments, with a one-line message. A nan or
+an inf met during evaluation (log of a negative number, division by zero) is
+reported as a one-line note on standard error naming the operation, e.g.
+``note: log produced nan at x = -1 (invalid value), in v2 = ln(v1)``; the
+tables are still printed. An expression that starts with ``-`` goes after
+``--``: ``wengert trace --at x=1 -- "-x**2"``.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import warnings
 from typing import Any
+
+import numpy as np
+
+from ..core import primal_value
+from .expression import MAX_DEPTH, MAX_LENGTH
 
 FORMATS = ("text", "mermaid", "dot", "svg", "json")
 
@@ -34,6 +47,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--ascii", action="store_true", help="plain ASCII symbols (vdot, vbar, *) in text output")
     parser.epilog = "Functions: " + _function_names()
+    report = parser.error
+
+    def error(message: str) -> None:
+        # argparse reads an expression that starts with '-' as an option: say how to pass it.
+        if "expression" in message:
+            message += "; an expression that starts with '-' goes after '--': wengert trace --at x=1 -- '-x**2'"
+        report(message)
+
+    parser.error = error  # type: ignore[method-assign]
 
 
 def _function_names() -> str:
@@ -57,14 +79,31 @@ def run(args: argparse.Namespace) -> int:
     from .render import GraphvizNotFoundError
     from .wengert_list import trace
 
-    # The evaluator runs the expression in the chosen order, so the tape itself is in that order
-    # (re-scheduling it by levels again changes nothing; it only labels the list).
-    wl = trace(expression.function(args.order), *point.values(), names=list(point), order=args.order)
-    try:
-        text = _render(wl, expression.source, point, args)
-    except GraphvizNotFoundError as error:
-        print(f"wengert trace: {error}", file=sys.stderr)
-        return 1
+    # NumPy's floating-point warnings (log of a negative number, division by zero) become one-line notes
+    # naming the operation, instead of Python warnings pointing into wengert's source.
+    with warnings.catch_warnings(record=True) as caught, np.errstate(divide="warn", over="warn", invalid="warn"):
+        warnings.simplefilter("always")
+        try:
+            # The evaluator runs the expression in the chosen order, so the tape itself is in that order
+            # (re-scheduling it by levels again changes nothing; it only labels the list).
+            wl = trace(expression.function(args.order), *point.values(), names=list(point), order=args.order)
+            text = _render(wl, expression.source, point, args)
+            notes = numpy_notes(caught, wl, point)
+        except GraphvizNotFoundError as error:
+            print(f"wengert trace: {error}", file=sys.stderr)
+            return 1
+        except (RecursionError, MemoryError):
+            print(
+                f"wengert trace: the expression is too large to evaluate (limits: {MAX_LENGTH} characters, "
+                f"{MAX_DEPTH} nested levels)",
+                file=sys.stderr,
+            )
+            return 2
+    for warning in caught:
+        if not _is_floating_point_warning(warning):
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    for note in notes:
+        print(note, file=sys.stderr)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -72,6 +111,75 @@ def run(args: argparse.Namespace) -> int:
     else:
         _write(text)
     return 0
+
+
+_NUMPY_WARNING = re.compile(r"(divide by zero|invalid value|overflow|underflow) encountered in (?:scalar )?(\w+)")
+
+
+def _is_floating_point_warning(warning: warnings.WarningMessage) -> bool:
+    return issubclass(warning.category, RuntimeWarning) and bool(_NUMPY_WARNING.search(str(warning.message)))
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return bool(np.all(np.isfinite(np.asarray(primal_value(value), dtype=float))))
+    except (TypeError, ValueError):
+        return True  # not a real number (nothing NumPy would warn about)
+
+
+def _value_text(value: Any) -> str:
+    array = np.asarray(primal_value(value), dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):g}"
+    kinds = sorted({f"{v:g}" for v in array.ravel() if not np.isfinite(v)})
+    return " and ".join(kinds) + " entries"
+
+
+def numpy_notes(caught: list, wl: Any, point: dict[str, float]) -> list[str]:
+    """One-line notes for NumPy's floating-point warnings: which operation of the list made a nan or an inf.
+
+    Each operation whose value is not finite although its operands are is
+    named (``note: log produced nan at x = -1 (invalid value), in v2 = ln(v1)``),
+    then each whose derivative is not finite although its value is; a warning
+    neither explains is reported as NumPy worded it.
+    """
+    from .wengert_list import Entry
+
+    kinds: dict[str, str] = {}
+    for warning in caught:
+        match = _NUMPY_WARNING.search(str(warning.message)) if _is_floating_point_warning(warning) else None
+        if match:
+            kinds.setdefault(match.group(2), match.group(1))
+    at = ", ".join(f"{name} = {value:g}" for name, value in point.items())
+    notes: list[str] = []
+    explained: set[str] = set()
+
+    def operands_finite(entry: Any, values: dict) -> bool:
+        return all(_finite(values[op.name]) for op in entry.operands if isinstance(op, Entry))
+
+    primal = {entry.name: entry.value for entry in wl.entries}
+    for entry in wl.operations:
+        if not _finite(entry.value) and operands_finite(entry, primal):
+            kind = kinds.get(entry.primitive, "overflow" if "inf" in _value_text(entry.value) else "invalid value")
+            explained.add(entry.primitive)
+            notes.append(
+                f"note: {entry.primitive} produced {_value_text(entry.value)} at {at} ({kind}), "
+                f"in {entry.name} = {entry.expression()}"
+            )
+    for name in point:
+        tangents = wl.tangents(name)
+        for entry in wl.operations:
+            if _finite(entry.value) and not _finite(tangents[entry.name]) and operands_finite(entry, tangents):
+                explained.add(entry.primitive)
+                notes.append(
+                    f"note: the derivative of {entry.primitive} with respect to {name} is "
+                    f"{_value_text(tangents[entry.name])} at {at}, in {entry.name} = {entry.expression()}"
+                )
+    if not notes:
+        for ufunc, kind in kinds.items():
+            if ufunc not in explained:
+                notes.append(f"note: NumPy reported {kind} in {ufunc} at {at}; some entries are nan or inf")
+    return notes
 
 
 def _write(text: str) -> None:

@@ -5,7 +5,9 @@ the constants ``pi`` and ``e``, and calls of a whitelist of ``wengert.numpy``
 functions (``sin``, ``log``, ``exp``, ``sqrt``, ``maximum``...; ``ln`` is
 ``log``). Anything else is refused with an `ExpressionError` that names the
 construct (attribute access, lambda, comprehension, subscript, unknown
-name...).
+name...). Expressions are bounded: at most `MAX_LENGTH` characters and
+`MAX_DEPTH` levels of nested parentheses or operations, so that parsing,
+checking and evaluating never reach Python's recursion limit.
 
 The evaluator chooses the order of evaluation, so the tape it records can be
 numbered as textbooks do: ``order="levels"`` evaluates every operation whose
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +63,10 @@ FUNCTIONS: dict[str, tuple[str, int]] = {
     **{name: (name, 2) for name in ("maximum", "minimum", "hypot", "arctan2", "logaddexp", "power")},
 }
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+# Bounds that keep parsing, checking and evaluation fast and within Python's recursion limit.
+MAX_LENGTH = 10_000  # characters
+MAX_DEPTH = 200  # nested operations and parentheses
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
@@ -158,18 +165,74 @@ def parse_expression(source: str, variables: Sequence[str]) -> Expression:
             raise ExpressionError(f"variable name {name!r} is also a function or constant name; choose another")
     if not isinstance(source, str) or not source.strip():
         raise ExpressionError("the expression is empty")
+    source = source.strip()
+    if len(source) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is {len(source)} characters long; at most {MAX_LENGTH} are allowed")
+    parentheses = _parenthesis_depth(source)
+    if parentheses > MAX_DEPTH:
+        raise ExpressionError(
+            f"the expression nests parentheses {parentheses} levels deep; at most {MAX_DEPTH} levels are allowed"
+        )
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as error:
-        raise ExpressionError(f"not a valid expression: {error.msg} (column {error.offset})") from None
-    _check(tree.body, source.strip(), set(variables))
-    return Expression(source.strip(), tree, variables)
+        message = " ".join(str(error.msg).split())
+        if "integer string conversion" in message:
+            raise ExpressionError(
+                "a number in the expression has too many digits (Python reads at most "
+                f"{sys.get_int_max_str_digits()}); write large numbers with an exponent, as in 1e300"
+            ) from None
+        raise ExpressionError(f"not a valid expression: {message} (column {error.offset})") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(
+            f"the expression nests operations too deeply to parse; at most {MAX_DEPTH} levels are allowed"
+        ) from None
+    depth = _depth(tree.body)
+    if depth > MAX_DEPTH:
+        raise ExpressionError(f"the expression nests operations {depth} levels deep; at most {MAX_DEPTH} are allowed")
+    _check(tree.body, source, set(variables))
+    return Expression(source, tree, variables)
+
+
+def _parenthesis_depth(source: str) -> int:
+    """The deepest nesting of parentheses (checked before parsing: Python's parser stops at 200)."""
+    depth = deepest = 0
+    for character in source:
+        if character == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character == ")":
+            depth -= 1
+    return deepest
+
+
+def _depth(root: ast.AST) -> int:
+    """The height of the syntax tree, counted without recursion (the checker and evaluator recurse)."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node) if not isinstance(child, _LEAF_NODES))
+    return deepest
+
+
+# Operator and context nodes hang below every operation; they do not add a level.
+_LEAF_NODES = (ast.operator, ast.unaryop, ast.expr_context, ast.boolop, ast.cmpop)
 
 
 def _check(node: ast.AST, source: str, variables: set[str]) -> None:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise _refuse(node, source, f"the {type(node.value).__name__} constant")
+        try:
+            float(node.value)
+        except OverflowError:
+            digits = len(str(node.value))
+            raise ExpressionError(
+                f"the number at column {node.col_offset + 1} ({digits} digits) is too large for a floating-point "
+                "number (at most about 1.8e308)"
+            ) from None
         return
     if isinstance(node, ast.Name):
         if node.id in variables or node.id in CONSTANTS:
