@@ -763,3 +763,15 @@ def test_trace_says_how_to_pass_an_expression_that_starts_with_a_minus(capsys):
     assert "an expression that starts with '-' goes after '--'" in capsys.readouterr().err
     assert main(["trace", "--at", "x=3", "--", "-x**2"]) == 0
     assert "∂f/∂x = -6" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["jacfwd", "jacrev", "jacobian"])
+@pytest.mark.parametrize("chunk_size", [0, -3, 2.5, True])
+def test_jacobian_chunk_sizes(name, chunk_size):
+    with pytest.raises(ValueError, match=rf"{name}: chunk_size must be None \(all basis vectors at once\) or a"):
+        getattr(wg, name)(wnp.sin, chunk_size=chunk_size)
+
+
+def test_jvp_and_hvp_take_tuples():
+    with pytest.raises(TypeError, match=r"hvp takes the primals and the tangents as tuples.*got primals ndarray"):
+        wg.hvp(lambda x: wnp.sum(x**3), np.ones(2), np.ones(2))

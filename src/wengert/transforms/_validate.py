@@ -144,6 +144,23 @@ def normalize_argnums(argnums: tuple[int, ...], count: int, name: str, given: An
     return normalized
 
 
+def check_chunk_size(chunk_size: Any, name: str) -> int | None:
+    """``chunk_size`` of the Jacobians: None (all basis vectors at once) or a positive int.
+
+    Example:
+        >>> check_chunk_size(None, "jacfwd") is None
+        True
+    """
+    if chunk_size is None:
+        return None
+    if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(
+            f"{name}: chunk_size must be None (all basis vectors at once) or a positive int, got "
+            f"{short_repr(chunk_size)} ({type_name(chunk_size)})"
+        )
+    return int(chunk_size)
+
+
 # -- paths inside pytrees ----------------------------------------------------------------------
 
 

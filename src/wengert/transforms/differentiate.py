@@ -334,7 +334,10 @@ def push_forward(
     ``name`` is the public transformation running it, for error messages.
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp takes the primals and the tangents as tuples: jvp(f, (x,), (v,))")
+        raise TypeError(
+            f"{name} takes the primals and the tangents as tuples: {name}(f, (x,), (v,)); got primals "
+            f"{type(primals).__name__} and tangents {type(tangents).__name__}"
+        )
     in_flat, in_tree = tree_flatten(tuple(primals))
     t_flat, t_tree = tree_flatten(tuple(tangents))
     in_flat = [_check_input(p, lambda i=i: f"{name}: primal {i}{_path(in_tree, i)}") for i, p in enumerate(in_flat)]

@@ -25,7 +25,7 @@ from .. import numpy as wnp
 from ..core import primal_value, tree_flatten, tree_unflatten
 from ..core.pytree import TreeDef
 from ..core.reverse import TapeTracer
-from ._validate import check_argnums_type, match_tangents, tree_text
+from ._validate import check_argnums_type, check_chunk_size, match_tangents, tree_text
 from .differentiate import _argnums_tuple, _check_input, _record, _shape, grad, push_forward
 from .vectorize import vmap
 
@@ -172,6 +172,7 @@ def jacfwd(
     """
 
     _, single = check_argnums_type(argnums, "jacfwd")
+    chunk_size = check_chunk_size(chunk_size, "jacfwd")
 
     @wraps(function)
     def jacobian_function(*args: Any) -> Any:
@@ -216,6 +217,7 @@ def jacrev(
     """
 
     _, single = check_argnums_type(argnums, "jacrev")
+    chunk_size = check_chunk_size(chunk_size, "jacrev")
 
     @wraps(function)
     def jacobian_function(*args: Any) -> Any:
@@ -237,6 +239,7 @@ class _AutoJacobian:
         if mode not in ("auto", "forward", "reverse"):
             raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
         _, self._single = check_argnums_type(argnums, "jacobian")
+        chunk_size = check_chunk_size(chunk_size, "jacobian")
         self.function = function
         self.argnums = argnums
         self.mode = mode
@@ -388,6 +391,11 @@ def hvp(function: Callable[..., Any], primals: Sequence[Any], tangents: Sequence
         >>> hvp(lambda x: wnp.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
         array([6., 0.])
     """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            "hvp takes the primals and the tangents as tuples: hvp(f, (x,), (v,)); got primals "
+            f"{type(primals).__name__} and tangents {type(tangents).__name__}"
+        )
     primals, tangents = tuple(primals), tuple(tangents)
     argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
     return push_forward(grad(function, argnums=argnums), primals, tangents, primal_out=False, name="hvp")[1]
