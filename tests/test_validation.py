@@ -775,3 +775,8 @@ def test_jacobian_chunk_sizes(name, chunk_size):
 def test_jvp_and_hvp_take_tuples():
     with pytest.raises(TypeError, match=r"hvp takes the primals and the tangents as tuples.*got primals ndarray"):
         wg.hvp(lambda x: wnp.sum(x**3), np.ones(2), np.ones(2))
+
+
+def test_a_loss_given_a_target_that_is_not_numbers():
+    with pytest.raises(TypeError, match=r"mse_loss: the target \(\['a', 'b'\], a list\) is not an array of numbers"):
+        nn.mse_loss(np.ones(2), ["a", "b"])

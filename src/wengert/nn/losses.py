@@ -49,7 +49,13 @@ def _target_like(name: str, prediction: Any, target: Any) -> Any:
     """``target`` in the prediction's dtype (plain values), checked to broadcast to the prediction's shape."""
     if not isinstance(target, Tracer):
         dtype = _dtype_of(prediction)
-        target = np.asarray(target, dtype=dtype if dtype.kind == "f" else None)
+        try:
+            target = np.asarray(target, dtype=dtype if dtype.kind == "f" else None)
+        except (TypeError, ValueError, RuntimeError) as error:
+            shown = " ".join(repr(target).split())[:60]
+            raise TypeError(
+                f"{name}: the target ({shown}, a {type(target).__name__}) is not an array of numbers: {error}"
+            ) from None
     prediction_shape = tuple(wnp.shape(prediction))
     target_shape = tuple(wnp.shape(target))
     try:
