@@ -415,7 +415,8 @@ def test_values_and_gradients_match_jax(operation: str, index_name: str) -> None
 
 SCATTER_CASES = {
     # (values shape, index, output shape): each reaches one method of add_at
-    "1-D repeats (bincount)": ((3000,), RNG.integers(-50, 50, 3000), (50,)),
+    "1-D repeats (np.add.at)": ((3000,), RNG.integers(-50, 50, 3000), (50,)),
+    "pairs into a matrix (raveled np.add.at)": ((500,), (RNG.integers(0, 3, 500), RNG.integers(-4, 4, 500)), (3, 4)),
     "few wide rows (one-hot)": ((3000, 8), RNG.integers(0, 3, 3000), (3, 8)),
     "many narrow rows (bincount per column)": ((3000, 3), RNG.integers(0, 200, 3000), (200, 3)),
     "many wide rows (raveled np.add.at)": ((3000, 16), RNG.integers(0, 200, 3000), (200, 16)),
@@ -442,6 +443,17 @@ def test_add_at_agrees_with_numpy_add_at(case: str, dtype: type) -> None:
     # Sums may be taken in another order than np.add.at's: equal to rounding.
     tolerance = 1e-12 if dtype == np.float64 else 1e-5
     assert np.max(np.abs(out - exact)) <= tolerance * scale
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_add_at_of_one_row_broadcast_to_every_label(dtype: type) -> None:
+    row = RNG.standard_normal(5).astype(dtype)
+    labels = RNG.integers(0, 7, 1000)
+    out = add_at(np.broadcast_to(row, (1000, 5)), labels, (7, 5))
+    expected = np.zeros((7, 5))
+    np.add.at(expected, labels, np.broadcast_to(row.astype(np.float64), (1000, 5)))
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected, rtol=1e-12 if dtype == np.float64 else 1e-6)
 
 
 def test_add_at_keeps_infinities_and_nans_in_their_rows() -> None:

@@ -63,13 +63,16 @@ def normalize_index(index: Any) -> Any:
 # the method that measured fastest (benchmarks/b8_gather_scatter.py), each exact up to the order
 # of summation:
 #
-# * few rows, no fewer than the row width: a one-hot matrix product, (labels == k) @ values, in
-#   chunks (BLAS does the sums; retried another way if the result is not finite, since 0 * inf
+# * a 1-D output, or rows of one element: np.add.at itself (NumPy 2's fast 1-D path, as fast as
+#   np.bincount and without its float64 conversion);
+# * few rows, no more than the row width (or 4): a one-hot matrix product, (labels == k) @ values,
+#   in chunks (BLAS does the sums; redone another way if the result is not finite, since 0 * inf
 #   would spread a NaN to every row);
-# * narrow rows (width ≤ 4): np.bincount per column (float64 sums, cast back to the dtype);
+# * narrow rows (width 2 to 4): np.bincount per column (float64 sums, cast back to the dtype);
 # * otherwise: np.add.at on the raveled output, with each row's label spread over its width
-#   (NumPy's fast 1-D path; the sums are those of np.add.at, in the same order).
+#   (the 1-D fast path again; the sums are those of np.add.at, in the same order).
 #
+# A cotangent that is one row broadcast to every label (a sum's) is that row times each label's count.
 # Other indices (None, slices that are not full, non-float dtypes) go to np.add.at itself.
 
 _ONE_HOT_MAX_ROWS = 32
@@ -132,10 +135,13 @@ def _as_rows(index: Any, shape: tuple[int, ...]) -> _Rows | bool | None:
     first, last = axes[0], axes[-1] + 1
     arrays = list(np.broadcast_arrays(*arrays))
     for position, (array, size) in enumerate(zip(arrays, shape[first:last])):
-        if array.size and (array.min() < -size or array.max() >= size):
-            bad = array.max() if array.max() >= size else array.min()
+        if not array.size:
+            continue
+        low, high = array.min(), array.max()
+        if low < -size or high >= size:
+            bad = high if high >= size else low
             raise IndexError(f"index {bad} is out of bounds for axis {first + position} with size {size}")
-        if array.size and array.min() < 0:
+        if low < 0:
             arrays[position] = np.where(array < 0, array + size, array)
     block = shape[first:last]
     labels = np.ravel_multi_index(arrays, block) if len(arrays) > 1 else arrays[0].astype(np.intp, copy=False)
@@ -178,9 +184,9 @@ def add_at(values: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     """Zeros of ``shape`` with ``values`` added at ``index``, repeated positions accumulating.
 
     The result of ``out = np.zeros(shape); np.add.at(out, index, values)``,
-    computed by the fastest exact method for the index (a one-hot matrix
-    product, ``np.bincount`` per column, or ``np.add.at`` on the raveled
-    output; see the comment above). Sums may be taken in another order than
+    computed by the fastest exact method for the index (``np.add.at`` itself
+    for 1-D outputs, a one-hot matrix product, ``np.bincount`` per column, or
+    ``np.add.at`` on the raveled output; see the comment above). Sums may be taken in another order than
     ``np.add.at``'s; float32 values give float32 sums.
 
     Example:
@@ -189,7 +195,8 @@ def add_at(values: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     """
     values = np.asarray(values)
     out_dtype = values.dtype
-    rows = _as_rows(index, tuple(shape))
+    shape = tuple(shape)
+    rows = None if len(shape) == 1 else _as_rows(index, shape)
     if rows is True:
         out = np.zeros(shape, dtype=out_dtype)
         out[index] = values
@@ -202,7 +209,16 @@ def add_at(values: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
         values = np.broadcast_to(values, rows.selected)
     labels, count, width = rows.labels, rows.rows, rows.width
     table = values.reshape(len(labels), width)
-    if width > 1 and count <= _ONE_HOT_MAX_ROWS and count <= max(width, 4):
+    if len(labels) > 1 and table.strides[0] == 0:
+        # The same row for every label (the cotangent of a sum, broadcast): each row times its count.
+        counts = np.bincount(labels, minlength=count).astype(out_dtype)
+        return (counts[:, None] * table[0]).reshape(shape)
+    if width > 1 and count <= _ONE_HOT_MAX_ROWS and count <= max(width, 4) or width > _BINCOUNT_MAX_WIDTH:
+        table = np.ascontiguousarray(table)  # (BLAS and the raveled np.add.at want it; a no-op if it is)
+    if width == 1:
+        sums = np.zeros((count, 1), dtype=out_dtype)
+        np.add.at(sums.reshape(-1), labels, table.reshape(-1))
+    elif count <= _ONE_HOT_MAX_ROWS and count <= max(width, 4):
         sums = _one_hot_sums(labels, table, count)
         if not np.isfinite(sums).all():
             sums = _spread_add_at(labels, table, count)
