@@ -240,7 +240,7 @@ def _scatter_impl(cotangent: Any, index: Any, shape: tuple[int, ...], accumulate
 scatter_add_p = primitive(
     "scatter_add",
     _scatter_impl,
-    jvp=(lambda t, ans, cotangent, index, shape, accumulate: scatter_add(t, index, shape),),
+    jvp=(lambda t, ans, cotangent, index, shape, accumulate: _scatter_selection(t, index, shape),),
     vjp=(lambda g, ans, cotangent, index, shape, accumulate: getitem(g, index),),
     linear=True,
 )
@@ -257,14 +257,20 @@ def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Any:
         array([2., 0., 1.])
     """
     index = normalize_index(index)
-    key = index if isinstance(index, tuple) else (index,)
-    params = {"index": index, "shape": tuple(shape), "accumulate": _is_advanced(key)}
     if isinstance(values, Tracer):
-        selected = _selected_shape(params["shape"], index)
+        selected = _selected_shape(tuple(shape), index)
         if tuple(_shape(values)) != selected:  # broadcast first, so the VJP gives values' own shape back
             from .shape import broadcast_to
 
             values = broadcast_to(values, selected)
+    return _scatter_selection(values, index, shape)
+
+
+def _scatter_selection(values: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """`scatter_add` of values shaped like ``zeros(shape)[index]``, the index normalised (the rules' path)."""
+    key = index if isinstance(index, tuple) else (index,)
+    params = {"index": index, "shape": tuple(shape), "accumulate": _is_advanced(key)}
+    if isinstance(values, Tracer):
         return bind(scatter_add_p, (values,), params)
     return _scatter_impl(values, **params)
 
@@ -273,7 +279,7 @@ getitem_p = primitive(
     "getitem",
     lambda x, index: x[index],
     jvp=(lambda t, ans, x, index: getitem(t, index),),
-    vjp=(lambda g, ans, x, index: scatter_add(g, index, shape(x)),),
+    vjp=(lambda g, ans, x, index: _scatter_selection(g, index, shape(x)),),
     linear=True,
 )
 
