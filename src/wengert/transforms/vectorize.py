@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import numpy as wnp
-from ..core import BatchTrace, BatchTracer, next_level, running, tree_flatten, tree_unflatten
+from ..core import BatchTrace, BatchTracer, Tracer, next_level, running, tree_flatten, tree_unflatten
+from ..core.pytree import TreeDef
 from ._validate import NATIVE_LEAVES, convert_foreign, describe, leaf_paths, short_repr, type_name
 
 
@@ -36,45 +37,54 @@ def _check_spec(spec: Any, name: str, path: str = "") -> None:
     )
 
 
-def _axes_for(axes: Any, tree: Any, name: str, what: str) -> list:
+def _axes_for(axes: Any, tree: Any, name: str, what: str, path: tuple = ()) -> list:
     """One axis (or None) per leaf of ``tree``: ``axes`` is an int, None, or a prefix of ``tree``'s structure.
 
     As in JAX, an int or None stands for every leaf of the subtree it sits over.
-    ``name`` and ``what`` say where ``axes`` and ``tree`` sit, for messages
-    (``in_axes[0]`` and ``argument 0``).
+    ``name`` and ``what`` name ``axes`` and ``tree`` in messages (``in_axes``,
+    ``argument``); ``path`` is where both sit (formatted only for an error).
     """
     if _is_axis(axes):
-        return [None if axes is None else int(axes)] * len(tree_flatten(tree)[0])
+        count = 1 if isinstance(tree, _LEAVES) else len(tree_flatten(tree)[0])
+        return [None if axes is None else int(axes)] * count
     if isinstance(axes, dict):
         if not isinstance(tree, dict):
             raise ValueError(
-                f"vmap: {name} is a dict, but {what} is {_kind(tree)}; {name} must match its structure "
-                "(or be one int or None for all of it)"
+                f"vmap: {_place(name, path)} is a dict, but {_place(what, path)} is {_kind(tree)}; "
+                f"{_place(name, path)} must match its structure (or be one int or None for all of it)"
             )
         if set(axes) != set(tree):
             raise ValueError(
-                f"vmap: {name} has keys {sorted(map(repr, axes))} but {what} has keys {sorted(map(repr, tree))}"
+                f"vmap: {_place(name, path)} has keys {sorted(map(repr, axes))} but {_place(what, path)} has keys "
+                f"{sorted(map(repr, tree))}"
             )
-        return [
-            axis
-            for key in sorted(tree)
-            for axis in _axes_for(axes[key], tree[key], f"{name}[{key!r}]", f"{what}[{key!r}]")
-        ]
+        return [axis for key in sorted(tree) for axis in _axes_for(axes[key], tree[key], name, what, (*path, key))]
     if not isinstance(tree, (tuple, list)):
         raise ValueError(
-            f"vmap: {name}={short_repr(axes)} is a {type(axes).__name__} of {_entries(len(axes))}, but {what} is "
-            f"{_kind(tree)}; {name} must match its structure (or be one int or None for all of it)"
+            f"vmap: {_place(name, path)}={short_repr(axes)} is a {type(axes).__name__} of {_entries(len(axes))}, "
+            f"but {_place(what, path)} is {_kind(tree)}; {_place(name, path)} must match its structure (or be one "
+            "int or None for all of it)"
         )
     if len(axes) != len(tree):
         raise ValueError(
-            f"vmap: {name}={short_repr(axes)} has {_entries(len(axes))} but {what} is {_kind(tree)}; "
-            "give one entry (an int, None, or a matching tuple/dict) per element"
+            f"vmap: {_place(name, path)}={short_repr(axes)} has {_entries(len(axes))} but {_place(what, path)} is "
+            f"{_kind(tree)}; give one entry (an int, None, or a matching tuple/dict) per element"
         )
     return [
         axis
         for index, (sub_axes, sub_tree) in enumerate(zip(axes, tree))
-        for axis in _axes_for(sub_axes, sub_tree, f"{name}[{index}]", f"{what}[{index}]")
+        for axis in _axes_for(sub_axes, sub_tree, name, what, (*path, index))
     ]
+
+
+_LEAVES = (np.ndarray, float, int, np.generic, Tracer)
+
+
+def _place(base: str, path: tuple) -> str:
+    """``in_axes[0]['w']``; ``argument 0['w']`` (an argument's position is its name)."""
+    if base == "argument":
+        return f"argument {path[0]}" + "".join(f"[{key!r}]" for key in path[1:]) if path else "the arguments"
+    return base + "".join(f"[{key!r}]" for key in path)
 
 
 def _entries(count: int) -> str:
@@ -101,34 +111,45 @@ def _top_level_axes(in_axes: Any, args: tuple) -> list:
             "with one entry per positional argument (a dict may stand for a dict argument: in_axes=({...},))"
         )
     if _is_axis(in_axes):
-        return _axes_for(in_axes, args, "in_axes", "the arguments")
-    return [
-        axis
-        for index, (sub_axes, arg) in enumerate(zip(in_axes, args))
-        for axis in _axes_for(sub_axes, arg, f"in_axes[{index}]", f"argument {index}")
-    ]
+        return _axes_for(in_axes, args, "in_axes", "argument")
+    axes: list = []
+    for index, (sub_axes, arg) in enumerate(zip(in_axes, args)):
+        if (sub_axes is None or type(sub_axes) is int) and isinstance(arg, _LEAVES):
+            axes.append(sub_axes)  # the common case: one axis for one array
+        else:
+            axes.extend(_axes_for(sub_axes, arg, "in_axes", "argument", (index,)))
+    return axes
 
 
-def _batched_leaf(leaf: Any, axis: int, location: Callable[[], str]) -> tuple[Any, int]:
+def _batched_leaf(leaf: Any, axis: int, treedef: TreeDef, index: int) -> tuple[Any, int]:
     """A batched argument leaf as an array (foreign arrays converted), and its axis counted from the front."""
     if not isinstance(leaf, NATIVE_LEAVES):
-        leaf = convert_foreign(leaf, lambda: f"vmap: {location()}")
-    elif isinstance(leaf, np.ndarray) and leaf.dtype.kind not in "biufc":
-        raise TypeError(f"vmap: {location()} is an array of dtype {leaf.dtype}; vmap maps arrays of numbers")
-    shape = tuple(wnp.shape(leaf))
+        leaf = convert_foreign(leaf, lambda: f"vmap: {_argument_location(treedef, index)}")
+    elif type(leaf) is np.ndarray and leaf.dtype.kind not in "biufc":
+        raise TypeError(
+            f"vmap: {_argument_location(treedef, index)} is an array of dtype {leaf.dtype}; vmap maps arrays of numbers"
+        )
+    shape = wnp.shape(leaf)
     rank = len(shape)
-    if not -rank <= axis < rank:
+    if 0 <= axis < rank:
+        return leaf, axis
+    if not -rank <= axis < 0:
         allowed = f"{-rank}..{rank - 1}" if rank else "none: it cannot be mapped (use in_axes=None for it)"
         raise ValueError(
-            f"vmap: in_axes asks to map {location()} along axis {axis}, but it has rank {rank} "
-            f"(shape {shape}); possible axes: {allowed}"
+            f"vmap: in_axes asks to map {_argument_location(treedef, index)} along axis {axis}, but it has rank "
+            f"{rank} (shape {tuple(shape)}); possible axes: {allowed}"
         )
-    return leaf, axis % rank
+    return leaf, axis + rank
 
 
-def _argument_location(paths: list[str], index: int) -> str:
-    first, _, rest = paths[index][1:].partition("]")
+def _argument_location(treedef: TreeDef, index: int) -> str:
+    """``argument 1['w']`` for leaf ``index`` of the arguments' tuple."""
+    first, _, rest = leaf_paths(treedef)[index][1:].partition("]")
     return f"argument {first}{rest}"
+
+
+def _output_location(treedef: TreeDef, index: int) -> str:
+    return f"the output{leaf_paths(treedef)[index]}"
 
 
 def _size_report(sizes: list[tuple[int, int, str]]) -> str:
@@ -167,22 +188,13 @@ def vmap(function: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> C
     @wraps(function)
     def batched_function(*args: Any) -> Any:
         leaves, treedef = tree_flatten(args)
-        axes = _top_level_axes(in_axes, args)
-        paths: list[str] = []
-
-        def location(index: int) -> Callable[[], str]:
-            def where() -> str:
-                if not paths:
-                    paths.extend(leaf_paths(treedef))
-                return _argument_location(paths, index)
-
-            return where
-
+        simple = in_axes is None or type(in_axes) is int
+        axes = [in_axes] * len(leaves) if simple else _top_level_axes(in_axes, args)
         sizes = []
         for index, (leaf, axis) in enumerate(zip(leaves, axes)):
             if axis is None:
                 continue
-            leaf, axis = _batched_leaf(leaf, axis, location(index))
+            leaf, axis = _batched_leaf(leaf, axis, treedef, index)
             leaves[index], axes[index] = leaf, axis
             sizes.append((wnp.shape(leaf)[axis], axis, index))
         if not sizes:
@@ -190,12 +202,12 @@ def vmap(function: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> C
                 "vmap needs at least one argument with a batch axis (in_axes not all None)"
                 + ("" if leaves else "; the function was called without array arguments")
             )
-        distinct = sorted({size for size, _, _ in sizes})
+        distinct = {size for size, _, _ in sizes}
         if len(distinct) > 1:
-            report = _size_report([(size, axis, location(index)()) for size, axis, index in sizes])
+            report = _size_report([(size, axis, _argument_location(treedef, index)) for size, axis, index in sizes])
             raise ValueError(
-                f"vmap got inconsistent sizes for the array axes to be mapped (different batch sizes {distinct}): "
-                f"{report}"
+                "vmap got inconsistent sizes for the array axes to be mapped (different batch sizes "
+                f"{sorted(distinct)}): {report}"
             )
         (size,) = distinct
         trace = BatchTrace(next_level(), size)
@@ -212,17 +224,18 @@ def vmap(function: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> C
                 f"vmap: out_axes={short_repr(out_axes)} is a {type(out_axes).__name__}, but the function returned "
                 f"{_kind(out)}; out_axes must match the structure of the outputs (or be one int or None)"
             )
-        out_axis_list = _axes_for(out_axes, out, "out_axes", "the output")
-        out_paths = leaf_paths(out_tree)
+        if out_axes is None or type(out_axes) is int:
+            out_axis_list = [out_axes] * len(out_leaves)
+        else:
+            out_axis_list = _axes_for(out_axes, out, "out_axes", "the output")
         results = []
         for index, (leaf, axis) in enumerate(zip(out_leaves, out_axis_list)):
             varies = isinstance(leaf, BatchTracer) and leaf._trace is trace
-            where = f"the output{out_paths[index]}"
             if axis is None:
                 if varies:
                     raise ValueError(
-                        f"vmap: out_axes=None is only possible for outputs that do not vary, but {where} varies "
-                        "along the batch; give it an axis (for example 0)"
+                        f"vmap: out_axes=None is only possible for outputs that do not vary, but "
+                        f"{_output_location(out_tree, index)} varies along the batch; give it an axis (for example 0)"
                     )
                 results.append(leaf)
                 continue
@@ -230,11 +243,13 @@ def vmap(function: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> C
             rank = len(wnp.shape(value))
             if not -rank <= axis < rank:
                 raise ValueError(
-                    f"vmap: out_axes asks to put the batch axis of {where} at axis {axis}, but that output has "
+                    f"vmap: out_axes asks to put the batch axis of {_output_location(out_tree, index)} at axis "
+                    f"{axis}, but that output has "
                     f"rank {rank} with its batch axis (example shape {tuple(wnp.shape(value))[1:]}); possible "
                     f"axes: {-rank}..{rank - 1}"
                 )
-            axis %= rank
+            if axis < 0:
+                axis += rank
             results.append(value if axis == 0 else wnp.moveaxis(value, 0, axis))
         return tree_unflatten(out_tree, results)
 
