@@ -413,18 +413,20 @@ def test_values_and_gradients_match_jax(operation: str, index_name: str) -> None
 
 # -- add_at: the scatter-add behind integer-index VJPs -----------------------------------------------------
 
+BIG_MASK = RNG.random((100, 50)) < 0.6
 SCATTER_CASES = {
     # (values shape, index, output shape): each reaches one method of add_at
     "1-D repeats (np.add.at)": ((3000,), RNG.integers(-50, 50, 3000), (50,)),
-    "pairs into a matrix (raveled np.add.at)": ((500,), (RNG.integers(0, 3, 500), RNG.integers(-4, 4, 500)), (3, 4)),
+    "pairs into a matrix (raveled np.add.at)": ((3000,), (RNG.integers(0, 3, 3000), RNG.integers(-4, 4, 3000)), (3, 4)),
     "few wide rows (one-hot)": ((3000, 8), RNG.integers(0, 3, 3000), (3, 8)),
     "many narrow rows (bincount per column)": ((3000, 3), RNG.integers(0, 200, 3000), (200, 3)),
     "many wide rows (raveled np.add.at)": ((3000, 16), RNG.integers(0, 200, 3000), (200, 16)),
     "more one-hot chunks": ((70000, 2), RNG.integers(0, 2, 70000), (2, 2)),
     "leading slice (vmap's prefix)": ((4, 300, 5), (slice(None), RNG.integers(0, 7, 300)), (4, 7, 5)),
-    "pairs of arrays": ((300, 2), (RNG.integers(0, 3, 300), RNG.integers(-4, 4, 300)), (3, 4, 2)),
-    "ellipsis": ((2, 3, 300), (Ellipsis, RNG.integers(0, 5, 300)), (2, 3, 5)),
-    "mask (no repeats)": ((int(MASK.sum()),), MASK, (4, 5)),
+    "pairs of arrays": ((3000, 2), (RNG.integers(0, 3, 3000), RNG.integers(-4, 4, 3000)), (3, 4, 2)),
+    "ellipsis": ((2, 3, 500), (Ellipsis, RNG.integers(0, 5, 500)), (2, 3, 5)),
+    "mask (no repeats)": ((int(BIG_MASK.sum()),), BIG_MASK, BIG_MASK.shape),
+    "few values (np.add.at)": ((40, 3), RNG.integers(0, 5, 40), (5, 3)),
     "non-adjacent arrays (np.add.at)": ((6, 5), (np.arange(6) % 4, slice(None), np.arange(6) % 3), (4, 5, 3)),
     "newaxis (np.add.at)": ((3, 1, 4), (np.array([0, 1, 0]), None), (2, 4)),
 }
@@ -457,10 +459,10 @@ def test_add_at_of_one_row_broadcast_to_every_label(dtype: type) -> None:
 
 
 def test_add_at_keeps_infinities_and_nans_in_their_rows() -> None:
-    values = np.ones((5, 8))
+    values = np.ones((600, 8))  # few wide rows: the one-hot product, where 0 * inf would spread NaNs
     values[2, 3] = np.inf
     values[4, 0] = np.nan
-    labels = np.array([0, 1, 1, 0, 2])
+    labels = np.arange(600) % 3
     out = add_at(values, labels, (3, 8))
     expected = np.zeros((3, 8))
     np.add.at(expected, labels, values)

@@ -64,7 +64,8 @@ def normalize_index(index: Any) -> Any:
 # of summation:
 #
 # * a 1-D output, or rows of one element: np.add.at itself (NumPy 2's fast 1-D path, as fast as
-#   np.bincount and without its float64 conversion);
+#   np.bincount and without its float64 conversion); also fewer than 2,048 values, where working
+#   out the method would cost more than it saves;
 # * few rows, no more than the row width (or 4): a one-hot matrix product, (labels == k) @ values,
 #   in chunks (BLAS does the sums; redone another way if the result is not finite, since 0 * inf
 #   would spread a NaN to every row);
@@ -78,6 +79,7 @@ def normalize_index(index: Any) -> Any:
 _ONE_HOT_MAX_ROWS = 32
 _ONE_HOT_CHUNK = 1 << 15
 _BINCOUNT_MAX_WIDTH = 4
+_SMALL = 2048
 
 
 class _Rows(NamedTuple):
@@ -196,7 +198,7 @@ def add_at(values: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     values = np.asarray(values)
     out_dtype = values.dtype
     shape = tuple(shape)
-    rows = None if len(shape) == 1 else _as_rows(index, shape)
+    rows = None if len(shape) == 1 or values.size < _SMALL else _as_rows(index, shape)
     if rows is True:
         out = np.zeros(shape, dtype=out_dtype)
         out[index] = values
