@@ -25,7 +25,7 @@ from ..core import Tracer
 from ._primitives import as_array_arg, dtype, shape
 from .elementwise import astype, remainder, where
 from .indexing import take
-from .logic import argsort, equal, greater, less, searchsorted, static_value
+from .logic import argsort, equal, greater, is_batched, less, searchsorted, static_value
 from .reductions import cumsum
 from .reductions import sum as reduce_sum
 from .shape import broadcast_to, concatenate, reshape
@@ -348,9 +348,9 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     # NumPy interpolates in float64 whatever the inputs' dtype.
     x, xp, fp, left, right = (_float64(v) for v in (x, xp, fp, left, right))
     if period is not None:
-        period = static_value(period, "interp: period")
-        if isinstance(period, Tracer):
+        if isinstance(period, Tracer) and not is_batched(period):
             raise TypeError("interp: period is not differentiable; pass a plain number (or wg.stop_gradient(period))")
+        period = static_value(period, "interp: period")
         if period == 0:
             raise ValueError("period must be a non-zero value")
         period = abs(float(period))

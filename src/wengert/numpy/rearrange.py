@@ -643,6 +643,22 @@ def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind")
     return concatenate([atleast_2d(a) for a in arrays], axis=0)
 
 
+def row_stack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind") -> Any:
+    """`vstack` under its old name, deprecated by NumPy 2.0 (and so warning, as NumPy does).
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", DeprecationWarning)
+        ...     row_stack([np.zeros(2), np.ones(2)]).shape
+        (2, 2)
+    """
+    import warnings
+
+    warnings.warn("`row_stack` alias is deprecated. Use `np.vstack` directly.", DeprecationWarning, stacklevel=2)
+    return vstack(tup, dtype=dtype, casting=casting)
+
+
 def dstack(tup: Sequence[Any]) -> Any:
     """Join arrays along the third axis (after `atleast_3d`).
 
@@ -684,6 +700,7 @@ __all__ = [
     "pad",
     "repeat",
     "roll",
+    "row_stack",
     "split",
     "tile",
     "tril",

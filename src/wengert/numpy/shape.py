@@ -223,6 +223,34 @@ def moveaxis(x: Any, source: Any, destination: Any) -> Any:
     return transpose(x, order)
 
 
+def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    """Move ``axis`` so that it comes before position ``start`` (``numpy.rollaxis``; prefer `moveaxis`).
+
+    Example:
+        >>> rollaxis(np.zeros((2, 3, 4)), 2).shape
+        (4, 2, 3)
+    """
+    if not isinstance(a, Tracer):
+        return np.rollaxis(a, axis, start)
+    n = len(a.shape)
+    axis = int(axis)
+    if not -n <= axis < n:
+        raise np.exceptions.AxisError(axis, n)
+    axis %= n
+    start = int(start)
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(f"'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a
+    order = [i for i in range(n) if i != axis]
+    order.insert(start, axis)
+    return transpose(a, order)
+
+
 def expand_dims(x: Any, axis: Any) -> Any:
     """Insert axes of length one at ``axis``."""
     if not isinstance(x, Tracer):
@@ -460,6 +488,7 @@ __all__ = [
     "concatenate",
     "fliplr",
     "flipud",
+    "rollaxis",
     "rot90",
     "flip",
     "stack",
