@@ -132,7 +132,7 @@ class TracerConversionError(TypeError):
 _CONVERSIONS = {
     "bool": (
         "a Python truth value (an `if`, `while`, `and`/`or` or bool() on it): each example may take another branch",
-        "use wnp.where to choose per example",
+        "use wengert.numpy.where (wnp.where) to choose per example",
     ),
     "array": (
         "converting it to a NumPy array (np.asarray, np.array, np.r_/np.c_, or storing it into a "
