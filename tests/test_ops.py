@@ -696,6 +696,8 @@ CHECKLIST = [
     case("fliplr", CUBE),
     case("rot90", MATRIX),
     case("rot90", CUBE, k=3, axes=(2, 0)),
+    case("rollaxis", CUBE, axis=2),
+    case("rollaxis", CUBE, axis=0, start=3),
     case("cumulative_sum", MATRIX, axis=1, include_initial=True),
     case("cumulative_prod", uniform(0.5, 1.5, 4)),
     case("logsumexp", LOGITS, uniform(0.5, 2.0, 3, 4), code=lambda xp, a, b: xp.logsumexp(a, axis=1, b=b), label="b"),

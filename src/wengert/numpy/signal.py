@@ -1,16 +1,18 @@
 """Discrete linear convolution and cross-correlation of 1-D sequences: convolve, correlate.
 
-One primitive, the full convolution along the last axis (``convolve_full``),
-carries the rules; the modes and ``correlate`` are slices of it and flips of
-its arguments. The convolution is bilinear, so its JVP is the sum of the
-convolutions of each tangent with the other argument, and each VJP is a
-cross-correlation of the cotangent with the other argument ("valid" part),
-itself written as a sliced full convolution: the rules differentiate again.
+Two primitives carry the rules: the full convolution along the last axis
+(``convolve_full``), and its transpose, the "valid" cross-correlation
+(``correlate_valid``). The modes and ``correlate`` are slices of the full
+convolution and flips of its arguments. Both primitives are bilinear, so each
+JVP is the sum of the products of each tangent with the other argument, and
+each VJP is the other primitive applied to the cotangent: the rules
+differentiate again, and none of them costs more than O(n·m).
 
-``convolve_full`` works on stacks (leading axes broadcast), which is how it
-batches under ``vmap``: one call for the whole batch. A pair of 1-D arrays is
-convolved by ``numpy.convolve`` itself; stacks by shifted multiply-adds over
-the shorter sequence (the same sums, which may round differently in the last bit).
+Both work on stacks (leading axes broadcast), which is how they batch under
+``vmap``: one call for the whole batch. A pair of 1-D arrays goes to
+``numpy.convolve``/``numpy.correlate`` themselves; stacks to shifted
+multiply-adds over the shorter sequence (the same sums, which may round
+differently in the last bit).
 """
 
 from __future__ import annotations
@@ -43,12 +45,25 @@ def _convolve_full_impl(a: Any, v: Any) -> Any:
     return out
 
 
-def _correlate_valid(g: Any, other: Any, length: int) -> Any:
-    """Σₖ g[k + i]·other[k] for i < ``length``: the transpose of convolving with ``other``."""
-    m = shape(other)[-1]
-    return convolve_full(g, flip(other, -1))[..., m - 1 : m - 1 + length]
+def _correlate_valid_impl(g: Any, w: Any) -> Any:
+    g, w = np.asarray(g), np.asarray(w)
+    length, width = g.shape[-1], w.shape[-1]
+    count = length - width + 1
+    if g.ndim == 1 and w.ndim == 1:
+        return np.correlate(g, w, mode="valid")
+    lead = np.broadcast_shapes(g.shape[:-1], w.shape[:-1])
+    out = np.zeros((*lead, count), dtype=np.result_type(g, w))
+    if width <= count:  # loop over the shorter of the kernel and the result
+        for j in range(width):
+            out += g[..., j : j + count] * w[..., j : j + 1]
+    else:
+        for i in range(count):
+            out[..., i] = np.sum(g[..., i : i + width] * w, axis=-1)
+    return out
 
 
+# Two primitives, each the other's transpose: convolving with v is undone by correlating with v.
+# Both cost O(n·m) (never a full convolution of two long sequences in a rule).
 convolve_full_p = primitive(
     "convolve_full",
     _convolve_full_impl,
@@ -57,11 +72,25 @@ convolve_full_p = primitive(
         lambda t, ans, a, v: convolve_full(a, t),
     ),
     vjp=(
-        lambda g, ans, a, v: unbroadcast(_correlate_valid(g, v, shape(a)[-1]), a),
-        lambda g, ans, a, v: unbroadcast(_correlate_valid(g, a, shape(v)[-1]), v),
+        lambda g, ans, a, v: unbroadcast(correlate_valid(g, v), a),
+        lambda g, ans, a, v: unbroadcast(correlate_valid(g, a), v),
     ),
 )
 convolve_full_p.batch = broadcasting(convolve_full_p)
+
+correlate_valid_p = primitive(
+    "correlate_valid",
+    _correlate_valid_impl,
+    jvp=(
+        lambda t, ans, g, w: correlate_valid(t, w),
+        lambda t, ans, g, w: correlate_valid(g, t),
+    ),
+    vjp=(
+        lambda c, ans, g, w: unbroadcast(convolve_full(c, w), g),
+        lambda c, ans, g, w: unbroadcast(correlate_valid(g, c), w),
+    ),
+)
+correlate_valid_p.batch = broadcasting(correlate_valid_p)
 
 
 @wraps_primitive(convolve_full_p)
@@ -76,6 +105,19 @@ def convolve_full(a: Any, v: Any) -> Any:
     if isinstance(a, Tracer) or isinstance(v, Tracer):
         return bind(convolve_full_p, (a, v), EMPTY)
     return _convolve_full_impl(a, v)
+
+
+@wraps_primitive(correlate_valid_p)
+def correlate_valid(g: Any, w: Any) -> Any:
+    """Σₙ g[..., n + i]·w[..., n] for i = 0 … len(g) − len(w): where ``w`` fits inside ``g`` (leading axes broadcast).
+
+    Example:
+        >>> correlate_valid(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0]))
+        array([3., 5.])
+    """
+    if isinstance(g, Tracer) or isinstance(w, Tracer):
+        return bind(correlate_valid_p, (g, w), EMPTY)
+    return _correlate_valid_impl(g, w)
 
 
 def _operands(name: str, a: Any, v: Any, mode: Any) -> tuple[Any, Any, int, int]:
