@@ -309,6 +309,19 @@ def test_logsumexp_with_weights_has_both_derivatives() -> None:
         assert np.isnan(wnp.logsumexp(wg.tensor(np.zeros(2)), b=negative).item())
     # A zero weight on a term far above the others leaves the value finite.
     assert wnp.logsumexp(np.array([1000.0, 0.0]), b=np.array([0.0, 1.0])) == 0.0
+    with pytest.raises(TypeError, match="keepdims= by keyword"):
+        wnp.logsumexp(np.zeros((2, 2)), 1, True)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod"])
+def test_reductions_take_dtype_by_keyword_and_refuse_it_in_keepdims_place(name: str) -> None:
+    x = RNG.standard_normal((2, 3))
+    function = getattr(wnp, name)
+    value, tangent = wg.jvp(lambda v: function(v, 0, dtype=np.float32), (x,), (x,))
+    np.testing.assert_allclose(value, getattr(np, name)(x, 0, dtype=np.float32), rtol=1e-6)
+    assert value.dtype == tangent.dtype == np.float32
+    with pytest.raises(TypeError, match="pass dtype= by keyword"):
+        function(wg.tensor(x, requires_grad=True), 0, np.float32)
 
 
 def test_select_gives_each_element_the_first_true_choice() -> None:

@@ -74,6 +74,15 @@ sum_p = primitive(
 
 
 @wraps_primitive(sum_p)
+def _positional_dtype(name: str, keepdims: Any) -> None:
+    """NumPy's third positional argument of sum/mean/prod is dtype; wengert's is keepdims: refuse a dtype there."""
+    if isinstance(keepdims, (type, np.dtype, str)):
+        raise TypeError(
+            f"{name}: the third positional argument is keepdims in wengert.numpy, got the dtype {keepdims!r}; "
+            "pass dtype= by keyword"
+        )
+
+
 def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dtype: Any = None) -> Any:  # noqa: A001
     """Sum of elements over ``axis`` (all of them by default), accumulated in ``dtype`` if given.
 
@@ -81,6 +90,8 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dtype: Any = None) 
         >>> sum(np.ones((2, 3)), axis=0)
         array([2., 2., 2.])
     """
+    if keepdims is not False and keepdims is not True:
+        _positional_dtype("sum", keepdims)
     if dtype is not None:
         if not isinstance(x, Tracer):
             return np.sum(x, axis=axis, keepdims=keepdims, dtype=dtype)
@@ -95,6 +106,8 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dtype: Any = None)
         >>> mean(np.array([1.0, 2.0, 6.0]))
         np.float64(3.0)
     """
+    if keepdims is not False and keepdims is not True:
+        _positional_dtype("mean", keepdims)
     if not isinstance(x, Tracer):
         return np.mean(x, axis=axis, keepdims=keepdims, dtype=dtype)
     x = _in_dtype(x, dtype)
@@ -201,6 +214,8 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, *, dtype: Any = None)
         >>> float(prod(np.array([2.0, 3.0])))
         6.0
     """
+    if keepdims is not False and keepdims is not True:
+        _positional_dtype("prod", keepdims)
     if dtype is not None:
         if not isinstance(x, Tracer):
             return np.prod(x, axis=axis, keepdims=keepdims, dtype=dtype)
@@ -502,6 +517,10 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, r
         >>> float(logsumexp(np.array([0.0, 0.0]), b=np.array([1.0, 3.0])))  # doctest: +ELLIPSIS
         1.386294...
     """
+    if type(b) is bool or isinstance(b, np.bool_):
+        raise TypeError(
+            f"logsumexp: the third argument is b, the weights (SciPy's order), got {b!r}; pass keepdims= by keyword"
+        )
     a, b = as_array_arg(a), as_array_arg(b)
     if b is not None or return_sign:
         return _weighted_logsumexp(a, axis, b, keepdims, return_sign)
