@@ -715,6 +715,7 @@ CHECKLIST = [
     case("full", 0.7, code=lambda xp, v: xp.full((2, 3), v)),
     case("full", VECTOR, code=lambda xp, v: xp.full((2, 3), v), label="broadcast"),
     case("full_like", MATRIX, 0.7, code=lambda xp, x, v: xp.full_like(x, v), label="traced fill"),
+    case("result_type", MATRIX, code=lambda xp, x: xp.result_type(x, np.float32, 2).itemsize, kind="discrete"),
 ]
 
 TABLE = (

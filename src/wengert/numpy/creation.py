@@ -243,7 +243,18 @@ arange = np.arange
 logspace = np.logspace
 meshgrid = np.meshgrid
 ndarray = np.ndarray
-result_type = np.result_type
+
+
+def result_type(*arrays_and_dtypes: Any) -> np.dtype:
+    """The dtype NumPy's promotion gives these values and dtypes (a traced value counts as an array of its dtype).
+
+    Example:
+        >>> result_type(np.ones(2, dtype=np.float32), 1.0)
+        dtype('float32')
+    """
+    return np.result_type(*(_dtype(a) if isinstance(a, Tracer) else a for a in arrays_and_dtypes))
+
+
 finfo = np.finfo
 iinfo = np.iinfo
 
