@@ -302,6 +302,7 @@ OTHER_ELEMENTWISE = [
     case("clip", np.array([-1.2, -0.3, 0.1, 0.8]), a_min=-0.5, a_max=None),
     case("clip", MATRIX, a_min=None, a_max=0.25),
     case("clip", np.array([-1.2, 0.3]), code=lambda xp, x: x.clip(-1.0, 1.0), label="method"),
+    case("clip", np.array([-1.2, -0.3, 0.1, 0.8]), min=-0.5, label="min keyword"),
     case("astype", VECTOR, dtype=np.float64, f32=False, label="same dtype"),
     case("astype", VECTOR.astype(np.float32), dtype=np.float64, f32=False, label="float32 to float64"),
 ]

@@ -611,15 +611,21 @@ clip_p = primitive(
 
 
 @wraps_primitive(clip_p)
-def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
+def clip(x: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     """Limit ``x`` to [a_min, a_max]; the derivative is 1 inside (bounds included), 0 outside.
 
     The bounds are not differentiable; under ``vmap`` they may vary across the batch.
+    ``min``/``max`` are NumPy 2's other names for ``a_min``/``a_max``.
 
     Example:
         >>> clip(np.array([-2.0, 0.5, 3.0]), -1.0, 1.0)
         array([-1. ,  0.5,  1. ])
     """
+    if min is not None or max is not None:
+        if (min is not None and a_min is not None) or (max is not None and a_max is not None):
+            raise ValueError("clip: pass each bound once, as a_min/a_max or as min/max")
+        a_min = a_min if min is None else min
+        a_max = a_max if max is None else max
     bounds = [bound for bound in (a_min, a_max) if isinstance(bound, Tracer)]
     if bounds:
         if not all(_only_batched(bound) for bound in bounds):
