@@ -315,3 +315,15 @@ def test_comparison_of_tensors_does_not_require_grad() -> None:
     condition = x > 1.0
     assert not condition.requires_grad
     np.testing.assert_array_equal(np.asarray(condition.primal), [False, True])
+
+
+def test_a_fractional_power_of_a_negative_python_float_is_nan_as_in_numpy_not_complex():
+    import wengert as wg
+    import wengert.numpy as wnp
+
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(wnp.power(-1.0, 0.5)) and np.isnan(np.power(-1.0, 0.5))
+        assert np.isnan(wg.grad(lambda x: x**0.5)(-1.0))
+        value, tangent = wg.jvp(lambda x: x**0.5, (-1.0,), (1.0,))
+        assert np.isnan(value) and np.isnan(tangent) and isinstance(tangent, (float, np.floating))
+    assert wg.grad(wg.grad(lambda x: x**2.5))(2.0) == pytest.approx(2.5 * 1.5 * 2.0**0.5, rel=1e-15)

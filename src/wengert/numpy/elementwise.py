@@ -318,7 +318,11 @@ true_divide = divide
 def _power_impl(a: Any, b: Any) -> Any:
     if type(b) is int and b < 0 and not isinstance(a, (float, np.floating, np.ndarray)):
         return np.power(float(a), b)
-    return a**b
+    out = a**b
+    if type(out) is complex:
+        # Python's float power leaves the reals for a negative base and a fractional exponent; NumPy gives nan.
+        return np.power(np.float64(a), np.float64(b))
+    return out
 
 
 def _power_scale_base(g: Any, ans: Any, a: Any, b: Any) -> Any:
@@ -329,10 +333,10 @@ def _power_scale_base(g: Any, ans: Any, a: Any, b: Any) -> Any:
             return g
         if b == 0:
             return g * 0.0  # d/da a**0 = 0, also at a = 0 (where 0 · 0**-1 would be NaN)
-        return g * (b * a ** (b - 1))
+        return g * (b * power(a, b - 1))  # NumPy's power: nan, not complex, for a < 0
     # Raw tests one value at a time: under vmap only one of a, b may carry the batch axis.
     if not (np.any(primal_value(b) == 0) and np.any(primal_value(a) == 0)):
-        return g * (b * a ** (b - 1.0))
+        return g * (b * power(a, b - 1.0))
     zero_power_of_zero = logical_and(equal(b, 0), equal(a, 0))
     # The same at array positions with b = 0 and a = 0; the inner where keeps 0**-1 out entirely.
     safe_a = where(zero_power_of_zero, 1.0, a)
