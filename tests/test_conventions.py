@@ -318,9 +318,6 @@ def test_comparison_of_tensors_does_not_require_grad() -> None:
 
 
 def test_a_fractional_power_of_a_negative_python_float_is_nan_as_in_numpy_not_complex():
-    import wengert as wg
-    import wengert.numpy as wnp
-
     with np.errstate(invalid="ignore"):
         assert np.isnan(wnp.power(-1.0, 0.5)) and np.isnan(np.power(-1.0, 0.5))
         assert np.isnan(wg.grad(lambda x: x**0.5)(-1.0))
