@@ -14,12 +14,15 @@ WENGERT_HYPOTHESIS_EXAMPLES=2000 for a long, randomized bug hunt.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
+import wengert as wg
+import wengert.numpy as wnp
 from programs import (
     CHECKS,
     KINK_MARGIN,
@@ -117,6 +120,53 @@ def test_programs_match_jax(jax) -> None:
         )
 
     matches()
+
+
+# -- the checks catch a wrong rule ----------------------------------------------------------------------------
+
+
+def _sine_with_error(first: float, second: float) -> Any:
+    """sin whose first derivative is off by a factor ``first`` and second derivative by ``second``."""
+
+    @wg.custom_jvp
+    def cosine(x: Any) -> Any:
+        return wnp.cos(x)
+
+    @cosine.defjvp
+    def _(primals: tuple, tangents: tuple) -> tuple:
+        return cosine(primals[0]), -tangents[0] * wnp.sin(primals[0]) * second
+
+    @wg.custom_jvp
+    def sine(x: Any) -> Any:
+        return wnp.sin(x)
+
+    @sine.defjvp
+    def _(primals: tuple, tangents: tuple) -> tuple:
+        return sine(primals[0]), tangents[0] * cosine(primals[0]) * first
+
+    return sine
+
+
+@pytest.mark.parametrize(
+    ("check", "first", "second"),
+    [("grad", 1 + 1e-6, 1.0), ("jvp", 1 + 1e-6, 1.0), ("hvp", 1.0, 1 + 1e-6)],
+)
+def test_the_checks_catch_a_rule_off_by_one_part_in_a_million(check: str, first: float, second: float) -> None:
+    inputs = (np.array([[0.3, -1.1, 0.7], [1.9, 0.4, -0.6]]), np.array([0.9, 1.3, 0.55]))
+    direction = (np.full((2, 3), 0.5), np.array([0.5, -1.0, 0.25]))
+
+    def program(sine: Any) -> tuple[Any, Any]:
+        f = lambda x, y: sine(x * y) + x  # noqa: E731
+        return f, lambda x, y: wnp.sum(wnp.sin(f(x, y)))
+
+    for factors, fails in (((1.0, 1.0), False), ((first, second), True)):
+        f, loss = program(_sine_with_error(*factors))
+        arguments = (loss, inputs, 2.0) if check == "grad" else (f if check == "jvp" else loss, inputs, direction, 2.0)
+        if fails:
+            with pytest.raises(AssertionError, match=check):
+                CHECKS[check](*arguments)
+        else:
+            CHECKS[check](*arguments)
 
 
 # -- the printed snippet is the program -------------------------------------------------------------------------
