@@ -176,6 +176,10 @@ JAX_NAMES = {
 }
 
 
+# Not in JAX, or different there: partition orders the other elements its own way.
+JAX_UNSUPPORTED = {"cumulative_trapezoid", "partition"}
+
+
 def function_name(function: str, dialect: str, prefix: str) -> str:
     if dialect == "jax" and function in JAX_NAMES:
         return JAX_NAMES[function]
@@ -192,6 +196,10 @@ def render_op(program: Program, op: Op, dialect: str = "wengert", prefix: str = 
         text = f"{lit(op.args[0])}[{render_index(program, op.args[1])}]"
     elif op.function in ATTRIBUTES:
         text = f"{lit(op.args[0])}{op.function}"
+    elif op.function.startswith("at."):
+        x, index, v = op.args
+        base = f"wnp.at({lit(x)})" if dialect == "wengert" else f"jnp.asarray({lit(x)}).at"
+        text = f"{base}[{render_index(program, index)}].{op.function[3:]}({lit(v)})"
     else:
         arguments = [lit(a) for a in (op.args[1:] if op.function.startswith(".") else op.args)]
         arguments += [f"{key}={lit(value)}" for key, value in op.kwargs]
@@ -221,6 +229,8 @@ def namespace(dialect: str) -> Callable[[str], Any]:
     importlib.import_module("jax.scipy.special")
 
     def resolve(name: str) -> Any:
+        if name == "at":  # wnp.at(x)[index] is JAX's x.at[index]
+            return lambda x: jnp.asarray(x).at
         dotted = function_name(name, "jax", "jnp")
         root, rest = dotted.split(".", 1)
         return _resolve_dotted(jnp if root == "jnp" else jax, rest)
@@ -249,6 +259,9 @@ def apply_op(program: Program, op: Op, registers: list, resolve: Callable[[str],
         result = args[0][args[1]]
     elif op.function == ".T":
         result = args[0].T
+    elif op.function.startswith("at."):
+        x, index, v = args
+        result = getattr(resolve("at")(x)[index], op.function[3:])(v)
     elif op.function.startswith("."):
         result = getattr(args[0], op.function[1:])(*args[1:], **kwargs)
     else:
@@ -323,14 +336,60 @@ def _margins(function: str, args: list, kwargs: dict, result: Any) -> np.ndarray
         return _reduced_gaps(args[0], kwargs.get("axis"))
     if function in ("std", ".std", "linalg.norm"):
         return np.abs(result)
-    if function == "linalg.eigvalsh":
-        values = np.asarray(result)
+    if function in ("linalg.eigvalsh", "linalg.eigh"):
+        values = np.linalg.eigvalsh(args[0])
         return np.diff(values, axis=-1) if values.shape[-1] > 1 else None
+    if function in ("linalg.svd", "linalg.svdvals", "linalg.pinv", "linalg.lstsq"):
+        values = np.linalg.svd(args[0], compute_uv=False)  # descending: no zero, no tie
+        return np.concatenate([values.ravel(), -np.diff(values, axis=-1).ravel()])
+    if function == "linalg.qr":
+        return np.abs(np.diagonal(np.linalg.qr(args[0])[1], axis1=-2, axis2=-1))
+    if function == "linalg.norm":
+        return _norm_margins(np.asarray(args[0]), kwargs.get("ord"), result)
+    if function in ("sort", "median", "quantile", "percentile", "partition"):
+        axis = kwargs.get("axis", -1 if function in ("sort", "partition") else None)
+        return _sorted_gaps(np.asarray(args[0]), axis)
+    if function == "clip":
+        x, lo, hi = args
+        return np.minimum(np.abs(x - (np.inf if lo is None else lo)), np.abs(x - (np.inf if hi is None else hi)))
+    if function == "interp":
+        return np.abs(np.subtract.outer(np.asarray(args[0]), args[1]))
+    if function in ("at.min", "at.max"):
+        x, index, v = args
+        return np.abs(np.asarray(x)[index] - v)
     return None
 
 
+def _sorted_gaps(x: np.ndarray, axis: Any) -> np.ndarray:
+    """Gaps between neighbours in sorted order along ``axis`` (all axes for None, each axis of a tuple)."""
+    if axis is None:
+        x, axis = x.ravel(), 0
+    if isinstance(axis, tuple):
+        x = np.moveaxis(x, axis, tuple(range(-len(axis), 0)))
+        x, axis = x.reshape(*x.shape[: x.ndim - len(axis)], -1), -1
+    if x.ndim == 0 or x.shape[axis] < 2:
+        return np.array([np.inf])
+    return np.diff(np.sort(x, axis=axis), axis=axis)
+
+
+def _norm_margins(x: np.ndarray, order: Any, result: Any) -> np.ndarray:
+    """Distances from the kinks of ``linalg.norm(x, ord=order)`` (x a vector or a matrix, no axis)."""
+    if order in (None, 2, "fro") and not (x.ndim == 2 and order == 2):
+        return np.abs(result)
+    if x.ndim == 2 and order in (2, -2, "nuc"):
+        values = np.linalg.svd(x, compute_uv=False)
+        return np.concatenate([values, -np.diff(values)])
+    if x.ndim == 2:  # 1, -1, inf, -inf: the largest (smallest) column or row sum of |x|
+        sums = np.sum(np.abs(x), axis=0 if order in (1, -1) else 1)
+        return np.concatenate([np.abs(x).ravel(), _sorted_gaps(sums, 0)])
+    if order in (np.inf, -np.inf):
+        return np.concatenate([np.abs(x), _sorted_gaps(np.abs(x), 0)])
+    return np.abs(x)
+
+
 # Exactly repeated eigenvalues are not a harmless identity: the sorted eigenvalues have no derivative there.
-NEVER_STRUCTURAL = {"linalg.eigvalsh"}
+NEVER_STRUCTURAL = {"linalg.eigvalsh", "linalg.eigh", "linalg.svd", "linalg.svdvals", "linalg.pinv", "linalg.lstsq"}
+NEVER_STRUCTURAL |= {"linalg.qr"}
 
 
 def kink_margin(program: Program, inputs: Sequence[np.ndarray], structural_ok: bool = True) -> float:
@@ -549,6 +608,9 @@ UNARY: dict[str, tuple[str, float] | None] = {
     "square": ("abs", 6.0),
     "erf": None,
     "erfc": None,
+    "sinc": None,
+    "deg2rad": None,
+    "rad2deg": ("abs", 0.6),
     "abs": None,  # kink at 0, checked at run time
     "relu": None,  # kink at 0, checked at run time
     "exp": ("max", 3.0),
@@ -693,7 +755,8 @@ class Builder:
         family = self.draw(
             st.sampled_from(
                 ["unary", "unary", "scalar", "binary", "binary", "reduce", "reduce", "shape", "index", "join"]
-                + ["product", "product", "where", "cumulative", "linalg"]
+                + ["product", "product", "where", "cumulative", "linalg", "order", "calculus", "update", "matrix"]
+                + ["decomposition"]
             )
         )
         result = getattr(self, "_" + family)()
@@ -753,7 +816,7 @@ class Builder:
         name = self.draw(
             st.sampled_from(
                 ["+", "-", "*", "/", "add", "subtract", "multiply", "divide", "maximum", "minimum"]
-                + ["logaddexp", "arctan2", "hypot", "power", "xlogy"]
+                + ["logaddexp", "arctan2", "hypot", "power", "xlogy", "logaddexp2", "fmax", "fmin"]
             )
         )
         a = self.pick()
@@ -775,7 +838,9 @@ class Builder:
         if bounds is None or _magnitude(bounds) > LIMIT:
             return None
         args = (a, b)
-        if name in ("+", "-", "*", "add", "subtract", "multiply", "maximum", "minimum") and self.draw(st.booleans()):
+        if name in ("+", "-", "*", "add", "subtract", "multiply", "maximum", "minimum", "fmax") and self.draw(
+            st.booleans()
+        ):
             args = (b, a)  # the constant (or float) on the left
             bounds = _binary_bounds(name, self.operand_bounds(b), self.bounds(a))
         return self.emit(name, args, bounds=bounds)
@@ -1094,6 +1159,234 @@ class Builder:
         bound = n * _magnitude(self.operand_bounds(b))
         return self.emit("linalg.solve", (m, b), bounds=(-bound, bound))
 
+    # the NumPy functions of issue 11 ------------------------------------------------------------------------
+
+    def _order(self) -> Ref | None:
+        """Order statistics and clipping (kinks at ties and at the bounds: checked at run time)."""
+        x = self.pick()
+        shape = self.shape(x)
+        b = self.bounds(x)
+        name = self.draw(st.sampled_from(["sort", "median", "quantile", "percentile", "partition", "clip"]))
+        if name == "clip":
+            lo = self.draw(st.sampled_from([-1.0, -0.5, 0.0, None]))
+            hi = self.draw(st.sampled_from([0.25, 1.0, None] if lo is not None else [0.25, 1.0]))
+            bounds = (b[0] if lo is None else max(b[0], lo), b[1] if hi is None else min(b[1], hi))
+            return self.emit("clip", (x, lo, hi), bounds=(min(bounds), max(bounds)))
+        if not shape and name in ("sort", "partition"):
+            return None
+        if name == "sort":
+            return self.emit(name, (x,), (("axis", self.axis(len(shape), allow_tuple=False)),), bounds=b)
+        if name == "partition":
+            axis = self.draw(st.integers(-len(shape), len(shape) - 1))
+            return self.emit(name, (x, self.draw(st.integers(0, shape[axis] - 1))), (("axis", axis),), bounds=b)
+        kwargs = (("axis", self.axis(len(shape))),) + ((("keepdims", True),) if self.draw(st.booleans()) else ())
+        if name == "median":
+            return self.emit(name, (x,), kwargs, bounds=b)
+        q = self.draw(st.sampled_from([0.5, 0.1, 0.9, 0.0, 1.0, (0.25, 0.75)]))
+        q = np.array(q) if isinstance(q, tuple) else q
+        return self.emit(name, (x, q * 100 if name == "percentile" else q), kwargs, bounds=b)
+
+    def _calculus(self) -> Ref | None:
+        x = self.pick()
+        shape = self.shape(x)
+        name = self.draw(
+            st.sampled_from(["diff", "gradient", "trapezoid", "cumulative_trapezoid", "interp", "polyval"])
+            | st.sampled_from(["cross", "kron", "convolve", "correlate", "linspace", "select"])
+        )
+        x = self.bounded(x, 2.0)
+        magnitude = _magnitude(self.bounds(x))
+        rank = len(shape)
+        if name == "interp":
+            knots = np.array(self.draw(st.sampled_from([[-1.0, 0.0, 1.0], [-0.5, 0.5], [-2.5, -1.0, 0.25, 1.5]])))
+            fp = self.partner_of_shape(knots.shape)
+            return self.emit(name, (x, knots, fp), bounds=self.operand_bounds(fp))
+        if name == "polyval":
+            p = self.partner_of_shape((self.draw(st.integers(1, 4)),))
+            degree = len(self.operand_value(p)) - 1
+            bound = _magnitude(self.operand_bounds(p)) * sum(magnitude**k for k in range(degree + 1))
+            return self.emit(name, (p, x), bounds=(-bound, bound))
+        if name == "kron":
+            b = self.partner_of_shape(self.draw(small_shapes(max_rank=2, max_size=4)))
+            bound = magnitude * _magnitude(self.operand_bounds(b))
+            return self.emit(name, (x, b) if self.draw(st.booleans()) else (b, x), bounds=(-bound, bound))
+        if name == "linspace":
+            stop = self.partner(x)
+            num = self.draw(st.integers(1, 4))
+            kwargs = (("endpoint", False),) if self.draw(st.booleans()) else ()
+            kwargs += (("axis", -1),) if self.draw(st.booleans()) else ()
+            return self.emit(name, (x, stop, num), kwargs, bounds=_hull(self.bounds(x), self.operand_bounds(stop)))
+        if name == "select":
+            other = self.partner(x)
+            shape = np.broadcast_shapes(shape, np.shape(self.operand_value(other)))
+            masks = [np.random.default_rng(self.draw(st.integers(0, 2**16))).random(shape) < 0.4 for _ in range(2)]
+            self.program.constants += masks
+            conditions = [Const(len(self.program.constants) - 2), Const(len(self.program.constants) - 1)]
+            bounds = _hull(self.bounds(x), self.operand_bounds(other), (-0.5, -0.5))
+            return self.emit(name, (conditions, [x, other], -0.5), bounds=bounds)
+        if rank == 0:
+            return None
+        axis = self.draw(st.integers(-rank, rank - 1))
+        length = shape[axis]
+        if name == "diff":
+            n = self.draw(st.integers(1, 2))
+            return self.emit(name, (x, n), (("axis", axis),), bounds=(-(2**n) * magnitude, 2**n * magnitude))
+        if name == "gradient":
+            if length < 2:
+                return None
+            spacing = self.draw(st.sampled_from([(), (0.5,)]))
+            bound = 2 * magnitude / (spacing[0] if spacing else 1.0)
+            return self.emit(name, (x, *spacing), (("axis", axis),), bounds=(-bound, bound))
+        if name in ("trapezoid", "cumulative_trapezoid"):
+            if self.draw(st.booleans()):
+                grid = np.cumsum(np.random.default_rng(self.draw(st.integers(0, 2**16))).uniform(0.2, 1.0, length))
+                bound = magnitude * float(grid[-1] - grid[0])
+                return self.emit(name, (x,), (("x", grid), ("axis", axis)), bounds=(-bound, bound))
+            dx = self.draw(st.sampled_from([1.0, 0.5]))
+            bound = magnitude * dx * max(length - 1, 0)
+            return self.emit(name, (x,), (("dx", dx), ("axis", axis)), bounds=(-bound, bound))
+        if name == "cross":
+            if shape[-1] != 3:
+                return None
+            b = self.partner_of_shape(self.draw(st.sampled_from([(3,), shape])))
+            bound = 2 * magnitude * _magnitude(self.operand_bounds(b))
+            return self.emit(name, (x, b) if self.draw(st.booleans()) else (b, x), bounds=(-bound, bound))
+        if rank != 1:  # convolve, correlate
+            return None
+        v = self.partner_of_shape((self.draw(st.integers(1, 3)),))
+        mode = self.draw(st.sampled_from(["full", "same", "valid"]))
+        bound = min(length, len(self.operand_value(v))) * magnitude * _magnitude(self.operand_bounds(v))
+        args = (x, v) if self.draw(st.booleans()) else (v, x)
+        return self.emit(name, args, (("mode", mode),), bounds=(-bound, bound))
+
+    def _update(self) -> Ref | None:
+        """An index update: wnp.at(x)[index].set/add/multiply/min/max(v)."""
+        x = self.pick()
+        shape = self.shape(x)
+        if not shape:
+            return None
+        method = self.draw(st.sampled_from(["set", "add", "multiply", "min", "max"]))
+        index = self.draw(array_indices(shape, unique=method in ("set", "min", "max")))
+        selected = np.shape(self.samples[x.index][index])
+        v_shape = self.draw(shapes_broadcasting_to(selected))
+        v = self.partner_of_shape(v_shape) if self.draw(st.booleans()) else self.draw(st.sampled_from([0.5, -1.5]))
+        x = self.bounded(x, 3.0)
+        if isinstance(v, Ref):
+            v = self.bounded(v, 1.5 if method == "multiply" else 3.0)
+        repeats = _max_repeats(shape, index)
+        xb, vb = self.bounds(x), self.operand_bounds(v)
+        bounds = {
+            "set": _hull(xb, vb),
+            "add": (xb[0] + repeats * min(vb[0], 0.0), xb[1] + repeats * max(vb[1], 0.0)),
+            "multiply": _hull(xb, *(_times(xb, _power_of(k, vb)) for k in range(1, repeats + 1))),
+        }.get(method, _hull(xb, vb))
+        return self.emit("at." + method, (x, index, v), bounds=bounds)
+
+    def _matrix(self) -> Ref | None:
+        """Shape functions of matrices and stacking: rot90, flips, diagonal, trace, triangles, splits, stacks."""
+        x = self.pick()
+        shape = self.shape(x)
+        b = self.bounds(x)
+        name = self.draw(
+            st.sampled_from(["rot90", "fliplr", "flipud", "diagonal", "trace", "tril", "triu", "split", "array_split"])
+            | st.sampled_from(["hstack", "vstack", "dstack", "column_stack", "append", "atleast_2d"])
+        )
+        rank = len(shape)
+        if name in ("hstack", "vstack", "dstack", "column_stack"):
+            return self.emit(name, ([x, x] if self.draw(st.booleans()) else [x],), bounds=b)
+        if name == "append":
+            axis = self.draw(st.sampled_from([None] + list(range(rank))))
+            other = self.partner_of_shape(shape if axis is not None else self.draw(small_shapes(max_size=4)))
+            return self.emit(name, (x, other), (("axis", axis),), bounds=_hull(b, self.operand_bounds(other)))
+        if name == "atleast_2d" or rank == 0:
+            return self.emit("atleast_2d", (x,), bounds=b)
+        if name in ("split", "array_split", "flipud"):
+            if name == "flipud":
+                return self.emit(name, (x,), bounds=b)
+            axis = self.draw(st.integers(-rank, rank - 1))
+            sections = self.draw(st.integers(1, 3))
+            if name == "split" and shape[axis] % sections:
+                sections = 1
+            piece = self.draw(st.integers(0, sections - 1))
+            return self.emit(name, (x, sections), (("axis", axis),), bounds=b, pick=piece)
+        if rank < 2:
+            return None
+        if name == "rot90":
+            axes = tuple(self.draw(st.permutations(range(rank)))[:2])
+            return self.emit(name, (x, self.draw(st.integers(-1, 3))), (("axes", axes),), bounds=b)
+        if name in ("tril", "triu"):
+            return self.emit(name, (x, self.draw(st.integers(-1, 1))), bounds=_hull(b, (0.0, 0.0)))
+        if name == "fliplr":
+            return self.emit(name, (x,), bounds=b)
+        axes = tuple(self.draw(st.permutations(range(rank)))[:2])
+        offset = self.draw(st.integers(-1, 1))
+        kwargs = (("offset", offset), ("axis1", axes[0]), ("axis2", axes[1]))
+        if name == "diagonal":
+            return self.emit(name, (x,), kwargs, bounds=b)
+        count = min(shape[axes[0]], shape[axes[1]])
+        return self.emit(name, (x,), kwargs, bounds=_sum_of(count, _hull(b, (0.0, 0.0))))
+
+    def _decomposition(self) -> Ref | None:
+        """QR, SVD, pseudo-inverse, least squares, eigh's vectors and the matrix and vector norms."""
+        a = self.pick()
+        shape = self.shape(a)
+        name = self.draw(st.sampled_from(["qr", "svd", "svdvals", "pinv", "lstsq", "eigh", "norm", "norm"]))
+        if name == "norm":
+            return self._norm(a)
+        if len(shape) != 2 and not (len(shape) == 3 and name in ("qr", "svd", "svdvals", "pinv", "eigh")):
+            return None
+        m, n = shape[-2:]
+        a = self.bounded(a, 1.0)
+        if name in ("svd", "svdvals"):
+            bound = math.sqrt(m * n) * _magnitude(self.bounds(a))
+            if name == "svdvals":
+                return self.emit("linalg.svdvals", (a,), bounds=(0.0, bound))
+            factor = self.draw(st.sampled_from([0, 2]))  # U or Vh, squared: the signs are arbitrary
+            kwargs = (("full_matrices", False),)
+            factor = self.emit("linalg.svd", (a,), kwargs, bounds=(-1.0, 1.0), pick=factor)
+            return self.emit("square", (factor,), bounds=(0.0, 1.0)) if factor is not None else None
+        if name == "eigh":
+            if m != n:
+                return None
+            transposed = self.emit("swapaxes", (a, -1, -2), bounds=self.bounds(a))
+            gram = self.emit("@", (a, transposed), bounds=(-m, m))
+            vectors = self.emit("linalg.eigh", (gram,), bounds=(-1.0, 1.0), pick=1)
+            return self.emit("square", (vectors,), bounds=(0.0, 1.0))  # the vectors' signs are arbitrary
+        # well conditioned: singular values in [1, 3] (a scaled to spectral norm <= 1, plus 2·[I 0])
+        if name in ("qr", "lstsq") and m < n:
+            return None
+        a = self.scale(a, 1.0 / math.sqrt(m * n))
+        self.program.constants.append(2.0 * np.eye(m, n))
+        a = self.emit("+", (a, Const(len(self.program.constants) - 1)), bounds=_hull(self.bounds(a), (-1.0, 3.0)))
+        if name == "pinv":
+            return self.emit("linalg.pinv", (a,), bounds=(-1.0, 1.0))
+        if name == "qr":
+            factor = self.draw(st.integers(0, 1))
+            bound = 1.0 if factor == 0 else 3.0
+            factor = self.emit("linalg.qr", (a,), bounds=(-bound, bound), pick=factor)
+            return self.emit("square", (factor,), bounds=(0.0, bound**2))  # Householder signs flip with the input
+        b = self.partner_of_shape(self.draw(st.sampled_from([(m,), (m, 2)])))
+        bound = math.sqrt(m) * _magnitude(self.operand_bounds(b))
+        return self.emit("linalg.lstsq", (a, b), bounds=(-bound, bound), pick=0)
+
+    def _norm(self, x: Ref) -> Ref | None:
+        shape = self.shape(x)
+        magnitude = _magnitude(self.bounds(x))
+        size = math.prod(shape)
+        if len(shape) == 2 and self.draw(st.booleans()):
+            order = self.draw(st.sampled_from(["fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]))
+            bound = size * magnitude
+        elif len(shape) == 1:
+            order = self.draw(st.sampled_from([None, 1, 2, np.inf, -np.inf, 3, 0.5, -1]))
+            bound = size**2 * magnitude
+        else:
+            order = None
+            bound = math.sqrt(size) * magnitude
+        kwargs = (("ord", order),) if order is not None else ()
+        if order in (0.5, -1):
+            x = self.fit(x, "away", 0.3)  # no element near zero: |x|^p has no derivative there for p <= 1
+            bound = size**2 * _magnitude(self.bounds(x))
+        return self.emit("linalg.norm", (x,), kwargs, bounds=(0.0, bound))
+
 
 def _refs(items: Any) -> list[int]:
     """The registers an operation's arguments read."""
@@ -1122,11 +1415,13 @@ def _binary_bounds(name: str, a: Bounds, b: Bounds) -> Bounds | None:
         if b[0] <= 0 <= b[1]:
             return None
         return _times(a, (1 / b[1], 1 / b[0]))
-    if name in ("maximum", "minimum"):
-        pick = max if name == "maximum" else min
+    if name in ("maximum", "minimum", "fmax", "fmin"):
+        pick = max if name in ("maximum", "fmax") else min
         return pick(a[0], b[0]), pick(a[1], b[1])
     if name == "logaddexp":
         return max(a[0], b[0]), max(a[1], b[1]) + math.log(2)
+    if name == "logaddexp2":
+        return max(a[0], b[0]), max(a[1], b[1]) + 1.0
     if name == "arctan2":
         return -math.pi, math.pi
     if name == "hypot":
@@ -1173,6 +1468,20 @@ def factorizations(draw: Callable, size: int) -> tuple[int, ...]:
     return tuple(dims)
 
 
+def _max_repeats(shape: tuple[int, ...], index: Any) -> int:
+    """How many times ``index`` selects the most selected element of an array of ``shape``."""
+    counts = np.zeros(shape, dtype=int)
+    np.add.at(counts, index, 1)
+    return int(counts.max())
+
+
+@st.composite
+def shapes_broadcasting_to(draw: Callable, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape that broadcasts to ``shape`` (a suffix of it, some sizes replaced by 1)."""
+    start = draw(st.integers(0, len(shape)))
+    return tuple(1 if draw(st.booleans()) else d for d in shape[start:])
+
+
 @st.composite
 def small_shapes(draw: Callable, max_rank: int = 2, max_size: int = 9) -> tuple[int, ...]:
     shape = tuple(draw(st.lists(st.integers(1, 3), max_size=max_rank)))
@@ -1180,8 +1489,11 @@ def small_shapes(draw: Callable, max_rank: int = 2, max_size: int = 9) -> tuple[
 
 
 @st.composite
-def array_indices(draw: Callable, shape: tuple[int, ...]) -> Any:
-    """An index for an array of ``shape``: ints, slices, integer arrays (with repeats), a boolean mask, None, ..."""
+def array_indices(draw: Callable, shape: tuple[int, ...], unique: bool = False, update: bool = False) -> Any:
+    """An index for an array of ``shape``: ints, slices, integer arrays (with repeats), a boolean mask, None, ...
+
+    With ``unique`` no element is selected twice; for an ``update`` (``wnp.at``) no None.
+    """
     items: list[Any] = []
     arrays = 0
     axis = 0
@@ -1189,7 +1501,7 @@ def array_indices(draw: Callable, shape: tuple[int, ...]) -> Any:
     count = draw(st.integers(0, len(shape)))
     while axis < count:
         d = shape[axis]
-        kind = draw(st.sampled_from(["int", "slice", "slice", "array", "mask", "none"]))
+        kind = draw(st.sampled_from(["int", "slice", "slice", "array", "mask"] + ([] if update else ["none"])))
         if kind == "int":
             items.append(draw(st.integers(-d, d - 1)))
         elif kind == "slice":
@@ -1200,8 +1512,13 @@ def array_indices(draw: Callable, shape: tuple[int, ...]) -> Any:
                 start, stop = None, None
             items.append(slice(start, stop, step))
         elif kind == "array" and arrays < 2:
-            length = 1 if arrays else draw(st.integers(1, 4))
-            items.append(np.array(draw(st.lists(st.integers(-d, d - 1), min_size=length, max_size=length))))
+            length = 1 if arrays else draw(st.integers(1, min(d, 4) if unique else 4))
+            if unique:
+                positions = draw(st.lists(st.integers(0, d - 1), min_size=length, max_size=length, unique=True))
+                positions = [p - d if draw(st.booleans()) else p for p in positions]
+            else:
+                positions = draw(st.lists(st.integers(-d, d - 1), min_size=length, max_size=length))
+            items.append(np.array(positions))
             arrays += 1
         elif kind == "mask" and arrays == 0:
             mask = np.array(draw(st.lists(st.booleans(), min_size=d, max_size=d)))
