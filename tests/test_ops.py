@@ -873,3 +873,41 @@ def test_tensor_backward_matches_vjp(c: Case) -> None:
         # None: no cotangent reached the tensor (where's unselected branch is a symbolic zero).
         actual = np.zeros(np.shape(gradient)) if tensor.grad is None else np.asarray(tensor.grad.primal)
         np.testing.assert_allclose(actual, gradient, rtol=1e-12, atol=1e-14)
+
+
+# What jit refuses, loudly, because it cannot be known while a program is compiled: a Python bool
+# of the values, the elements a traced q picks, a shape that depends on the values.
+JIT_REFUSALS = {
+    "allclose": "returns one Python bool",
+    "array_equal": "returns one Python bool",
+    "quantile": "q must be known when jit compiles",
+    "percentile": "q must be known when jit compiles",
+    "getitem": "data-dependent shape",
+}
+
+
+@pytest.mark.parametrize("c", TABLE)
+def test_compiled_equals_eager(c: Case) -> None:
+    """``jit`` of each case gives the eager value, and ``jit(grad)`` of a smooth case the eager gradient."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        eager = c(*c.args)
+        try:
+            compiled = wg.jit(c)(*c.args)
+        except (TypeError, NotImplementedError) as error:
+            if JIT_REFUSALS.get(c.op, "(no refusal expected)") not in str(error):
+                raise
+            return
+        assert_same_value(compiled, eager, rtol=1e-12, atol=1e-14)
+        assert np.asarray(compiled).dtype == np.asarray(eager).dtype
+        if c.kind != "smooth":
+            return
+        argnums = tuple(range(len(c.args)))
+
+        def loss(*args: Any) -> Any:
+            return wnp.sum(wnp.sin(c(*args)))
+
+        eager_gradients = wg.grad(loss, argnums)(*c.args)
+        compiled_gradients = wg.jit(wg.grad(loss, argnums))(*c.args)
+    for compiled_gradient, eager_gradient in zip(compiled_gradients, eager_gradients):
+        assert_same_value(compiled_gradient, eager_gradient, rtol=1e-12, atol=1e-14)

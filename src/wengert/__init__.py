@@ -18,6 +18,7 @@ from . import (
     numpy,  # noqa: F401  (installs the array interface on tracers)
     optim,  # noqa: F401  (wg.optim)
 )
+from .compile import jit
 from .core import Dual, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .core.pytree import register_pytree_node
 from .teach import graph, trace
@@ -63,6 +64,7 @@ __all__ = [
     "custom_vjp",
     "hessian",
     "hvp",
+    "jit",
     "jacfwd",
     "jacobian",
     "jacrev",

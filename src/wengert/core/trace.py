@@ -36,6 +36,7 @@ class Trace:
     __slots__ = ("level", "active", "name", "__weakref__")
     default_name = "a transformation"
     differentiates = True  # False for traces that batch or stage, where no derivative is at stake
+    staged = False  # True for traces whose values have no numbers yet (jit's staging)
 
     def __init__(self, level: float, name: str | None = None) -> None:
         self.level = level
@@ -163,6 +164,12 @@ def conversion_error(tracer: Tracer, kind: str) -> Exception:
     if not trace.active:
         return UnexpectedTracerError(trace, _CONVERSIONS[kind][0])
     conversion, spelling = _CONVERSIONS[kind]
+    if trace.staged:
+        return TracerConversionError(
+            f"{trace.name} cannot follow a traced value through {conversion}{user_location()}: while a program "
+            "is compiled its values have a shape and a dtype but no numbers. Instead, make the value a static "
+            "argument (jit(f, static_argnums=...) or static_argnames=...), or use wnp.where for a choice."
+        )
     if not trace.differentiates:
         return TracerConversionError(
             f"{trace.name} cannot follow a traced value through {conversion}{user_location()}. Instead, {spelling}."

@@ -40,6 +40,7 @@ from .indexing import __all__ as _indexing_all
 from .linalg import _numpy_trace as trace
 from .logic import *  # noqa: F403
 from .logic import __all__ as _logic_all
+from .probes import install as _install_probes
 from .products import *  # noqa: F403
 from .products import __all__ as _products_all
 from .rearrange import *  # noqa: F403
@@ -75,6 +76,7 @@ def _accept_traced_sequences_everywhere(namespace: dict, names: list) -> None:
 _set_zeros_like(_zeros_as_seen)
 _set_scalar_promotion(_np.float64)
 _install_batch_rules()
+_install_probes()
 _settle_allocator()
 
 __all__ = [

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, primal_value
+from ..core.staging import is_abstract
 from ._primitives import as_array_arg, shape
 from ._primitives import dtype as _dtype
 
@@ -216,7 +217,13 @@ def linspace(
     if div > 0:
         step = delta / div
         # NumPy's order of operations for steps that underflow to 0 (denormals), else i·step.
-        y = (y / div) * delta if np.any(primal_value(step) == 0) else y * step
+        if is_abstract(step):  # staged: both orders, chosen per element as NumPy would
+            from .elementwise import where
+            from .logic import equal
+
+            y = where(equal(step, 0), (y / div) * delta, y * step)
+        else:
+            y = (y / div) * delta if np.any(primal_value(step) == 0) else y * step
     else:
         step = np.nan
         y = y * delta

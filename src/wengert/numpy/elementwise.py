@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core import BatchTracer, Tracer, bind, primal_value
+from ..core.staging import is_abstract
 from ._primitives import EMPTY, as_array_arg, binary_function, primitive, shape, unary_function, wraps_primitive
 from ._primitives import dtype as _dtype
 from .batching import align
@@ -24,7 +25,6 @@ from .logic import (
     equal,
     greater,
     greater_equal,
-    is_batched,
     isnan,
     less,
     less_equal,
@@ -33,6 +33,7 @@ from .logic import (
     logical_or,
     mask_value,
     signbit,
+    stays_traced,
 )
 from .shape import broadcast_like, unbroadcast
 
@@ -104,6 +105,8 @@ def _zero_where_zero(product: Any, g: Any) -> Any:
     if type(product) is float and product - product == 0.0:  # finite Python float: the scalar fast path
         return product
     raw = primal_value(product)
+    if is_abstract(product) or is_abstract(g):  # no numbers while staging: the exact general form
+        return where(equal(g, 0), 0.0, product)
     if type(raw) is float:
         if _isfinite(raw) or primal_value(g) != 0:
             return product
@@ -215,7 +218,7 @@ floor_divide = zero_derivative("floor_divide", np.floor_divide)
 def _tanh_grad_impl(g: Any, y: Any) -> Any:
     if type(g) is float and type(y) is float:
         return g * (1.0 - y * y)
-    if isinstance(g, np.ndarray) and isinstance(y, np.ndarray) and g.shape == y.shape and g.dtype == y.dtype:
+    if isinstance(g, np.ndarray) and isinstance(y, np.ndarray) and g.shape == y.shape and g.dtype == y.dtype and y.ndim:
         out = np.square(y)
         np.subtract(1.0, out, out=out)
         np.multiply(out, g, out=out)
@@ -335,7 +338,7 @@ def _power_scale_base(g: Any, ans: Any, a: Any, b: Any) -> Any:
             return g * 0.0  # d/da a**0 = 0, also at a = 0 (where 0 · 0**-1 would be NaN)
         return g * (b * power(a, b - 1))  # NumPy's power: nan, not complex, for a < 0
     # Raw tests one value at a time: under vmap only one of a, b may carry the batch axis.
-    if not (np.any(primal_value(b) == 0) and np.any(primal_value(a) == 0)):
+    if not (is_abstract(a) or is_abstract(b)) and not (np.any(primal_value(b) == 0) and np.any(primal_value(a) == 0)):
         return g * (b * power(a, b - 1.0))
     zero_power_of_zero = logical_and(equal(b, 0), equal(a, 0))
     # The same at array positions with b = 0 and a = 0; the inner where keeps 0**-1 out entirely.
@@ -527,7 +530,7 @@ mod = remainder
 def _where_vjp(index: int) -> Callable[..., Any]:
     def rule(g: Any, ans: Any, condition: Any, x: Any, y: Any) -> Any:
         keep = condition if index == 1 else logical_not(condition)
-        if not np.any(primal_value(keep)) and not (is_batched(keep) or is_batched(g)):
+        if not (stays_traced(keep) or stays_traced(g)) and not np.any(primal_value(keep)):
             # A symbolic zero: the unselected branch gets no cotangent at all. (Under vmap a
             # batch of zeros instead: a symbolic zero has no batch axis to carry.)
             return None
@@ -564,10 +567,10 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
         array([1., 2.])
     """
     if x is None and y is None:
-        if is_batched(condition):
+        if stays_traced(condition):
             raise NotImplementedError(
                 "where(condition) with one argument has a data-dependent shape; it cannot vary across "
-                "a vmap batch (use the three-argument where)"
+                "a vmap batch or be compiled by jit (use the three-argument where)"
             )
         return np.where(primal_value(condition))
     x, y = as_array_arg(x), as_array_arg(y)

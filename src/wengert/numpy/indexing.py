@@ -26,7 +26,7 @@ import numpy as np
 from ..core import Tracer, bind, primal_value
 from ._primitives import as_array_arg, dtype, primitive, shape, wraps_primitive
 from .batching import align, batch_size, materialize
-from .logic import detach, equal, greater, is_batched, isnan, logical_and, logical_or, mask_value, static_value
+from .logic import detach, equal, greater, isnan, logical_and, logical_or, mask_value, static_value, stays_traced
 
 _shape = shape  # (``shape`` is also a parameter name of the scatter rules)
 
@@ -326,7 +326,8 @@ def _fill(template: tuple, arrays: Any) -> tuple:
 
 def _varies_across_batch(index: Any) -> bool:
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(item, Tracer) and is_batched(item) for item in items)
+    # Batched under vmap, or staged by jit: the index arrays are arguments of a gather, not parameters.
+    return any(isinstance(item, Tracer) and stays_traced(item) for item in items)
 
 
 def _gather(x: Any, index: Any) -> Any:
@@ -341,13 +342,13 @@ def _gather(x: Any, index: Any) -> Any:
         if item is Ellipsis:
             template.append(Ellipsis)
             continue
-        if isinstance(item, Tracer) and is_batched(item):
+        if isinstance(item, Tracer) and stays_traced(item):
             item = mask_value(item)  # no derivative flows into an index
             kind = dtype(item).kind
             if kind == "b":
                 raise NotImplementedError(
-                    "indexing with a boolean mask that varies across the vmap batch has a data-dependent "
-                    "shape; use where(mask, x, 0) instead"
+                    "indexing with a boolean mask that varies across the vmap batch, or that jit stages, has a "
+                    "data-dependent shape; use where(mask, x, 0) instead"
                 )
             if kind not in "iu":
                 raise IndexError("only integer arrays are valid indices (got a batch of floats)")

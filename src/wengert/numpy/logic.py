@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..core import BatchTracer, Tracer, bind, primal_value
+from ..core.staging import is_abstract
 from ._primitives import EMPTY, as_array_arg, dtype, primitive, shape
 
 
@@ -312,6 +313,11 @@ def _one_answer(x: Any, name: str) -> Any:
             f"{name} returns one Python bool, which cannot differ between the examples of a vmap batch "
             "(compare with isclose/equal and reduce with all instead)"
         )
+    if is_abstract(x):
+        raise TypeError(
+            f"{name} returns one Python bool, which is not known while jit compiles the program "
+            "(compare with isclose/equal and reduce with all instead)"
+        )
     return primal_value(x)
 
 
@@ -354,10 +360,19 @@ def is_batched(x: Any) -> bool:
     return False
 
 
+def stays_traced(x: Any) -> bool:
+    """Whether ``x``'s plain value would lose something: a vmap batch, or a value jit is staging."""
+    while isinstance(x, Tracer):
+        if isinstance(x, BatchTracer) or x._trace.staged:
+            return True
+        x = x.primal
+    return False
+
+
 def mask_value(condition: Any) -> Any:
-    """A condition with its derivative parts removed: a plain array, or a batched one under vmap."""
+    """A condition with its derivative parts removed: a plain array, or a batched (or staged) one."""
     if isinstance(condition, Tracer):
-        return detach(condition) if is_batched(condition) else primal_value(condition)
+        return detach(condition) if stays_traced(condition) else primal_value(condition)
     return condition
 
 
@@ -368,6 +383,11 @@ def static_value(x: Any, what: str) -> Any:
             raise NotImplementedError(
                 f"{what} varies across the vmap batch; it must be the same for every example "
                 "(pass it with in_axes=None, or loop over the examples)"
+            )
+        if is_abstract(x):
+            raise TypeError(
+                f"{what} must be known when jit compiles the program; make it a static argument "
+                "(jit(f, static_argnums=...))"
             )
         return primal_value(x)
     return x

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, bind, primal_value
+from ..core.staging import is_abstract
 from ._primitives import as_array_arg, dtype, primitive, shape, wraps_primitive
 from .elementwise import astype, exp, sqrt, where
 from .indexing import getitem
@@ -178,7 +179,8 @@ def _products_of_others(x: Any, axis: tuple[int, ...] | None) -> Any:
 def _dtype_of(x: Any) -> Any:
     while isinstance(x, Tracer):
         x = x.primal
-    return np.result_type(x, np.float64) if np.asarray(x).dtype.kind in "iub" else np.asarray(x).dtype
+    kind = dtype(x)
+    return np.result_type(kind, np.float64) if kind.kind in "iub" else kind
 
 
 def concatenate_last(a: Any, b: Any) -> Any:
@@ -189,7 +191,7 @@ def concatenate_last(a: Any, b: Any) -> Any:
 
 def _prod_factor(ans: Any, x: Any, axis: tuple[int, ...] | None, keepdims: bool) -> Any:
     # A test of the raw values, batch included: no zero in the batch means none in any example.
-    if np.all(primal_value(x) != 0):
+    if not is_abstract(x) and np.all(primal_value(x) != 0):
         return expand_reduced(ans, shape(x), axis, keepdims) / x
     return _products_of_others(x, axis)
 
@@ -233,7 +235,8 @@ def _extremum_weights(ans: Any, x: Any, axis: tuple[int, ...] | None, keepdims: 
     """
     weight_dtype = np.result_type(dtype(x), np.float32)
     expanded = ans if keepdims else reshape(ans, keepdims_shape(tuple(shape(x)), axis))
-    nan_extremum = np.any(np.isnan(primal_value(ans)))  # a NaN is the extremum: the NaNs are the hits
+    # A NaN is the extremum: the NaNs are the hits (unknown while staging: test for NaN hits as well).
+    nan_extremum = is_abstract(ans) or np.any(np.isnan(primal_value(ans)))
     if not (isinstance(x, Tracer) or isinstance(expanded, Tracer)):  # plain arrays: NumPy directly
         hits = x == expanded
         if nan_extremum:
@@ -366,7 +369,7 @@ def cumulative_prod(
 
 
 def _has_zero(x: Any) -> bool:
-    return bool(np.any(primal_value(x) == 0))
+    return is_abstract(x) or bool(np.any(primal_value(x) == 0))
 
 
 def _shifted(v: Any, distance: int, axis: int, fill: float) -> Any:
@@ -486,7 +489,7 @@ def _softmax_weights(x: Any, axis: tuple[int, ...] | None) -> Any:
     """
     shifted = exp(x - peak(x, axis))
     total = sum(shifted, axis, keepdims=True)
-    if np.any(primal_value(total) == 0):  # logsumexp is constantly -inf there: its derivative is 0
+    if is_abstract(total) or np.any(primal_value(total) == 0):  # -inf there: its derivative is 0
         total = where(total == 0, 1.0, total)
     return shifted / total
 
@@ -556,7 +559,8 @@ def _weighted_logsumexp(a: Any, axis: Any, b: Any, keepdims: bool, return_sign: 
     counted = a if b is None else where(not_equal(b, 0), a, -np.inf)
     shift = peak(counted, axes)
     exponent = a - shift
-    if b is not None and np.any(primal_value(exponent) > np.log(np.finfo(dtype(a)).max)):
+    overflow = np.log(np.finfo(dtype(a)).max)
+    if b is not None and (is_abstract(exponent) or np.any(primal_value(exponent) > overflow)):
         # A zero-weight term far above the others: cap its exp at the largest finite value, so that its
         # term is 0·max = 0 (not 0·inf = NaN); its derivative in b is then that value, not inf.
         from .elementwise import minimum

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, primal_value
+from ..core.staging import is_abstract
 from ._primitives import as_array_arg, dtype, shape
 from .elementwise import astype, floor, maximum, minimum, round, where
 from .indexing import take, take_along_axis
@@ -142,7 +143,7 @@ def _reduced_last(a: Any, axis: Any) -> tuple[Any, tuple[int, ...], tuple[int, .
 
 def _nan_wins(sorted_values: Any, result: Any, q_ndim: int = 0) -> Any:
     """``result``, but NaN for the slices holding a NaN (sorted last), as NumPy's quantiles give."""
-    if not np.any(np.isnan(primal_value(sorted_values))):
+    if not is_abstract(sorted_values) and not np.any(np.isnan(primal_value(sorted_values))):
         return result
     last = sorted_values[..., -1]
     if q_ndim:
@@ -301,6 +302,11 @@ def _quantile_call(
         raise ValueError(f"{name}: {method!r} is not a valid method; use one of {', '.join(_METHODS)}")
     _check_real(a, name)
     weak_q = type(q) in (int, float)
+    if is_abstract(q):
+        raise TypeError(
+            f"{name}: q must be known when jit compiles the program (the elements it picks depend on it); "
+            "make q a static argument (jit(f, static_argnums=...))"
+        )
     q_value = np.asarray(primal_value(q), dtype=float) / scale
     if q_value.ndim > 2:
         raise ValueError(f"{name}: q must be a scalar or 1d")
@@ -382,6 +388,11 @@ def _unbatched(x: Any, name: str) -> Any:
         raise NotImplementedError(
             f"{name} has a result whose shape depends on the values, which cannot vary across the examples "
             "of a vmap batch (use where with a mask instead)"
+        )
+    if is_abstract(x):
+        raise TypeError(
+            f"{name} has a result whose shape depends on the values, which jit cannot know while it compiles "
+            "(use where with a mask instead, or call it outside jit)"
         )
     return primal_value(x)
 

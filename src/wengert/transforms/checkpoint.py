@@ -318,7 +318,7 @@ def _is_float_array(value: Any) -> bool:
     import numpy as np
 
     raw = value.primal if isinstance(value, Tracer) else value
-    return np.asarray(raw).dtype.kind == "f"
+    return (raw.dtype if hasattr(raw, "dtype") else np.asarray(raw).dtype).kind == "f"
 
 
 def _is_tensor_cotangent(cotangent: Any, leaves: tuple) -> bool:

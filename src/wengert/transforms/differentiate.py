@@ -63,18 +63,21 @@ def _check_input(value: Any, where: str | Callable[[], str]) -> Any:
     elif not isinstance(value, NATIVE_LEAVES):
         value = convert_foreign(value, where)
     raw = primal_value(value)
+    if getattr(raw, "python", None) in (int, bool):  # a staged Python integer (jit): only its type is known
+        raw = raw.python(0)
     if isinstance(raw, (bool, int, np.integer)):
         raise TypeError(
             f"{_label(where)} is an integer ({raw!r}); only floating-point values can be differentiated. "
             f"Pass {float(raw)!r} instead."
         )
-    kind = raw.dtype.kind if type(raw) is np.ndarray else np.asarray(raw).dtype.kind
+    kind = raw.dtype.kind if hasattr(raw, "dtype") else np.asarray(raw).dtype.kind
     if kind == "f":
         return value
     if kind == "c":
         raise TypeError(f"{_label(where)} is complex; complex differentiation is not supported yet")
+    found = raw.dtype if hasattr(raw, "dtype") else np.asarray(raw).dtype
     raise TypeError(
-        f"{_label(where)} has dtype {np.asarray(raw).dtype}; only floating-point values can be differentiated"
+        f"{_label(where)} has dtype {found}; only floating-point values can be differentiated"
         + (" (pass it as floats: np.asarray(x, dtype=float))" if kind in "iub" else "")
     )
 

@@ -37,7 +37,8 @@ def _size(shape: tuple[int, ...]) -> int:
 
 
 def _dtype(value: Any) -> np.dtype:
-    kind = np.asarray(primal_value(value)).dtype
+    raw = primal_value(value)
+    kind = np.dtype(raw.dtype) if hasattr(raw, "dtype") else np.asarray(raw).dtype
     return kind if kind.kind == "f" else np.dtype(np.float64)
 
 

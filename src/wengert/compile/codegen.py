@@ -1,0 +1,156 @@
+"""Code generation: a staged program becomes straight-line Python source, one line per equation.
+
+Each line calls the primitive's implementation under the primitive's own name
+(``v3 = sin(v1)``), with constants and parameters written as literals where
+Python can read them back, and kept in the function's namespace otherwise
+(``c1``, ``c2``...). A temporary is deleted right after its last use, so the
+memory it holds goes back as soon as it can. The source is registered with
+`linecache` under a file name of its own, so tracebacks, ``inspect.getsource``
+and debuggers show the generated lines with their Wengert variables.
+
+Example:
+    >>> import wengert as wg, wengert.numpy as wnp
+    >>> print(wg.jit(lambda x, y: wnp.log(x) + x * y).lower(2.0, 5.0).source)
+    def f(v1, v2):
+        v3 = log(v1)
+        v4 = multiply(v1, v2)
+        v5 = add(v3, v4)
+        del v3, v4
+        return (v5,)
+    <BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+import linecache
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..core.staging import Literal, Var
+from .program import Program
+
+_counter = itertools.count(1)
+
+
+class Emitted:
+    """Generated source, the namespace it runs in, and the compiled function."""
+
+    def __init__(self, source: str, namespace: dict, function: Callable[..., Any], filename: str) -> None:
+        self.source = source
+        self.namespace = namespace
+        self.function = function
+        self.filename = filename
+
+
+def emit(program: Program) -> Emitted:
+    """Write ``program`` as Python source, compile it, and return the function (it returns a tuple)."""
+    namespace: dict[str, Any] = {}
+    names = _Names(namespace)
+    name = _identifier(program.name) or "f"
+    if keyword.iskeyword(name):
+        name = "f" if name == "lambda" else name + "_"
+    last_use = _last_uses(program)
+    kept = {value.number for value in program.outputs if isinstance(value, Var)}
+    kept.update(var.number for var in program.inputs)  # the caller holds the inputs: nothing to free
+    lines: list[str] = []
+    for index, equation in enumerate(program.equations):
+        function = names.function(equation.primitive)
+        arguments = [_argument(value, names) for value in equation.inputs]
+        arguments += [f"{key}={_literal(value, names)}" for key, value in equation.params.items()]
+        lines.append(f"    {equation.out.name} = {function}({', '.join(arguments)})")
+        dead = [var for var in _vars_of(equation.inputs) if last_use.get(var.number) == index]
+        dead = [var.name for var in dead if var.number not in kept]
+        if dead:
+            lines.append(f"    del {', '.join(sorted(set(dead), key=lambda text: int(text[1:])))}")
+    outputs = [_argument(value, names) for value in program.outputs]
+    lines.append(f"    return ({', '.join(outputs)}{',' if len(outputs) == 1 else ''})")
+    while name in namespace or re.fullmatch(r"[vc]\d+", name):
+        name += "_"  # not the name of a primitive it calls, nor of a variable
+    lines.insert(0, f"def {name}({', '.join(var.name for var in program.inputs)}):")
+    source = "\n".join(lines) + "\n"
+    filename = f"<wengert.jit {name} #{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102  (the source is ours, generated above)
+    return Emitted(source, namespace, namespace[name], filename)
+
+
+class _Names:
+    """Names in the generated function's namespace: primitives' implementations and constants."""
+
+    def __init__(self, namespace: dict) -> None:
+        self.namespace = namespace
+        self.functions: dict[int, str] = {}
+        self.constants = itertools.count(1)
+
+    def function(self, primitive: Any) -> str:
+        known = self.functions.get(id(primitive))
+        if known is not None:
+            return known
+        base = _identifier(primitive.name) or "primitive"
+        if keyword.iskeyword(base) or re.fullmatch(r"[vc]\d+", base):
+            base += "_"
+        name = base
+        for suffix in itertools.count(2):
+            if name not in self.namespace:
+                break
+            name = f"{base}_{suffix}"
+        self.namespace[name] = primitive.impl
+        self.functions[id(primitive)] = name
+        return name
+
+    def constant(self, value: Any) -> str:
+        name = f"c{next(self.constants)}"
+        self.namespace[name] = value
+        return name
+
+
+def _identifier(text: str) -> str:
+    cleaned = re.sub(r"\W+", "_", text).strip("_")
+    return "_" + cleaned if cleaned[:1].isdigit() else cleaned
+
+
+def _argument(value: Any, names: _Names) -> str:
+    if isinstance(value, Var):
+        return value.name
+    return _literal(value.value if isinstance(value, Literal) else value, names)
+
+
+def _literal(value: Any, names: _Names) -> str:
+    """Source text for a constant: itself where Python reads it back exactly, a namespace name otherwise."""
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is str:
+        return repr(value)
+    if kind is float:
+        return repr(value) if math.isfinite(value) else names.constant(value)
+    if kind is tuple and all(_is_plain(item) for item in value):
+        return repr(value)
+    if isinstance(value, slice) and all(_is_plain(part) for part in (value.start, value.stop, value.step)):
+        return repr(value)
+    return names.constant(value)
+
+
+def _is_plain(value: Any) -> bool:
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is str:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is tuple:  # not a NamedTuple: its repr names a class the generated code cannot see
+        return all(_is_plain(item) for item in value)
+    return False
+
+
+def _vars_of(values: Any) -> list[Var]:
+    return [value for value in values if isinstance(value, Var)]
+
+
+def _last_uses(program: Program) -> dict[int, int]:
+    last: dict[int, int] = {}
+    for index, equation in enumerate(program.equations):
+        for var in _vars_of(equation.inputs):
+            last[var.number] = index
+    return last

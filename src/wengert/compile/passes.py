@@ -1,0 +1,208 @@
+"""Passes over a staged program: each a function from `Program` to `Program`.
+
+* `eliminate_dead_code` drops equations no output depends on (a Hessian-vector
+  product never computes the gradient it does not return);
+* `eliminate_common_subexpressions` computes a repeated application once;
+* `fold_constants` evaluates equations whose inputs are all constants;
+* `eliminate_identities` drops ``x * 1``, ``x + 0``, transposes of transposes,
+  and reshapes or broadcasts to the shape a value already has.
+
+`optimize` runs them to a fixed point.
+
+Example:
+    >>> import wengert as wg, wengert.numpy as wnp
+    >>> program = wg.jit(lambda x: wnp.sin(x) * wnp.sin(x)).lower(1.0).ir
+    >>> program.count("sin")
+    1
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..core.staging import Equation, Literal, Var
+from .program import Program
+
+
+def optimize(program: Program) -> Program:
+    """Run every pass until the program stops shrinking."""
+    while True:
+        before = len(program.equations)
+        program = eliminate_identities(program)
+        program = fold_constants(program)
+        program = eliminate_common_subexpressions(program)
+        program = eliminate_dead_code(program)
+        if len(program.equations) == before:
+            return program
+
+
+def eliminate_dead_code(program: Program) -> Program:
+    """Keep only the equations that some output depends on."""
+    live = {value.number for value in program.outputs if isinstance(value, Var)}
+    kept = []
+    for equation in reversed(program.equations):
+        if equation.out.number in live:
+            kept.append(equation)
+            live.update(value.number for value in equation.inputs if isinstance(value, Var))
+    kept.reverse()
+    return _with(program, kept, program.outputs)
+
+
+def eliminate_common_subexpressions(program: Program) -> Program:
+    """Replace an equation that repeats an earlier one (same primitive, inputs and parameters) by its result."""
+    seen: dict[Any, Var] = {}
+    replaced: dict[int, Var | Literal] = {}
+    kept = []
+    for equation in program.equations:
+        equation = _substituted(equation, replaced)
+        key = _equation_key(equation)
+        earlier = seen.get(key) if key is not None else None
+        if earlier is not None:
+            replaced[equation.out.number] = earlier
+            continue
+        if key is not None:
+            seen[key] = equation.out
+        kept.append(equation)
+    return _with(program, kept, [_replace(value, replaced) for value in program.outputs])
+
+
+def fold_constants(program: Program) -> Program:
+    """Evaluate the equations whose inputs are all constants, once, at compile time."""
+    replaced: dict[int, Var | Literal] = {}
+    kept = []
+    for equation in program.equations:
+        equation = _substituted(equation, replaced)
+        if all(isinstance(value, Literal) for value in equation.inputs):
+            with np.errstate(all="ignore"):
+                value = equation.primitive.impl(*[literal.value for literal in equation.inputs], **equation.params)
+            replaced[equation.out.number] = Literal(value)
+            continue
+        kept.append(equation)
+    return _with(program, kept, [_replace(value, replaced) for value in program.outputs])
+
+
+def eliminate_identities(program: Program) -> Program:
+    """Drop applications that return their input unchanged (same shape and dtype)."""
+    replaced: dict[int, Var | Literal] = {}
+    producers: dict[int, Equation] = {}
+    kept = []
+    for equation in program.equations:
+        equation = _substituted(equation, replaced)
+        same = _identity_of(equation, producers)
+        if same is not None and _same_aval(same, equation.out):
+            replaced[equation.out.number] = same
+            continue
+        producers[equation.out.number] = equation
+        kept.append(equation)
+    return _with(program, kept, [_replace(value, replaced) for value in program.outputs])
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _with(program: Program, equations: list[Equation], outputs: list) -> Program:
+    return Program(program.inputs, equations, outputs, program.name, program.notes)
+
+
+def _replace(value: Any, replaced: dict[int, Var | Literal]) -> Any:
+    while isinstance(value, Var) and value.number in replaced:
+        value = replaced[value.number]
+    return value
+
+
+def _substituted(equation: Equation, replaced: dict[int, Var | Literal]) -> Equation:
+    if not replaced:
+        return equation
+    inputs = tuple(_replace(value, replaced) for value in equation.inputs)
+    if all(new is old for new, old in zip(inputs, equation.inputs)):
+        return equation
+    return Equation(equation.primitive, inputs, equation.params, equation.out)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a parameter or literal; arrays and unhashable objects by identity."""
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(_frozen(item) for item in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((key, _frozen(item)) for key, item in sorted(value.items(), key=lambda kv: repr(kv[0]))))
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
+    if isinstance(value, np.ndarray):
+        if value.size <= 16:
+            return ("array", value.dtype.str, value.shape, value.tobytes())
+        return ("id", id(value))
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return (type(value).__name__, value)
+
+
+def _equation_key(equation: Equation) -> Any:
+    inputs = tuple(
+        ("var", value.number) if isinstance(value, Var) else _frozen(value.value) for value in equation.inputs
+    )
+    return (id(equation.primitive), inputs, _frozen(equation.params))
+
+
+def _same_aval(value: Var | Literal, out: Var) -> bool:
+    if not isinstance(value, Var):
+        return False
+    # Python-number-ness may differ (1.0 * x gives a NumPy scalar): the values are the same.
+    return value.aval.shape == out.aval.shape and value.aval.dtype == out.aval.dtype
+
+
+def _is_constant(value: Any, number: float) -> bool:
+    if not isinstance(value, Literal):
+        return False
+    raw = value.value
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, np.number, np.ndarray)):
+        return False
+    array = np.asarray(raw)
+    return array.size > 0 and array.dtype.kind in "iuf" and bool(np.all(array == number))
+
+
+def _identity_of(equation: Equation, producers: dict[int, Equation]) -> Var | Literal | None:
+    """The input an equation passes through unchanged, or None."""
+    name = equation.primitive.name
+    inputs = equation.inputs
+    if name == "multiply" and len(inputs) == 2:
+        if _is_constant(inputs[1], 1.0):
+            return inputs[0]
+        if _is_constant(inputs[0], 1.0):
+            return inputs[1]
+    if name == "add" and len(inputs) == 2:
+        if _is_constant(inputs[1], 0.0):
+            return inputs[0]
+        if _is_constant(inputs[0], 0.0):
+            return inputs[1]
+    if name in ("subtract", "divide") and len(inputs) == 2 and _is_constant(inputs[1], float(name == "divide")):
+        return inputs[0]
+    if name in ("reshape", "broadcast_to") and len(inputs) == 1:
+        return inputs[0]  # kept only when the shape is unchanged (checked by the caller)
+    if name == "where" and len(inputs) == 3 and isinstance(inputs[0], Literal):
+        condition = np.asarray(inputs[0].value)
+        if condition.dtype == bool and condition.size and bool(condition.all()):
+            return inputs[1]
+        if condition.dtype == bool and condition.size and not bool(condition.any()):
+            return inputs[2]
+    if name == "transpose" and len(inputs) == 1 and isinstance(inputs[0], Var):
+        inner = producers.get(inputs[0].number)
+        if inner is not None and inner.primitive.name == "transpose":
+            outer_axes = _axes(equation.params.get("axes"), equation.out.aval.ndim)
+            inner_axes = _axes(inner.params.get("axes"), equation.out.aval.ndim)
+            if all(inner_axes[axis] == position for position, axis in enumerate(outer_axes)):
+                return inner.inputs[0]
+        axes = _axes(equation.params.get("axes"), equation.out.aval.ndim)
+        if axes == tuple(range(len(axes))):
+            return inputs[0]
+    return None
+
+
+def _axes(axes: Any, ndim: int) -> tuple[int, ...]:
+    if axes is None:
+        return tuple(reversed(range(ndim)))
+    return tuple(int(axis) % ndim if ndim else int(axis) for axis in axes)

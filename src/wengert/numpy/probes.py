@@ -1,0 +1,57 @@
+"""Stand-in values for staging: how ``jit`` learns a primitive's output shape and dtype.
+
+The core's `StagingTrace` runs a primitive's implementation on stand-ins of the
+input shapes (twice, with two different patterns: a result whose shape changes
+between them depends on the values and cannot be compiled). This module makes
+the stand-ins and reads the results; `install` hands it to the core.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core.staging import Abstract, set_probe
+
+
+def probe(aval: Abstract, variant: int) -> Any:
+    """A stand-in value: ones (zeros for integers), or a second, different pattern for ``variant`` 1."""
+    if aval.python is not None:
+        return aval.python((1, 1.5)[variant] if aval.python is float else variant % 2 if aval.python is int else True)
+    dtype = np.dtype(aval.dtype)
+    size = math.prod(aval.shape)
+    if dtype.kind == "b":
+        flat = np.ones(size, bool) if variant == 0 else np.arange(size) % 2 == 0
+    elif dtype.kind in "iu":
+        flat = np.zeros(size, dtype) if variant == 0 else (np.arange(size) % 2).astype(dtype)
+    else:
+        flat = np.ones(size, dtype) if variant == 0 else (np.arange(size) % 7 + 0.5).astype(dtype)
+    return flat.reshape(aval.shape)
+
+
+def run_probe(impl: Callable[..., Any], args: list, params: dict) -> Any:
+    """Run an implementation on stand-ins, with NumPy's floating-point warnings silenced."""
+    with np.errstate(all="ignore"):
+        return impl(*args, **params)
+
+
+def shape_of(value: Any) -> tuple[int, ...]:
+    return tuple(np.shape(value))
+
+
+def abstract_of(value: Any) -> Abstract:
+    """The abstract value of a probe's result (Python numbers stay Python numbers)."""
+    kind = type(value)
+    if kind is float or kind is int or kind is bool:
+        return Abstract((), np.dtype(np.float64 if kind is float else (np.bool_ if kind is bool else np.int64)), kind)
+    if isinstance(value, tuple):
+        raise TypeError("jit: a primitive returned several values; staging expects one array per primitive")
+    array = np.asarray(value)
+    return Abstract(array.shape, array.dtype)
+
+
+def install() -> None:
+    set_probe(probe, run_probe, shape_of, abstract_of)

@@ -1,0 +1,279 @@
+"""``wg.jit``: staged programs equal eager ones, retrace when the signature changes, and read well.
+
+Compiled values are compared with the eager values of the same function
+(bit for bit where the same operations run); the op table's jit variant is in
+test_ops.py (`test_compiled_equals_eager`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import traceback
+
+import numpy as np
+import pytest
+
+import wengert as wg
+import wengert.numpy as wnp
+from wengert.errors import TracerConversionError, UnexpectedTracerError
+
+RNG = np.random.default_rng(12)
+
+
+def running_example(x1, x2):
+    return wnp.log(x1) + x1 * x2 - wnp.sin(x2)
+
+
+def mlp(params, x):
+    (w1, b1), (w2, b2) = params
+    return wnp.tanh(x @ w1 + b1) @ w2 + b2
+
+
+PARAMS = [
+    (RNG.standard_normal((3, 8)), RNG.standard_normal(8)),
+    (RNG.standard_normal((8, 2)), RNG.standard_normal(2)),
+]
+X = RNG.standard_normal((5, 3))
+
+
+def mlp_loss(params, x):
+    return wnp.mean(mlp(params, x) ** 2)
+
+
+def assert_trees_equal(actual, expected, rtol=0.0, atol=0.0):
+    actual_leaves, actual_tree = wg.tree_flatten(actual)
+    expected_leaves, expected_tree = wg.tree_flatten(expected)
+    assert actual_tree == expected_tree
+    for a, e in zip(actual_leaves, expected_leaves):
+        assert np.shape(a) == np.shape(e)
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+# -- the seeds' running example --------------------------------------------------------------
+
+
+def test_the_running_example_and_its_gradient_compile_to_the_seeds_numbers():
+    f = wg.jit(running_example)
+    assert f(2.0, 5.0) == pytest.approx(11.652071455223084, rel=1e-15)
+    gradient = wg.jit(wg.grad(running_example, argnums=(0, 1)))(2.0, 5.0)
+    assert gradient[0] == pytest.approx(5.5, rel=1e-15)
+    assert gradient[1] == pytest.approx(2.0 - math.cos(5.0), rel=1e-15)
+    tangent = wg.jit(lambda a, b: wg.jvp(running_example, (a, b), (1.0, 0.0))[1])(2.0, 5.0)
+    assert tangent == pytest.approx(5.5, rel=1e-15)
+
+
+# -- compositions, in any order ----------------------------------------------------------------
+
+
+COMPOSITIONS = {
+    "jit(f)": (lambda: wg.jit(mlp_loss)(PARAMS, X), lambda: mlp_loss(PARAMS, X)),
+    "jit(grad(f))": (lambda: wg.jit(wg.grad(mlp_loss))(PARAMS, X), lambda: wg.grad(mlp_loss)(PARAMS, X)),
+    "grad(jit(f))": (lambda: wg.grad(wg.jit(mlp_loss))(PARAMS, X), lambda: wg.grad(mlp_loss)(PARAMS, X)),
+    "jit(vmap(f))": (
+        lambda: wg.jit(wg.vmap(lambda x: mlp(PARAMS, x)))(X),
+        lambda: wg.vmap(lambda x: mlp(PARAMS, x))(X),
+    ),
+    "vmap(jit(f))": (
+        lambda: wg.vmap(wg.jit(lambda x: mlp(PARAMS, x)))(X),
+        lambda: wg.vmap(lambda x: mlp(PARAMS, x))(X),
+    ),
+    "jit(hessian(f))": (
+        lambda: wg.jit(wg.hessian(lambda x: wnp.sum(wnp.tanh(x) ** 3)))(X[0]),
+        lambda: wg.hessian(lambda x: wnp.sum(wnp.tanh(x) ** 3))(X[0]),
+    ),
+    "jit(jvp of jvp)": (
+        lambda: wg.jit(lambda x: wg.jvp(lambda y: wg.jvp(wnp.tanh, (y,), (1.0,))[1], (x,), (1.0,))[1])(0.3),
+        lambda: wg.jvp(lambda y: wg.jvp(wnp.tanh, (y,), (1.0,))[1], (0.3,), (1.0,))[1],
+    ),
+    "jit(jacfwd(f))": (
+        lambda: wg.jit(wg.jacfwd(lambda x: mlp(PARAMS, x)))(X[0]),
+        lambda: wg.jacfwd(lambda x: mlp(PARAMS, x))(X[0]),
+    ),
+    "jit(jacrev(f))": (
+        lambda: wg.jit(wg.jacrev(lambda x: mlp(PARAMS, x)))(X[0]),
+        lambda: wg.jacrev(lambda x: mlp(PARAMS, x))(X[0]),
+    ),
+    "jit(hvp)": (
+        lambda: wg.jit(lambda x, v: wg.hvp(lambda y: wnp.sum(wnp.sin(y) * y), (x,), (v,)))(X[0], X[1]),
+        lambda: wg.hvp(lambda y: wnp.sum(wnp.sin(y) * y), (X[0],), (X[1],)),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITIONS))
+def test_every_composition_equals_eager(name):
+    compiled, eager = COMPOSITIONS[name]
+    assert_trees_equal(compiled(), eager(), rtol=1e-13, atol=1e-15)
+
+
+def test_a_whole_training_step_compiles_and_trains_as_eager():
+    def step(params, x, learning_rate):
+        loss, gradients = wg.value_and_grad(mlp_loss)(params, x)
+        new = wg.tree_map(lambda p, g: p - learning_rate * g, params, gradients)
+        return new, loss
+
+    compiled_step = wg.jit(step)
+    eager_params = compiled_params = PARAMS
+    for _ in range(5):
+        eager_params, eager_loss = step(eager_params, X, 0.1)
+        compiled_params, compiled_loss = compiled_step(compiled_params, X, 0.1)
+        assert compiled_loss == pytest.approx(eager_loss, rel=1e-13)
+    assert_trees_equal(compiled_params, eager_params, rtol=1e-12, atol=1e-14)
+    assert compiled_step.cache_info().traces == 1
+
+
+def test_tensors_that_require_grad_run_eagerly_through_a_jitted_function():
+    w = wg.tensor(PARAMS[0][0], requires_grad=True)
+    f = wg.jit(lambda w, x: wnp.sum(wnp.tanh(x @ w)))
+    f(w, X).backward()
+    np.testing.assert_allclose(w.grad.numpy(), wg.grad(lambda w: wnp.sum(wnp.tanh(X @ w)))(PARAMS[0][0]), rtol=1e-14)
+
+
+# -- signatures and the cache -------------------------------------------------------------------
+
+
+def test_the_same_signature_reuses_the_program_and_a_new_one_retraces():
+    f = wg.jit(lambda x, y: wnp.sum(x * y))
+    f(np.ones(3), np.ones(3))
+    f(np.zeros(3), np.full(3, 2.0))
+    assert f.cache_info() == (1, 1, 1, 1)  # hits, misses, traces, size
+    f(np.ones(4), np.ones(4))  # a new shape
+    f(np.ones(3, np.float32), np.ones(3, np.float32))  # a new dtype
+    f(1.0, np.ones(3))  # a Python number instead of an array
+    assert f.cache_info().traces == 4
+    g = wg.jit(lambda tree: wnp.sum(tree["a"]) + wnp.sum(tree["b"]))
+    g({"a": np.ones(2), "b": np.ones(2)})
+    g({"a": np.zeros(2), "b": np.ones(2)})
+    assert g.cache_info().traces == 1
+    h = wg.jit(lambda tree: wnp.sum(tree[0]))
+    h((np.ones(2),))
+    h([np.ones(2)])  # a list instead of a tuple: another pytree structure
+    assert h.cache_info().traces == 2
+
+
+def test_static_arguments_are_part_of_the_key():
+    f = wg.jit(lambda x, power: x**power, static_argnums=1)
+    assert f(2.0, 3) == 8.0 and f(2.0, 3) == 8.0 and f(2.0, 2) == 4.0
+    assert f.cache_info().traces == 2 and f.cache_info().hits == 1
+    g = wg.jit(lambda x, *, mode: wnp.sum(x) if mode == "sum" else wnp.max(x), static_argnames="mode")
+    assert g(np.arange(3.0), mode="sum") == 3.0 and g(np.arange(3.0), mode="max") == 2.0
+    with pytest.raises(TypeError, match=r"static argument 1 is a list, which is not hashable.*tuple"):
+        f(2.0, [3])
+    with pytest.raises(ValueError, match="static_argnums names argument 5"):
+        wg.jit(lambda x: x, static_argnums=5)(1.0)
+
+
+def test_arguments_that_are_not_arrays_are_refused_with_what_to_pass():
+    with pytest.raises(TypeError, match=r"argument leaf 0 is a str.*static argument"):
+        wg.jit(lambda s: s)("text")
+    with pytest.raises(TypeError, match="jit: expected a function"):
+        wg.jit(3.0)
+
+
+# -- Python control flow on staged values ----------------------------------------------------
+
+
+def branching(x):
+    if x > 0:
+        return x
+    return -x
+
+
+def test_python_control_flow_on_a_staged_value_names_the_line_and_what_to_use():
+    with pytest.raises(TracerConversionError) as caught:
+        wg.jit(branching)(1.0)
+    message = str(caught.value)
+    assert "jit cannot follow" in message and "if x > 0:" in message and __file__ in message
+    assert "static_argnums" in message and "wnp.where" in message
+    with pytest.raises(TracerConversionError, match="float()"):
+        wg.jit(lambda x: math.sin(x))(1.0)
+    # The same branch as a static argument, or with where, compiles.
+    assert wg.jit(branching, static_argnums=0)(-2.0) == 2.0
+    assert wg.jit(lambda x: wnp.where(x > 0, x, -x))(-2.0) == 2.0
+
+
+def test_a_shape_that_depends_on_the_values_is_refused():
+    with pytest.raises(NotImplementedError, match="data-dependent shape"):
+        wg.jit(lambda x: x[x > 0])(np.array([1.0, -1.0]))
+    with pytest.raises(TypeError, match="shape depends on the values"):
+        wg.jit(lambda x: wnp.nonzero(x)[0] * 1.0)(np.array([1.0, 0.0]))
+
+
+def test_a_staged_value_that_escapes_is_an_error_when_used():
+    kept = []
+    wg.jit(lambda x: kept.append(x) or x * 2.0)(1.0)
+    with pytest.raises(UnexpectedTracerError, match="after jit had returned"):
+        wnp.sin(kept[0])
+
+
+def test_closing_over_a_value_traced_by_an_outer_transformation_is_refused():
+    def outer(y):
+        return wg.jit(lambda x: x * y)(1.0)  # y is grad's tracer, not an argument of the jitted function
+
+    with pytest.raises(TypeError, match="pass it as an argument"):
+        wg.grad(outer)(1.0)
+
+
+# -- the passes -------------------------------------------------------------------------------
+
+
+def test_a_discarded_gradient_compiles_to_a_program_without_the_backward_pass():
+    def value_only(x):
+        value, _ = wg.value_and_grad(lambda y: wnp.sum(wnp.tanh(y) ** 2))(x)
+        return value
+
+    lowered = wg.jit(value_only).lower(np.ones(4))
+    assert lowered.unoptimized.count("tanh_grad") + lowered.unoptimized.count("multiply") > 1
+    assert [equation.primitive.name for equation in lowered.ir.equations] == ["tanh", "power", "sum"]
+
+
+def test_common_subexpressions_are_computed_once():
+    lowered = wg.jit(lambda x: wnp.sin(x) * wnp.sin(x) + wnp.exp(x) / wnp.exp(x)).lower(np.ones(3))
+    assert lowered.unoptimized.count("sin") == 2 and lowered.ir.count("sin") == 1
+    assert lowered.ir.count("exp") == 1
+
+
+def test_identities_are_dropped():
+    lowered = wg.jit(lambda x: (x * 1.0 + 0.0).T.T.reshape(2, 3)).lower(np.ones((2, 3)))
+    assert lowered.ir.equations == []
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(lowered(x), x)
+
+
+def test_the_hvp_program_of_b6_has_three_matrix_vector_products():
+    a = RNG.standard_normal((50, 40))
+
+    def f(x):
+        return wnp.sum(wnp.log(1.0 + (a @ x) ** 2))
+
+    lowered = wg.jit(lambda x, v: wg.hvp(f, (x,), (v,))).lower(np.ones(40), np.ones(40))
+    assert lowered.ir.count("matmul") == 3, str(lowered.ir)
+    x, v = RNG.standard_normal(40), RNG.standard_normal(40)
+    np.testing.assert_allclose(lowered(x, v), wg.hvp(f, (x,), (v,)), rtol=1e-12)
+
+
+# -- the generated source -------------------------------------------------------------------
+
+
+def test_generated_source_is_valid_python_named_after_the_wengert_variables():
+    f = wg.jit(running_example)
+    lowered = f.lower(2.0, 5.0)
+    compile(lowered.source, "<check>", "exec")
+    assert lowered.source.splitlines()[0] == "def running_example(v1, v2):"
+    assert "v3 = log(v1)" in lowered.source
+    assert inspect.getsource(lowered.emitted.function) == lowered.source
+    assert "v3 = log(v1)" in str(lowered.ir)
+
+
+def test_a_traceback_from_inside_generated_code_points_at_the_wengert_variable():
+    def bad(x):
+        return wnp.reshape(x, (2, 2)) * 1.5
+
+    f = wg.jit(bad)
+    lowered = f.lower(np.ones(4))
+    with pytest.raises(ValueError) as caught:
+        lowered.emitted.function(np.ones(3))
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    generated = [frame for frame in frames if frame.filename == lowered.emitted.filename]
+    assert generated and generated[-1].line.startswith("v2 = reshape(v1")
