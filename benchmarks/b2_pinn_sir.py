@@ -350,10 +350,11 @@ def wengert_functional() -> Callable[[], Any]:
 
 def wengert_jit() -> Callable[[], Any]:
     import wengert as wg
+    import wengert.numpy as wnp
 
-    if not hasattr(wg, "jit"):
-        raise NotImplementedError("wengert has no wg.jit yet")
-    raise NotImplementedError("wg.jit exists: add its row (the functional step under wg.jit)")
+    data = problem()
+    value_and_grad = wg.jit(wg.value_and_grad(_functional_loss(wg, wnp, data)))
+    return numpy_adam_step(value_and_grad, [np.array(p) for p in data["params"]])
 
 
 # ----------------------------------------------------------------------------- peers
