@@ -166,11 +166,7 @@ def wengert_reverse() -> Callable[[], Any]:
     return _wengert_tensor_step(second_derivatives)
 
 
-def wengert_functional() -> Callable[[], Any]:
-    import wengert as wg
-    import wengert.numpy as wnp
-
-    data = problem()
+def _functional_loss(wg: Any, wnp: Any, data: dict) -> Callable[[list], Any]:
     points = data["points"]
 
     def loss(params):
@@ -180,30 +176,51 @@ def wengert_functional() -> Callable[[], Any]:
 
         return wave_loss(second(data["along_t"]), second(data["along_x"]))
 
-    return numpy_adam_step(wg.value_and_grad(loss), [np.array(p) for p in data["params"]])
+    return loss
 
 
-def wengert_functional_taylor() -> Callable[[], Any]:
+def wengert_functional() -> Callable[[], Any]:
     import wengert as wg
+    import wengert.numpy as wnp
+
+    data = problem()
+    return numpy_adam_step(wg.value_and_grad(_functional_loss(wg, wnp, data)), [np.array(p) for p in data["params"]])
+
+
+def _taylor_loss(data: dict) -> Callable[[list], Any]:
     from wengert.pinn import Derivatives
     from wengert.pinn.taylor import DenseNetwork
 
-    data = problem()
     points = data["points"]
 
     def loss(params):
         u_tt, u_xx = Derivatives(DenseNetwork(params, "tanh"), points, names="xt")("u_tt", "u_xx")
         return wave_loss(u_tt, u_xx)
 
-    return numpy_adam_step(wg.value_and_grad(loss), [np.array(p) for p in data["params"]])
+    return loss
+
+
+def wengert_functional_taylor() -> Callable[[], Any]:
+    import wengert as wg
+
+    data = problem()
+    return numpy_adam_step(wg.value_and_grad(_taylor_loss(data)), [np.array(p) for p in data["params"]])
 
 
 def wengert_jit() -> Callable[[], Any]:
     import wengert as wg
+    import wengert.numpy as wnp
 
-    if not hasattr(wg, "jit"):
-        raise NotImplementedError("wengert has no wg.jit yet")
-    raise NotImplementedError("wg.jit exists: add its row (the functional step under wg.jit)")
+    data = problem()
+    step = wg.jit(wg.value_and_grad(_functional_loss(wg, wnp, data)))
+    return numpy_adam_step(step, [np.array(p) for p in data["params"]])
+
+
+def wengert_jit_taylor() -> Callable[[], Any]:
+    import wengert as wg
+
+    data = problem()
+    return numpy_adam_step(wg.jit(wg.value_and_grad(_taylor_loss(data))), [np.array(p) for p in data["params"]])
 
 
 # ----------------------------------------------------------------------------- peers
@@ -351,6 +368,9 @@ def run(config: Config) -> list[Row]:
         Case("wengert", task, "value_and_grad, Derivatives (Taylor, DenseNetwork)", wengert_functional_taylor),
         Case("wengert", task, "value_and_grad, jvp-of-jvp", wengert_functional),
         Case("wengert jit", task, "jit(value_and_grad), jvp-of-jvp", wengert_jit, jit=True),
+        Case(
+            "wengert jit", task, "jit(value_and_grad), Derivatives (Taylor, DenseNetwork)", wengert_jit_taylor, jit=True
+        ),
         Case("PyTorch eager", task, "autograd.grad twice (rev-over-rev) + backward", pytorch_eager, role=PYTORCH),
         Case("PyTorch torch.func", task, "torch.func jvp-of-jvp + backward", pytorch_func),
         Case("JAX eager", task, "value_and_grad, jvp-of-jvp", jax_eager),

@@ -56,6 +56,16 @@ def dtype(x: Any) -> np.dtype:
     return d if d is not None else np.asarray(x).dtype
 
 
+def plain_or_abstract(x: Any) -> Any:
+    """``x``'s plain value as an array, for reading its shape and dtype; its `Abstract` value while jit stages it."""
+    from ..core.staging import Abstract
+
+    raw = x
+    while isinstance(raw, Tracer):
+        raw = raw.primal
+    return raw if isinstance(raw, Abstract) else np.asarray(raw)
+
+
 def as_array_arg(x: Any) -> Any:
     """Lists and tuples given to a primitive become arrays (as NumPy would treat them).
 

@@ -43,6 +43,7 @@ import numpy as np
 
 from .. import numpy as wnp
 from ..core import primal_value
+from ..numpy._primitives import plain_or_abstract
 from ..transforms import jvp, vjp, vmap
 from .taylor import network_stages, prepared_points, taylor_fields
 
@@ -58,7 +59,7 @@ def _check_points(x: Any) -> Any:
     """The collocation points as an (N, d) floating-point array (lists converted; tensors kept)."""
     if isinstance(x, (list, tuple)):
         x = np.asarray(x, dtype=float)
-    raw = np.asarray(primal_value(x))
+    raw = plain_or_abstract(x)
     if raw.ndim != 2:
         raise ValueError(
             f"the collocation points must be a 2-D array of shape (N, d), one point per row; got shape {raw.shape}"
@@ -88,7 +89,7 @@ def _check_mode(mode: str) -> None:
 
 def _unit_tangent(x: Any, j: int) -> np.ndarray:
     """e_j on every row: the tangent whose push-forward is ∂/∂x_j at every point."""
-    raw = np.asarray(primal_value(x))
+    raw = plain_or_abstract(x)
     tangent = np.zeros(raw.shape, dtype=raw.dtype)
     tangent[:, j] = 1
     return tangent
@@ -149,7 +150,7 @@ def _reverse_first(u: Function, x: Any, j: int) -> Any:
     """∂u/∂x_j at every point by reverse mode: one backward sweep per output component."""
     out, pullback = vjp(_row_checked(u, np.shape(primal_value(x))[0]), x)
     out_shape = tuple(wnp.shape(out))
-    dtype = np.asarray(primal_value(out)).dtype
+    dtype = plain_or_abstract(out).dtype
     if len(out_shape) == 1:
         return pullback(np.ones(out_shape, dtype=dtype))[0][:, j]
     columns = []

@@ -61,6 +61,8 @@ import numpy as np
 
 from .. import numpy as wnp
 from ..core import Tracer, primal_value
+from ..numpy._primitives import plain_or_abstract
+from ..numpy.logic import mask_value
 from ..numpy.products import linear
 from ..numpy.taylor_steps import tanh_taylor_step
 from ..transforms import jvp
@@ -127,8 +129,8 @@ def _activation_jets(stage: Activation, z: Any, second: bool) -> tuple[Any, Any,
         return value, slope, None, (value * -(omega * omega) if second else None)
     if kind == "relu":
         # relu' is the step (0 at 0, as wengert's convention), constant between kinks: relu'' = 0.
-        raw = np.asarray(primal_value(z))
-        return wnp.relu(z), (raw > 0).astype(raw.dtype), None, None
+        raw = plain_or_abstract(z)
+        return wnp.relu(z), wnp.astype(wnp.greater(mask_value(z), 0), raw.dtype), None, None
     if kind == "generic":
         return _generic_jets(stage.function, z, second)
     raise ValueError(f"unknown activation kind {kind!r}")  # pragma: no cover (stages are built here)
@@ -136,7 +138,7 @@ def _activation_jets(stage: Activation, z: Any, second: bool) -> tuple[Any, Any,
 
 def _generic_jets(function: Callable[[Any], Any], z: Any, second: bool) -> tuple[Any, Any, Any, Any]:
     """σ, σ' and σ'' of an elementwise σ by forward mode: a jvp (of a jvp) with the tangent 1 everywhere."""
-    raw = np.asarray(primal_value(z))
+    raw = plain_or_abstract(z)
     ones = np.ones(raw.shape, dtype=raw.dtype)
     if not second:
         value, slope = jvp(function, (z,), (ones,))
@@ -235,7 +237,7 @@ def taylor_fields(
         >>> round(float(wave["wave"][0, 0]), 6)  # (9 − 4)·(−sin(1))
         -4.207355
     """
-    raw = np.asarray(primal_value(x))
+    raw = plain_or_abstract(x)
     if raw.ndim != 2:
         raise ValueError(f"the points must be a 2-D array of shape (N, d), got shape {raw.shape}")
     dimension = raw.shape[1]
@@ -346,7 +348,7 @@ def _fused_fields(
 def _add_to_primal(stack: Any, bias: Any, points: int) -> Any:
     """The bias added to the first ``points`` rows (the primal block) only."""
     rows = wnp.shape(stack)[0]
-    mask = np.zeros((rows, 1), dtype=np.asarray(primal_value(stack)).dtype)
+    mask = np.zeros((rows, 1), dtype=plain_or_abstract(stack).dtype)
     mask[:points] = 1
     return stack + mask * bias
 
@@ -479,7 +481,7 @@ def _fold_input_map(stages: list[Stage], start: int, center: np.ndarray, scale: 
     """Put x ↦ (x − center)·scale in front of ``stages[start:]``: into the affine stage there, else as its own."""
     first = stages[start] if start < len(stages) else None
     if isinstance(first, Affine):
-        kind = np.asarray(primal_value(first.weight)).dtype
+        kind = plain_or_abstract(first.weight).dtype
         scale, center = np.asarray(scale, dtype=kind), np.asarray(center, dtype=kind)
         weight = first.weight * scale[:, None]  # (x − c)·s @ W + b = x @ (s·W) + (b − (c·s) @ W)
         shift = wnp.matmul(center * scale, first.weight)
@@ -528,8 +530,8 @@ def prepared_points(stages: Sequence[Stage], x: Any) -> Any:
     if first is None:
         return x
     weight_shape = tuple(wnp.shape(first.weight))
-    weight_dtype = np.asarray(primal_value(first.weight)).dtype
-    raw = np.asarray(primal_value(x))
+    weight_dtype = plain_or_abstract(first.weight).dtype
+    raw = plain_or_abstract(x)
     if raw.dtype != weight_dtype and (isinstance(x, Tracer) or not isinstance(stages[0], Affine)):
         return None  # Linear's conversion (or its error) happens inside the network: let the network do it
     if not isinstance(stages[0], Affine):
