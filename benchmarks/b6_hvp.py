@@ -77,6 +77,22 @@ def wengert_builtin_hvp() -> Callable[[], Any]:
     return lambda: wg.hvp(f, (x,), (v,))
 
 
+def wengert_jit_grad() -> Callable[[], Any]:
+    import wengert as wg
+
+    A, x, _ = problem()
+    grad_f = wg.jit(wg.grad(_wengert_f))
+    return lambda: grad_f(x, A)
+
+
+def wengert_jit_hvp() -> Callable[[], Any]:
+    import wengert as wg
+
+    A, x, v = problem()
+    hvp = wg.jit(lambda x, A, v: wg.jvp(wg.grad(partial(_wengert_f, A=A)), (x,), (v,))[1])
+    return lambda: hvp(x, A, v)
+
+
 def wengert_tensor_grad() -> Callable[[], Any]:
     import wengert as wg
 
@@ -270,6 +286,8 @@ def run(config: Config) -> list[Row]:
         Case("wengert", "gradient", "grad", wengert_grad, role=WENGERT),
         Case("wengert", "hvp", forward_over_reverse, wengert_hvp, role=WENGERT),
         Case("wengert", "hvp", "wg.hvp", wengert_builtin_hvp),
+        Case("wengert jit", "gradient", "jit(grad)", wengert_jit_grad, jit=True),
+        Case("wengert jit", "hvp", f"jit({forward_over_reverse})", wengert_jit_hvp, jit=True),
         Case("wengert Tensor", "gradient", ".backward()", wengert_tensor_grad),
         Case("wengert Tensor", "hvp", reverse_over_reverse, wengert_tensor_hvp),
         Case("PyTorch eager", "gradient", ".backward()", pytorch_grad, role=PYTORCH),

@@ -13,7 +13,9 @@ once on stand-in arrays of the input shapes (a probe): NumPy's own broadcasting
 and shape logic, with no rule to write per primitive. A primitive whose output
 shape depends on the numbers (a boolean mask, ``nonzero``) gives different
 shapes for two different probes, and is refused instead of being staged with a
-shape that would be wrong for other inputs.
+shape that would be wrong for other inputs; the second probe is made when a
+boolean or integer input could carry such a mask or index. Stand-ins are made
+once per shape and dtype, and an application already probed is not probed again.
 
 The core knows no array library: the probes are made by a function that the
 array layer installs (`set_probe`).
@@ -156,7 +158,7 @@ class StagedTracer(Tracer):
 class StagingTrace(Trace):
     """The trace of one ``jit`` staging: records equations instead of computing."""
 
-    __slots__ = ("recording",)
+    __slots__ = ("recording", "probes", "known")
     default_name = "jit"
     differentiates = False
     staged = True
@@ -164,6 +166,8 @@ class StagingTrace(Trace):
     def __init__(self, level: float, name: str | None = None) -> None:
         super().__init__(level, name)
         self.recording = Recording()
+        self.probes: dict = {}  # stand-in arrays by (shape, dtype, kind, variant): made once per staging
+        self.known: dict = {}  # output avals of applications already probed, by primitive, inputs and params
 
     def new_input(self, aval: Abstract) -> StagedTracer:
         """A tracer standing for one input of the program."""
@@ -189,7 +193,12 @@ class StagingTrace(Trace):
             else:
                 inputs.append(Literal(arg))
                 avals.append(None)
-        aval = abstract_eval(primitive, args, avals, params)
+        key = _application_key(primitive, args, avals, params)
+        aval = self.known.get(key) if key is not None else None
+        if aval is None:
+            aval = abstract_eval(primitive, args, avals, params, self.probes)
+            if key is not None:
+                self.known[key] = aval
         out = self.recording.new_var(aval)
         self.recording.equations.append(Equation(primitive, tuple(inputs), params, out))
         return StagedTracer(aval, self, out)
@@ -204,12 +213,40 @@ def is_abstract(value: Any) -> bool:
     return isinstance(value, Abstract)
 
 
-def abstract_eval(primitive: Primitive, args: tuple, avals: list, params: dict) -> Abstract:
+def _application_key(primitive: Primitive, args: tuple, avals: list, params: dict) -> Any:
+    """A key under which an application's output aval can be reused (None when something is unhashable)."""
+    parts = []
+    for arg, aval in zip(args, avals):
+        if aval is not None:
+            parts.append(aval.key())
+        elif type(arg) in (int, float, bool, str) or arg is None:
+            parts.append((type(arg), arg))
+        else:
+            return None  # an array or other constant: probe again rather than hash its values
+    try:
+        frozen = tuple(sorted(params.items()))
+        hash(frozen)
+    except TypeError:
+        return None
+    return (id(primitive), tuple(parts), frozen)
+
+
+def abstract_eval(primitive: Primitive, args: tuple, avals: list, params: dict, cache: dict | None = None) -> Abstract:
     """The shape and dtype of ``primitive``'s output, from two probes of its implementation."""
     shapes = []
     result = None
+    cache = {} if cache is None else cache
     for variant in (0, 1):
-        probes = [arg if aval is None else _probe(aval, variant) for arg, aval in zip(args, avals)]
+        probes = []
+        for arg, aval in zip(args, avals):
+            if aval is None:
+                probes.append(arg)
+                continue
+            probe_key = (*aval.key(), variant)
+            probe = cache.get(probe_key)
+            if probe is None:
+                probe = cache[probe_key] = _probe(aval, variant)
+            probes.append(probe)
         try:
             result = _run_probe(primitive.impl, probes, params)
         except (TracerConversionError, UnexpectedTracerError):
@@ -217,7 +254,9 @@ def abstract_eval(primitive: Primitive, args: tuple, avals: list, params: dict) 
         except Exception as error:
             raise type(error)(f"jit: staging '{primitive.name}' failed on inputs {avals}: {error}") from error
         shapes.append(_shape_of(result))
-        if all(aval is None for aval in avals):
+        # A shape that follows the values comes from masks and indices (booleans, integers); floats
+        # reach such a primitive only through a comparison, whose boolean result gets the second probe.
+        if not any(aval is not None and getattr(aval.dtype, "kind", "f") in "biu" for aval in avals):
             break
     if len(shapes) == 2 and shapes[0] != shapes[1]:
         raise TypeError(
