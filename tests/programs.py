@@ -180,6 +180,31 @@ JAX_NAMES = {
 JAX_UNSUPPORTED = {"cumulative_trapezoid", "partition"}
 
 
+def splits_advanced_indices(program: Program) -> bool:
+    """Whether an index mixes an integer with an array index, the two separated by a slice, ``...`` or None
+    (NumPy then moves the selected axes to the front; wengert's vmap misplaces the batch axis there)."""
+    for op in program.ops:
+        if op.function != "[]" and not op.function.startswith("at."):
+            continue
+        index = op.args[1] if isinstance(op.args[1], tuple) else (op.args[1],)
+        advanced = [i for i, item in enumerate(index) if isinstance(item, (int, np.integer, np.ndarray))]
+        arrays = [i for i in advanced if isinstance(index[i], np.ndarray)]
+        if arrays and len(advanced) > len(arrays) and advanced != list(range(advanced[0], advanced[-1] + 1)):
+            return True
+    return False
+
+
+def jax_supported(program: Program) -> bool:
+    """Whether JAX runs and differentiates the program (its scatter-multiply needs unique indices)."""
+    if any(op.function in JAX_UNSUPPORTED for op in program.ops):
+        return False
+    registers = run_registers(program, sample_inputs(program, 0))
+    return not any(
+        op.function == "at.multiply" and _max_repeats(np.shape(_value(program, registers, op.args[0])), op.args[1]) > 1
+        for op in program.ops
+    )
+
+
 def function_name(function: str, dialect: str, prefix: str) -> str:
     if dialect == "jax" and function in JAX_NAMES:
         return JAX_NAMES[function]
@@ -212,6 +237,12 @@ def render_op(program: Program, op: Op, dialect: str = "wengert", prefix: str = 
 
 
 # -- running a program -----------------------------------------------------------------------------------------
+
+
+def _insert(shape: tuple[int, ...], axis: int, size: int) -> tuple[int, ...]:
+    """``shape`` with a new axis of ``size`` at ``axis`` (negative counts from the end of the result)."""
+    position = axis if axis >= 0 else len(shape) + 1 + axis
+    return shape[:position] + (size,) + shape[position:]
 
 
 def _resolve_dotted(root: Any, dotted: str) -> Any:
@@ -296,11 +327,18 @@ def loss_function(program: Program, dialect: str = "wengert") -> Callable[..., A
     return lambda *inputs: jnp.sum(weights * jnp.sin(evaluate(program, inputs, "jax")))
 
 
-def sample_inputs(program: Program, seed: int) -> tuple[np.ndarray, ...]:
-    """Inputs in the declared domains: |x| in [0.2, 2] with random signs, or x in [0.5, 2] when positive."""
+def sample_inputs(program: Program, seed: int, in_axes: Sequence[int | None] = (), size: int = 3) -> tuple:
+    """Inputs in the declared domains: |x| in [0.2, 2] with random signs, or x in [0.5, 2] when positive.
+
+    With ``in_axes``, a batch of ``size`` examples for vmap: each input not None has that axis added.
+    """
     rng = np.random.default_rng(seed)
     inputs = []
-    for shape, positive in zip(program.input_shapes, program.positive):
+    shapes = list(program.input_shapes)
+    for k, axis in enumerate(in_axes):
+        if axis is not None:
+            shapes[k] = _insert(shapes[k], axis, size)
+    for shape, positive in zip(shapes, program.positive):
         if positive:
             inputs.append(rng.uniform(0.5, 2.0, shape))
         else:
@@ -495,30 +533,48 @@ def check_hvp(loss, inputs, direction, scale):
 
 
 def check_jax(f, loss, f_jax, loss_jax, inputs, direction, scale):
-    """Value, grad, jvp and hvp against JAX's (float64), to 1e-10 relative."""
+    """Value, grad, jvp and hvp against JAX's (float64, one jitted function), to 1e-10 relative."""
     import jax
 
     tolerance = dict(rtol=1e-10, atol=1e-12)
     argnums = tuple(range(len(inputs)))
-    assert_close("value", f(*inputs), f_jax(*inputs), scale, **tolerance)
-    ours = as_tuple(wg.grad(loss, argnums=argnums)(*inputs))
-    theirs = jax.grad(loss_jax, argnums=argnums)(*inputs)
-    for k, (a, b) in enumerate(zip(ours, theirs)):
+
+    def everything(*x):
+        gradient = jax.grad(loss_jax, argnums=argnums)
+        return f_jax(*x), gradient(*x), jax.jvp(f_jax, x, direction)[1], jax.jvp(gradient, x, direction)[1]
+
+    value, gradient, tangent, hessian_vector = jax.jit(everything)(*inputs)
+    assert_close("value", f(*inputs), value, scale, **tolerance)
+    for k, (a, b) in enumerate(zip(as_tuple(wg.grad(loss, argnums=argnums)(*inputs)), gradient)):
         assert_close(f"grad wrt x{k}", a, b, scale, **tolerance)
-    assert_close("jvp", wg.jvp(f, inputs, direction)[1], jax.jvp(f_jax, inputs, direction)[1], scale, **tolerance)
-    hvp_jax = jax.jvp(jax.grad(loss_jax, argnums=argnums), inputs, direction)[1]
-    for k, (a, b) in enumerate(zip(as_tuple(wg.hvp(loss, inputs, direction)), hvp_jax)):
+    assert_close("jvp", wg.jvp(f, inputs, direction)[1], tangent, scale, **tolerance)
+    for k, (a, b) in enumerate(zip(as_tuple(wg.hvp(loss, inputs, direction)), hessian_vector)):
         assert_close(f"hvp wrt x{k}", a, b, scale, **tolerance)
 
 
+def check_vmap(f, loss, inputs, in_axes, out_axes, scale):
+    """wg.vmap of f, and of wg.grad of the loss, against a loop over the examples (to 1e-12)."""
+    size = next(np.shape(x)[a] for x, a in zip(inputs, in_axes) if a is not None)
+    examples = [tuple(x if a is None else np.take(x, i, axis=a) for x, a in zip(inputs, in_axes)) for i in range(size)]
+    tolerance = dict(rtol=1e-12, atol=1e-13)
+    looped = np.stack([np.asarray(f(*example)) for example in examples], axis=out_axes)
+    assert_close("vmap", wg.vmap(f, in_axes=in_axes, out_axes=out_axes)(*inputs), looped, scale, **tolerance)
+    gradient = wg.grad(loss, argnums=tuple(range(len(inputs))))
+    batched = as_tuple(wg.vmap(gradient, in_axes=in_axes)(*inputs))
+    for k, g in enumerate(batched):
+        looped = np.stack([as_tuple(gradient(*example))[k] for example in examples])
+        assert_close(f"vmap of grad wrt x{k}", g, looped, scale, **tolerance)
+
+
 SNIPPET_HELPERS = (central_difference, numeric_gradient, assert_close, as_tuple)
-CHECKS = {"grad": check_grad, "jvp": check_jvp, "hvp": check_hvp, "jax": check_jax}
+CHECKS = {"grad": check_grad, "jvp": check_jvp, "hvp": check_hvp, "jax": check_jax, "vmap": check_vmap}
 CHECK_CALLS = {
     "value": "print(f(*inputs))",
     "grad": "check_grad(loss, inputs, SCALE)",
     "jvp": "check_jvp(f, inputs, direction, SCALE)",
     "hvp": "check_hvp(loss, inputs, direction, SCALE)",
     "jax": "check_jax(f, loss, f_jax, loss_jax, inputs, direction, SCALE)",
+    "vmap": "check_vmap(f, loss, inputs, IN_AXES, OUT_AXES, SCALE)",
 }
 
 
@@ -526,10 +582,15 @@ CHECK_CALLS = {
 
 
 def snippet(
-    program: Program, inputs: Sequence[np.ndarray], check: str, direction: Sequence[np.ndarray] = (), scale: float = 1.0
+    program: Program,
+    inputs: Sequence[np.ndarray],
+    check: str,
+    direction: Sequence[np.ndarray] = (),
+    scale: float = 1.0,
+    axes: tuple = (),
 ) -> str:
-    """A standalone script: the inputs, ``f``, the loss, and one check ("value", "grad", "jvp", "hvp", "jax")
-    that raises AssertionError if it fails."""
+    """A standalone script: the inputs, ``f``, the loss, and one check ("value", "grad", "jvp", "hvp", "jax",
+    "vmap") that raises AssertionError if it fails. For "vmap", ``axes`` is (in_axes, out_axes)."""
     lines = ["import numpy as np", "", "import wengert as wg", "import wengert.numpy as wnp"]
     if check == "jax":
         lines += ["import jax", "import jax.numpy as jnp", "import jax.scipy.special", ""]
@@ -550,6 +611,8 @@ def snippet(
         lines.append("direction = (" + "".join(array_literal(np.asarray(d)) + ", " for d in direction).rstrip() + ")")
     lines.append(f"W = {array_literal(program.weights())}")
     lines.append(f"SCALE = {scale!r}")
+    if axes:
+        lines.append(f"IN_AXES, OUT_AXES = {axes[0]!r}, {axes[1]!r}")
     lines += ["", CHECK_CALLS[check]]
     return "\n".join(lines) + "\n"
 
@@ -1265,7 +1328,7 @@ class Builder:
         if not shape:
             return None
         method = self.draw(st.sampled_from(["set", "add", "multiply", "min", "max"]))
-        index = self.draw(array_indices(shape, unique=method in ("set", "min", "max")))
+        index = self.draw(array_indices(shape, unique=method in ("set", "min", "max"), update=True))
         selected = np.shape(self.samples[x.index][index])
         v_shape = self.draw(shapes_broadcasting_to(selected))
         v = self.partner_of_shape(v_shape) if self.draw(st.booleans()) else self.draw(st.sampled_from([0.5, -1.5]))
