@@ -50,6 +50,17 @@ def wengert_grad() -> Callable[[], Any]:
     return lambda: grad_chain(X, Y)
 
 
+def wengert_jit() -> Callable[[], Any]:
+    import wengert as wg
+    import wengert.numpy as wnp
+
+    def chain_wnp(x, y):
+        return chain(x, y, wnp.tanh)
+
+    grad_chain = wg.jit(wg.grad(chain_wnp, argnums=(0, 1)))
+    return lambda: grad_chain(X, Y)
+
+
 def wengert_tensor() -> Callable[[], Any]:
     import wengert as wg
     import wengert.numpy as wnp
@@ -159,6 +170,7 @@ def run(config: Config) -> list[Row]:
         pass
     cases = [
         Case("wengert", "gradient", "grad(argnums=(0, 1))", wengert_grad, role=WENGERT),
+        Case("wengert jit", "gradient", "jit(grad(argnums=(0, 1)))", wengert_jit, jit=True),
         Case("wengert Tensor", "gradient", ".backward()", wengert_tensor),
         Case("PyTorch eager", "gradient", ".backward()", pytorch_eager, role=PYTORCH),
         Case("JAX eager", "gradient", "grad", jax_eager),

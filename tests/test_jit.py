@@ -260,10 +260,22 @@ def test_generated_source_is_valid_python_named_after_the_wengert_variables():
     f = wg.jit(running_example)
     lowered = f.lower(2.0, 5.0)
     compile(lowered.source, "<check>", "exec")
-    assert lowered.source.splitlines()[0] == "def running_example(v1, v2):"
-    assert "v3 = log(v1)" in lowered.source
-    assert inspect.getsource(lowered.emitted.function) == lowered.source
+    # Python floats in: plain arithmetic and math first, the NumPy version where Python raises.
+    assert lowered.source.splitlines()[0] == "def running_example_floats(v1, v2):"
+    assert "    v3 = math.log(v1)" in lowered.source and "    v3 = log(v1)" in lowered.source
+    assert "def running_example_program(*values):" in inspect.getsource(lowered.emitted.function)
     assert "v3 = log(v1)" in str(lowered.ir)
+    arrays = f.lower(np.full(3, 2.0), np.full(3, 5.0))
+    compile(arrays.source, "<check>", "exec")
+    assert arrays.source.splitlines()[0] == "def running_example(v1, v2):"
+    assert inspect.getsource(arrays.emitted.function) == arrays.source
+
+
+def test_scalar_programs_fall_back_to_numpy_where_python_raises():
+    with np.errstate(all="ignore"):
+        assert wg.jit(lambda x: 1.0 / x)(0.0) == np.inf
+        assert np.isnan(wg.jit(wnp.log)(-1.0)) and wg.jit(wnp.exp)(1000.0) == np.inf
+        assert wg.jit(wg.grad(wnp.sqrt))(0.0) == wg.grad(wnp.sqrt)(0.0)
 
 
 def test_a_traceback_from_inside_generated_code_points_at_the_wengert_variable():

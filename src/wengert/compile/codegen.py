@@ -1,4 +1,4 @@
-"""Code generation: a staged program becomes straight-line Python source, one line per equation.
+r"""Code generation: a staged program becomes straight-line Python source, one line per equation.
 
 Each line calls the primitive's implementation under the primitive's own name
 (``v3 = sin(v1)``), with constants and parameters written as literals where
@@ -10,12 +10,19 @@ and debuggers show the generated lines with their Wengert variables.
 
 Example:
     >>> import wengert as wg, wengert.numpy as wnp
-    >>> print(wg.jit(lambda x, y: wnp.log(x) + x * y).lower(2.0, 5.0).source)
+    >>> print(wg.jit(lambda x, y: wnp.log(x) + x * y).lower(np.ones(3), np.ones(3)).source)
     def f(v1, v2):
         v3 = log(v1)
         v4 = multiply(v1, v2)
         v5 = add(v3, v4)
         del v3, v4
+        return (v5,)
+    <BLANKLINE>
+    >>> print(wg.jit(lambda x, y: wnp.log(x) + x * y).lower(2.0, 5.0).source.split("\n\n")[0])
+    def f_floats(v1, v2):
+        v3 = math.log(v1)
+        v4 = v1 * v2
+        v5 = v3 + v4
         return (v5,)
     <BLANKLINE>
 """
@@ -29,6 +36,8 @@ import math
 import re
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from ..core.staging import Literal, Var
 from .program import Program
@@ -47,7 +56,89 @@ class Emitted:
 
 
 def emit(program: Program) -> Emitted:
-    """Write ``program`` as Python source, compile it, and return the function (it returns a tuple)."""
+    """Write ``program`` as Python source, compile it, and return the function (it returns a tuple).
+
+    A program whose values are all Python numbers, and whose every primitive has a Python-float
+    template (``primitive.scalar_template``), is written a second time with plain arithmetic and
+    ``math``; that version runs first, and the NumPy version reruns the program where Python
+    raises (a division by zero, an overflow, ``math.log`` of a negative) and NumPy gives inf or nan.
+    """
+    emitted = _emit_numpy(program)
+    if not any(var.aval.python is float for var in program.inputs):
+        return emitted
+    numpy_name = emitted.function.__name__
+    namespace = emitted.namespace
+    namespace["math"] = math
+    namespace["float64"] = np.float64
+    scalar = _scalar_source(program, numpy_name)
+    # Python floats raise where NumPy gives inf or nan: rerun with NumPy scalars, as eager wengert does.
+    promoted = f"{numpy_name}(*[float64(value) if type(value) is float else value for value in values])"
+    if scalar is None:
+        source = emitted.source
+        first = f"{numpy_name}(*values)"
+    else:
+        source = scalar + "\n\n" + emitted.source
+        first = f"{numpy_name}_floats(*values)"
+    wrapper = (
+        f"def {numpy_name}_program(*values):\n"
+        f"    try:\n"
+        f"        return {first}\n"
+        f"    except (ArithmeticError, ValueError):\n"
+        f"        return {promoted}\n"
+    )
+    source = source + "\n\n" + wrapper
+    filename = f"<wengert.jit {numpy_name} #{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102  (the source is ours, generated above)
+    return Emitted(source, namespace, namespace[f"{numpy_name}_program"], filename)
+
+
+def _scalar_source(program: Program, numpy_name: str) -> str | None:
+    """The program as Python-float arithmetic, or None where it does not apply."""
+    if not program.inputs or any(var.aval.python not in (float, int) for var in program.inputs):
+        return None
+    lines = [f"def {numpy_name}_floats({', '.join(var.name for var in program.inputs)}):"]
+    for equation in program.equations:
+        template = getattr(equation.primitive, "scalar_template", None)
+        if template is None or equation.params or equation.out.aval.shape:
+            return None
+        arguments = []
+        for value in equation.inputs:
+            if isinstance(value, Var):
+                if value.aval.shape:
+                    return None
+                arguments.append(value.name)
+                continue
+            number = _python_number(value.value)
+            if number is None:
+                return None
+            arguments.append(repr(number))
+        lines.append(f"    {equation.out.name} = {template.format(*arguments)}")
+    outputs = []
+    for value in program.outputs:
+        if isinstance(value, Var):
+            outputs.append(value.name)
+            continue
+        number = _python_number(value.value)
+        if number is None:
+            return None
+        outputs.append(repr(number))
+    lines.append(f"    return ({', '.join(outputs)}{',' if len(outputs) == 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+def _python_number(value: Any) -> float | int | None:
+    """A finite float or int constant as a Python number (exactly), or None."""
+    if type(value) in (float, int) and math.isfinite(value):
+        return value
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and getattr(value, "shape", None) == () and dtype.kind == "f" and dtype.itemsize == 8:
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _emit_numpy(program: Program) -> Emitted:
     namespace: dict[str, Any] = {}
     names = _Names(namespace)
     name = _identifier(program.name) or "f"

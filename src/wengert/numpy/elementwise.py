@@ -17,8 +17,18 @@ from typing import Any
 import numpy as np
 
 from ..core import BatchTracer, Tracer, bind, primal_value
+from ..core.primitive import add_any_p
 from ..core.staging import is_abstract
-from ._primitives import EMPTY, as_array_arg, binary_function, primitive, shape, unary_function, wraps_primitive
+from ._primitives import (
+    EMPTY,
+    REGISTRY,
+    as_array_arg,
+    binary_function,
+    primitive,
+    shape,
+    unary_function,
+    wraps_primitive,
+)
 from ._primitives import dtype as _dtype
 from .batching import align
 from .logic import (
@@ -918,6 +928,33 @@ def astype(x: Any, dtype: Any) -> Any:
     if _dtype(x) == dtype:
         return x
     return bind(astype_p, (x,), {"dtype": dtype})
+
+
+# -- Python-float source for jit's scalar programs ---------------------------------------------
+#
+# A compiled program whose values are all Python floats is emitted as plain Python arithmetic and
+# math functions (much cheaper than NumPy calls on scalars). Each template gives the same value as
+# the implementation on floats; where Python raises instead (1.0 / 0.0, math.log(-1.0), an
+# overflow), the program reruns with NumPy, as eager wengert does.
+
+SCALAR_TEMPLATES = {
+    "add": "{0} + {1}",
+    "subtract": "{0} - {1}",
+    "multiply": "{0} * {1}",
+    "divide": "{0} / {1}",
+    "negative": "-{0}",
+    "square": "{0} * {0}",
+    "tanh_grad": "{0} * (1.0 - {1} * {1})",
+    **{name: f"math.{name}({{0}})" for name in ("sin", "cos", "tan", "tanh", "exp", "log", "sqrt", "sinh", "cosh")},
+    "arctan": "math.atan({0})",
+    "arcsin": "math.asin({0})",
+    "arccos": "math.acos({0})",
+    "expm1": "math.expm1({0})",
+    "log1p": "math.log1p({0})",
+}
+for _name, _template in SCALAR_TEMPLATES.items():
+    REGISTRY[_name].scalar_template = _template
+add_any_p.scalar_template = "{0} + {1}"  # the core's sum of two cotangents
 
 
 __all__ = [
