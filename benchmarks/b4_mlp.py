@@ -166,15 +166,18 @@ def _wengert_loss(params: list[Any], x: Any, labels: np.ndarray) -> Any:
     return nn.cross_entropy(hidden @ params[-2] + params[-1], labels)
 
 
-def wengert_functional_case(dtype: Any, backward: bool) -> Callable[[], Callable[[], Any]]:
+def wengert_functional_case(dtype: Any, backward: bool, jit: bool = False) -> Callable[[], Callable[[], Any]]:
     def prepare():
         import wengert as wg
 
         data = problem(dtype)
         params, x, labels = data["params"], data["x"], data["labels"]
         if not backward:
-            return lambda: _wengert_loss(params, x, labels)
+            loss = wg.jit(_wengert_loss) if jit else _wengert_loss
+            return lambda: loss(params, x, labels)
         value_and_grad = wg.value_and_grad(_wengert_loss)
+        if jit:
+            value_and_grad = wg.jit(value_and_grad)
 
         def forward_backward():
             loss, grads = value_and_grad(params, x, labels)
@@ -362,6 +365,12 @@ def run(config: Config) -> list[Row]:
                     "wnp, value_and_grad" if backward else "wnp on arrays",
                     wengert_functional_case(dtype, backward),
                 ),
+                Case(
+                    "wengert jit",
+                    task,
+                    "jit(value_and_grad)" if backward else "jit(loss)",
+                    wengert_functional_case(dtype, backward, jit=True),
+                ),
                 Case("NumPy by hand", task, "matmuls, relu mask, softmax − onehot", numpy_case(dtype, backward)),
                 Case("PyTorch eager", task, f"nn.Linear, cross_entropy, {recording}", pytorch_case(dtype, backward)),
                 Case("JAX eager", task, jax_method, jax_case(dtype, backward, jit=False)),
@@ -369,9 +378,9 @@ def run(config: Config) -> list[Row]:
                 Case("HIPS autograd", task, jax_method, hips_case(dtype, backward)),
             ]
             rows[0].role = WENGERT
-            rows[3].role = PYTORCH
+            rows[4].role = PYTORCH
             for case in rows:
-                case.jit = case.implementation == "JAX jit"
+                case.jit = case.implementation in ("JAX jit", "wengert jit")
             cases += [loose.wrap(case) for case in rows] if dtype == np.float32 else rows
     rows = run_cases(WORKLOAD, cases, config, Figure("ms", 1e3))
     loose.report(rows)

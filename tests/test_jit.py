@@ -289,3 +289,19 @@ def test_a_traceback_from_inside_generated_code_points_at_the_wengert_variable()
     frames = traceback.extract_tb(caught.value.__traceback__)
     generated = [frame for frame in frames if frame.filename == lowered.emitted.filename]
     assert generated and generated[-1].line.startswith("v2 = reshape(v1")
+
+
+def test_cross_entropy_of_staged_labels_checks_their_range_when_the_program_runs():
+    import wengert.nn as nn
+
+    logits = RNG.standard_normal((3, 4))
+    labels = np.array([0, 3, 2])
+    compiled = wg.jit(wg.value_and_grad(nn.cross_entropy))
+    value, gradient = compiled(logits, labels)
+    eager_value, eager_gradient = wg.value_and_grad(nn.cross_entropy)(logits, labels)
+    assert value == pytest.approx(eager_value, rel=1e-14)
+    np.testing.assert_allclose(gradient, eager_gradient, rtol=1e-13, atol=1e-16)
+    with pytest.raises(IndexError, match="label 4 is out of range for 4 classes"):
+        compiled(logits, np.array([0, 4, 1]))
+    per_example = wg.vmap(nn.cross_entropy)(logits[:, None, :], labels[:, None])
+    np.testing.assert_allclose(per_example, [nn.cross_entropy(logits[i : i + 1], labels[i : i + 1]) for i in range(3)])

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from .. import numpy as wnp
-from ..core import Tracer, primal_value
+from ..core import Primitive, Tracer, bind, primal_value
+from ..numpy._primitives import dtype as value_dtype
 from ..numpy.special import softmax_cross_entropy
 from ..tensor import Tensor
 
@@ -82,11 +83,37 @@ def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Any:
     return _reduce(difference * difference, reduction)
 
 
-def _class_labels(name: str, labels: Any, scores_shape: tuple[int, ...]) -> np.ndarray:
+def _check_range_impl(labels: Any, classes: int, name: str) -> Any:
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)].ravel()[0]
+        raise IndexError(f"{name}: label {int(bad)} is out of range for {classes} classes")
+    return labels
+
+
+# Labels that a transformation follows (batched by vmap, staged by jit) are checked when their
+# values exist: this primitive passes them through, raising for a label out of range.
+_labels_in_range_p = Primitive(
+    "labels_in_range",
+    _check_range_impl,
+    differentiable=False,
+    batch=lambda values, batched, **params: bind(_labels_in_range_p, values, params),
+)
+
+
+def _class_labels(name: str, labels: Any, scores_shape: tuple[int, ...]) -> Any:
     if isinstance(labels, Tensor):
         labels = labels.primal
     elif isinstance(labels, Tracer):
-        raise TypeError(f"{name}: class labels must be plain integers, not a traced value")
+        kind = value_dtype(labels)
+        if kind.kind not in "iu":
+            raise TypeError(f"{name}: class labels must be integers, got dtype {kind}")
+        if tuple(wnp.shape(labels)) != scores_shape[:-1]:
+            raise ValueError(
+                f"{name}: labels of shape {tuple(wnp.shape(labels))} do not match scores of shape {scores_shape} "
+                f"(expected labels of shape {scores_shape[:-1]}; classes lie along the last axis)"
+            )
+        return bind(_labels_in_range_p, (labels,), {"classes": scores_shape[-1], "name": name})
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"{name}: class labels must be integers, got dtype {labels.dtype}")
@@ -138,8 +165,8 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", label_smoot
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing}")
     target_value = target.primal if isinstance(target, Tensor) and target._node is None else target
-    integer_labels = not isinstance(target_value, Tracer) and np.asarray(target_value).dtype.kind in "iu"
-    if integer_labels and not label_smoothing:
+    integer_labels = value_dtype(target_value).kind in "iu"
+    if integer_labels and not label_smoothing and not isinstance(target_value, Tracer):
         scores_shape = tuple(wnp.shape(logits))
         if not scores_shape:
             raise ValueError("cross_entropy: the logits must have at least one axis (the classes)")
