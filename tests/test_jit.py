@@ -305,3 +305,12 @@ def test_cross_entropy_of_staged_labels_checks_their_range_when_the_program_runs
         compiled(logits, np.array([0, 4, 1]))
     per_example = wg.vmap(nn.cross_entropy)(logits[:, None, :], labels[:, None])
     np.testing.assert_allclose(per_example, [nn.cross_entropy(logits[i : i + 1], labels[i : i + 1]) for i in range(3)])
+
+
+def test_the_staged_program_draws_as_a_graph():
+    program = wg.jit(wg.grad(running_example, argnums=(0, 1))).lower(2.0, 5.0).ir
+    mermaid = program.to_mermaid()
+    assert mermaid.startswith("flowchart LR") and '["v8 = cos"]' in mermaid and "v2 --> v8" in mermaid
+    dot = program.to_dot()
+    assert dot.startswith("digraph program {") and dot.rstrip().endswith("}")
+    assert dot.count("->") == len(program.edges()) + len(program.outputs)

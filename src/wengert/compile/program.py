@@ -43,6 +43,54 @@ class Program:
         """How many equations apply the primitive of this name."""
         return sum(1 for equation in self.equations if equation.primitive.name == primitive_name)
 
+    def edges(self) -> list[tuple[str, str]]:
+        """The data-flow edges ``(producer, consumer)`` between variables, in equation order."""
+        pairs = []
+        for equation in self.equations:
+            for value in equation.inputs:
+                if isinstance(value, Var):
+                    pairs.append((value.name, equation.out.name))
+        return pairs
+
+    def to_mermaid(self) -> str:
+        """The program's graph as a Mermaid flowchart: inputs, one node per equation, outputs.
+
+        Example:
+            >>> import wengert as wg, wengert.numpy as wnp
+            >>> print(wg.jit(wnp.sin).lower(1.0).ir.to_mermaid())
+            flowchart LR
+                v1(["v1: float"])
+                v2["v2 = sin"]
+                v1 --> v2
+                v2 --> out0(("out 0"))
+        """
+        lines = ["flowchart LR"]
+        lines += [f'    {var.name}(["{var.name}: {var.aval!r}"])' for var in self.inputs]
+        lines += [
+            f'    {equation.out.name}["{equation.out.name} = {equation.primitive.name}"]' for equation in self.equations
+        ]
+        lines += [f"    {source} --> {target}" for source, target in self.edges()]
+        for index, value in enumerate(self.outputs):
+            if isinstance(value, Var):
+                lines.append(f'    {value.name} --> out{index}(("out {index}"))')
+        return "\n".join(lines)
+
+    def to_dot(self) -> str:
+        """The program's graph in Graphviz's DOT language."""
+        lines = ["digraph program {", "    rankdir=LR;", '    node [fontname="Helvetica"];']
+        lines += [f'    {var.name} [shape=ellipse, label="{var.name}: {var.aval!r}"];' for var in self.inputs]
+        lines += [
+            f'    {equation.out.name} [shape=box, label="{equation.out.name} = {equation.primitive.name}"];'
+            for equation in self.equations
+        ]
+        lines += [f"    {source} -> {target};" for source, target in self.edges()]
+        for index, value in enumerate(self.outputs):
+            if isinstance(value, Var):
+                lines.append(f'    out{index} [shape=doublecircle, label="out {index}"];')
+                lines.append(f"    {value.name} -> out{index};")
+        lines.append("}")
+        return "\n".join(lines)
+
     def __str__(self) -> str:
         signature = ", ".join(f"{var.name}: {var.aval!r}" for var in self.inputs)
         lines = [f"def {self.name}({signature}):"]
