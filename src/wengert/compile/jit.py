@@ -92,13 +92,22 @@ class Jitted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         dynamic, static_key = self._split(args, kwargs)
         leaves, treedef = tree_flatten(dynamic)
-        if any(isinstance(leaf, Tracer) for leaf in leaves):
-            return self.function(*args, **kwargs)  # inlined into the running transformation
-        avals = [_abstract_of_input(leaf, index) for index, leaf in enumerate(leaves)]
-        key = (treedef, tuple(aval.key() for aval in avals), static_key)
+        signature = []
+        for leaf in leaves:
+            kind = type(leaf)
+            if kind is np.ndarray:
+                signature.append((leaf.shape, leaf.dtype))
+            elif kind is float or kind is int or kind is bool:
+                signature.append(kind)
+            elif isinstance(leaf, Tracer):
+                return self.function(*args, **kwargs)  # inlined into the running transformation
+            else:
+                signature.append(_abstract_of_input(leaf, len(signature)).key())
+        key = (treedef, tuple(signature), static_key)
         lowered = self._cache.get(key)
         if lowered is None:
             self._misses += 1
+            avals = [_abstract_of_input(leaf, index) for index, leaf in enumerate(leaves)]
             lowered = self._stage(args, kwargs, leaves, treedef, avals)
             self._cache[key] = lowered
         else:

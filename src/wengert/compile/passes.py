@@ -130,6 +130,8 @@ def _frozen(value: Any) -> Any:
         return ("dict", tuple((key, _frozen(item)) for key, item in sorted(value.items(), key=lambda kv: repr(kv[0]))))
     if isinstance(value, float) and math.isnan(value):
         return ("nan",)
+    if isinstance(value, slice):  # unhashable before Python 3.12, equal by their parts
+        return ("slice", _frozen(value.start), _frozen(value.stop), _frozen(value.step))
     if isinstance(value, np.ndarray):
         if value.size <= 16:
             return ("array", value.dtype.str, value.shape, value.tobytes())
