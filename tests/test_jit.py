@@ -314,3 +314,25 @@ def test_the_staged_program_draws_as_a_graph():
     dot = program.to_dot()
     assert dot.startswith("digraph program {") and dot.rstrip().endswith("}")
     assert dot.count("->") == len(program.edges()) + len(program.outputs)
+
+
+def test_dying_temporaries_lend_their_memory_to_elementwise_results_but_never_a_viewed_one():
+    def chain(x):
+        y = wnp.tanh(x * 2.0)
+        return wnp.exp(y) * 3.0 + 1.0
+
+    x = RNG.standard_normal((4, 5))
+    lowered = wg.jit(chain).lower(x)
+    assert "out=" in lowered.source  # the chain reuses its temporaries
+    np.testing.assert_array_equal(lowered(x), chain(x))
+
+    def viewed(x):
+        y = x * 2.0
+        view = y.T  # a view of y's memory stays alive
+        return view, y + 1.0
+
+    lowered = wg.jit(viewed).lower(x)
+    view, shifted = lowered(x)
+    np.testing.assert_array_equal(view, (x * 2.0).T)
+    np.testing.assert_array_equal(shifted, x * 2.0 + 1.0)
+    assert "out=v2" not in lowered.source

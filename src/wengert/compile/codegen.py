@@ -147,12 +147,21 @@ def _emit_numpy(program: Program) -> Emitted:
     last_use = _last_uses(program)
     kept = {value.number for value in program.outputs if isinstance(value, Var)}
     kept.update(var.number for var in program.inputs)  # the caller holds the inputs: nothing to free
+    reusable = _reusable_buffers(program, kept)
     lines: list[str] = []
     for index, equation in enumerate(program.equations):
-        function = names.function(equation.primitive)
-        arguments = [_argument(value, names) for value in equation.inputs]
-        arguments += [f"{key}={_literal(value, names)}" for key, value in equation.params.items()]
-        lines.append(f"    {equation.out.name} = {function}({', '.join(arguments)})")
+        buffer = _buffer_for(equation, index, last_use, reusable)
+        if buffer is not None:
+            # The temporary dies here and nothing else sees its memory: the result goes into it.
+            namespace["np"] = np
+            arguments = [_argument(value, names) for value in equation.inputs]
+            ufunc = equation.primitive.ufunc.__name__
+            lines.append(f"    {equation.out.name} = np.{ufunc}({', '.join(arguments)}, out={buffer.name})")
+        else:
+            function = names.function(equation.primitive)
+            arguments = [_argument(value, names) for value in equation.inputs]
+            arguments += [f"{key}={_literal(value, names)}" for key, value in equation.params.items()]
+            lines.append(f"    {equation.out.name} = {function}({', '.join(arguments)})")
         dead = [var for var in _vars_of(equation.inputs) if last_use.get(var.number) == index]
         dead = [var.name for var in dead if var.number not in kept]
         if dead:
@@ -167,6 +176,43 @@ def _emit_numpy(program: Program) -> Emitted:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102  (the source is ours, generated above)
     return Emitted(source, namespace, namespace[name], filename)
+
+
+def _reusable_buffers(program: Program, kept: set[int]) -> set[int]:
+    """Temporaries whose memory an elementwise result may take over once they die.
+
+    A temporary qualifies when a primitive that makes a fresh array produced it (a ufunc, a
+    matrix product) and only ufunc-backed primitives read it: no view of its memory (a slice,
+    a reshape, a transpose) can exist, so overwriting it after its last use is invisible.
+    """
+    fresh = {
+        equation.out.number
+        for equation in program.equations
+        if getattr(equation.primitive, "ufunc", None) is not None or getattr(equation.primitive, "fresh", False)
+    }
+    for equation in program.equations:
+        if getattr(equation.primitive, "ufunc", None) is None or equation.params:
+            fresh.difference_update(var.number for var in _vars_of(equation.inputs))
+    return {number for number in fresh if number not in kept}
+
+
+def _buffer_for(equation: Any, index: int, last_use: dict[int, int], reusable: set[int]) -> Var | None:
+    """An input of ``equation`` whose memory its result can be written into, or None."""
+    if getattr(equation.primitive, "ufunc", None) is None or equation.params:
+        return None
+    out = equation.out.aval
+    if not out.shape or out.python is not None:
+        return None  # 0-d results are NumPy scalars, not arrays with memory to reuse
+    for value in equation.inputs:
+        if (
+            isinstance(value, Var)
+            and value.number in reusable
+            and last_use.get(value.number) == index
+            and value.aval.shape == out.shape
+            and value.aval.dtype == out.dtype
+        ):
+            return value
+    return None
 
 
 class _Names:

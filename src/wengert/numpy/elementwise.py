@@ -956,6 +956,25 @@ for _name, _template in SCALAR_TEMPLATES.items():
     REGISTRY[_name].scalar_template = _template
 add_any_p.scalar_template = "{0} + {1}"  # the core's sum of two cotangents
 
+# NumPy ufuncs that compute these primitives on arrays: jit writes a result into a dying temporary
+# with ``out=`` (codegen's buffer reuse). Each gives the implementation's value on arrays.
+ARRAY_UFUNCS = {
+    "add": np.add,
+    "subtract": np.subtract,
+    "multiply": np.multiply,
+    "divide": np.true_divide,
+    "negative": np.negative,
+    "square": np.square,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    **{name: getattr(np, name) for name in ("sin", "cos", "tan", "tanh", "exp", "log", "sqrt", "sinh", "cosh")},
+    **{name: getattr(np, name) for name in ("arctan", "arcsin", "arccos", "expm1", "log1p", "abs")},
+}
+for _name, _ufunc in ARRAY_UFUNCS.items():
+    REGISTRY[_name].ufunc = _ufunc
+add_any_p.ufunc = np.add
+tanh_grad_p.fresh = True  # returns a new array: its memory may be reused once it dies
+
 
 __all__ = [
     "abs",

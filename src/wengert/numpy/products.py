@@ -125,6 +125,7 @@ matmul_p = primitive(
     deferrable=True,
     jvp_fused=lambda primals, tangents: _matmul_fused(primals, tangents),
 )
+matmul_p.fresh = True  # a new array: jit may write a later elementwise result into it once it dies
 
 
 # The two transposed products of matrices, as primitives of their own (like JAX's dot_general):
