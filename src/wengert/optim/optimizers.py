@@ -3,11 +3,13 @@
 An optimiser holds parameter groups (lists of leaf tensors, each group with
 its own hyperparameters) and per-parameter state. ``step()`` reads each
 parameter's ``.grad`` and gives the parameter its new values. The arithmetic is
-plain NumPy on the arrays beneath the tensors (no tensor operations, nothing
-recorded), because it runs on every training step; each parameter receives a
-new array (as wengert's in-place tensor operations do) and its version counter
-advances, so a backward pass through a graph recorded before the step raises
-rather than differentiating at stale parameters.
+that of `wengert.optim.formulas`, shared with the pure optimisers (`sgd`,
+`adam`, `adamw`), run on the arrays beneath the tensors with the state updated
+in place (no tensor operations, nothing recorded), because it runs on every
+training step; each parameter receives a new array (as wengert's in-place
+tensor operations do) and its version counter advances, so a backward pass
+through a graph recorded before the step raises rather than differentiating at
+stale parameters.
 
 Example:
     >>> import wengert as wg
@@ -31,6 +33,19 @@ import numpy as np
 
 from ..nn.module import Module, parameters_of, set_values_
 from ..tensor import Tensor, enable_grad, from_numpy
+from .formulas import (
+    adam_scales,
+    adam_step,
+    decayed_weights,
+    descend,
+    first_moment,
+    l2_penalised,
+    momentum_buffer,
+    momentum_direction,
+    running_max,
+    second_moment,
+    sgd_step,
+)
 
 
 def _iterable(value: Any) -> bool:
@@ -48,12 +63,16 @@ def _number(group: dict[str, Any], key: str, owner: str) -> float:
     return value if math.isfinite(value) else math.nan
 
 
-def _gradient(parameter: Tensor) -> np.ndarray | None:
+def _gradient(parameter: Tensor, value: np.ndarray) -> np.ndarray | None:
+    """The parameter's gradient as an array of the parameter's dtype (None when it has none)."""
     grad = parameter.grad
     if grad is None:
         return None
-    value = grad.primal if isinstance(grad, Tensor) else grad
-    return value if type(value) is np.ndarray else np.asarray(value)
+    grad = grad.primal if isinstance(grad, Tensor) else grad
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
+    # A backward pass gives a gradient of the parameter's dtype; one assigned by hand may differ.
+    return grad if grad.dtype == value.dtype else grad.astype(value.dtype)
 
 
 class Optimizer:
@@ -283,12 +302,12 @@ class SGD(Optimizer):
             nesterov = group["nesterov"]
             weight_decay = group["weight_decay"]
             for parameter in group["params"]:
-                grad = _gradient(parameter)
+                value = parameter.primal
+                grad = _gradient(parameter, value)
                 if grad is None:
                     continue
-                value = parameter.primal
                 if weight_decay:
-                    grad = grad + weight_decay * value
+                    grad = l2_penalised(grad, value, weight_decay)
                 if momentum:
                     entry = state.get(parameter)
                     if entry is None:
@@ -296,11 +315,11 @@ class SGD(Optimizer):
                         state[parameter] = {"momentum_buffer": buffer}
                     else:
                         buffer = entry["momentum_buffer"]
-                        buffer *= momentum
-                        buffer += grad if dampening == 0 else (1.0 - dampening) * grad
-                    grad = grad + momentum * buffer if nesterov else buffer
-                new_value = np.multiply(grad, lr, out=np.empty_like(value))
-                set_values_(parameter, np.subtract(value, new_value, out=new_value), "SGD.step")
+                        momentum_buffer(buffer, grad, momentum, dampening, out=buffer)
+                    grad = momentum_direction(grad, buffer, momentum, nesterov)
+                # A new array for the new values (an explicit out= also keeps 0-d parameters arrays).
+                new_value = sgd_step(grad, lr, out=np.empty_like(value))
+                set_values_(parameter, descend(value, new_value, out=new_value), "SGD.step")
 
 
 class Adam(Optimizer):
@@ -354,7 +373,7 @@ class Adam(Optimizer):
         operation = f"{type(self).__name__}.step"
         for index, group in enumerate(self.param_groups):
             params = group["params"]
-            grads = [_gradient(p) for p in params]
+            grads = [_gradient(p, p.primal) for p in params]
             if (
                 len(params) > 1
                 and all(g is not None for g in grads)
@@ -381,32 +400,21 @@ class Adam(Optimizer):
         weight_decay = group["weight_decay"]
         if weight_decay:
             if self._decoupled_weight_decay:
-                value = value * (1.0 - lr * weight_decay)
+                value = decayed_weights(value, lr, weight_decay)
             else:
-                grad = grad + weight_decay * value
-        exp_avg = entry["exp_avg"]
-        exp_avg *= beta1
-        exp_avg += (1.0 - beta1) * grad
-        exp_avg_sq = entry["exp_avg_sq"]
-        exp_avg_sq *= beta2
-        # One new array serves as scratch for g², then the denominator, then the new values (an explicit
-        # out= also keeps 0-d parameters arrays rather than NumPy scalars).
-        scratch = np.multiply(grad, grad, out=np.empty(np.shape(value), dtype=exp_avg.dtype))
-        scratch *= 1.0 - beta2
-        exp_avg_sq += scratch
+                grad = l2_penalised(grad, value, weight_decay)
+        exp_avg, exp_avg_sq = entry["exp_avg"], entry["exp_avg_sq"]
+        first_moment(exp_avg, grad, beta1, out=exp_avg)
+        # One new array serves as scratch for g², then for the step, then holds the new values.
+        scratch = np.empty(np.shape(value), dtype=exp_avg.dtype)
+        second_moment(exp_avg_sq, grad, beta2, out=exp_avg_sq, scratch=scratch)
         if group["amsgrad"]:
-            running_max = entry.get("max_exp_avg_sq")
-            if running_max is None:  # amsgrad switched on after some steps: the maximum starts now
-                running_max = entry["max_exp_avg_sq"] = np.array(exp_avg_sq, copy=True)
-            np.maximum(running_max, exp_avg_sq, out=running_max)
-            exp_avg_sq = running_max
-        # lr·m̂/(√v̂ + eps) = [lr·√(1-β₂ᵗ)/(1-β₁ᵗ)]·m/(√v + eps·√(1-β₂ᵗ)): one pass fewer over the data.
-        root_correction = math.sqrt(1.0 - beta2**step)
-        denominator = np.sqrt(exp_avg_sq, out=scratch)
-        denominator += group["eps"] * root_correction
-        np.divide(exp_avg, denominator, out=denominator)
-        denominator *= lr * root_correction / (1.0 - beta1**step)
-        return np.subtract(value, denominator, out=denominator)
+            maximum = entry.get("max_exp_avg_sq")
+            if maximum is None:  # amsgrad switched on after some steps: the maximum starts now
+                maximum = entry["max_exp_avg_sq"] = np.array(exp_avg_sq, copy=True)
+            exp_avg_sq = running_max(maximum, exp_avg_sq, out=maximum)
+        step_scale, eps_scale = adam_scales(lr, beta1, beta2, group["eps"], step)
+        return descend(value, adam_step(exp_avg, exp_avg_sq, step_scale, eps_scale, out=scratch), out=scratch)
 
     def _fused_update(self, index: int, group: dict[str, Any], grads: list[np.ndarray], operation: str) -> bool:
         """One update of the whole group over flat arrays (few NumPy calls); False when it cannot be fused."""
