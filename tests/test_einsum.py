@@ -208,3 +208,10 @@ def test_tensordot_errors(a_shape, b_shape, axes, message):
     a, b = operands_for([a_shape, b_shape])
     with pytest.raises(ValueError, match=message):
         wg.grad(lambda x: wnp.sum(wnp.tensordot(x, b, axes)))(a)
+
+
+@pytest.mark.parametrize("subscripts, shapes", EINSUM_CASES, ids=[case[0] or "empty" for case in EINSUM_CASES])
+def test_einsum_compiled_equals_eager(subscripts, shapes):
+    from wengert.testing import check_jit
+
+    check_jit(einsum_function(subscripts), operands_for(shapes))

@@ -643,3 +643,17 @@ def test_linalg_trace_sums_the_last_two_axes_as_numpy_linalg_trace_does():
         np.testing.assert_array_equal(gradient, np.eye(3) * np.array([1.0, 2.0])[:, None, None])
     np.testing.assert_allclose(linalg.trace(x, offset=1), np.linalg.trace(x, offset=1))
     np.testing.assert_allclose(wnp.trace(x), np.trace(x))  # wnp.trace is numpy.trace: the first two axes
+
+
+@pytest.mark.parametrize("name, function, make_args", GRAD_CASES, ids=[case[0] for case in GRAD_CASES])
+def test_compiled_equals_eager(name, function, make_args):
+    from wengert.testing import check_jit
+
+    try:
+        check_jit(function, make_args(), rtol=1e-10, atol=1e-12)
+    except TypeError as error:
+        # What jit refuses, loudly: checks that need the values (eig's symmetry, lstsq's rank,
+        # repeated eigenvalues in eigh's and svd's derivatives).
+        refusals = ("eig: the symmetry", "lstsq: the residuals", "does not know while it compiles")
+        if not any(words in str(error) for words in refusals):
+            raise

@@ -299,3 +299,10 @@ def test_bad_input_is_rejected(x_shape, call, error, message, numpy_error):
 def test_pad_rejects_traced_per_axis_constants():
     with pytest.raises(NotImplementedError, match="scalar"):
         wg.grad(lambda c: wnp.sum(wnp.pad(np.ones(2), 1, constant_values=c)))(np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize(("shapes", "call"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_compiled_equals_eager(shapes, call):
+    from wengert.testing import check_jit
+
+    check_jit(lambda *xs: call(wnp, *xs), _inputs(shapes))

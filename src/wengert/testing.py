@@ -188,3 +188,53 @@ def check_grads(
 
 
 __all__ = ["check_adjoint", "check_grads", "check_jvp", "check_vjp"]
+
+
+def check_jit(function: Callable[..., Any], args: tuple, rtol: float = 1e-12, atol: float = 1e-14) -> None:
+    """Assert that ``jit`` gives ``function``'s eager values, and ``jit(grad)`` its eager gradient.
+
+    The gradient is that of ``sum(sin(output leaves))``, with respect to every
+    floating-point argument; integer and boolean arguments are left alone.
+
+    Example:
+        >>> import wengert.numpy as wnp
+        >>> check_jit(lambda x, y: wnp.tanh(x) * y, (np.ones(3), np.arange(3.0)))
+    """
+    from .compile import jit
+    from .numpy import sin, sum
+    from .transforms import grad
+
+    args = tuple(args)
+    eager_leaves, eager_tree = tree_flatten(function(*args))
+    compiled_leaves, compiled_tree = tree_flatten(jit(function)(*args))
+    if compiled_tree != eager_tree:
+        raise AssertionError(f"{_name(function)}: jit changed the output structure ({compiled_tree} vs {eager_tree})")
+    for index, (compiled, eager) in enumerate(zip(compiled_leaves, eager_leaves)):
+        if np.shape(compiled) != np.shape(eager):
+            raise AssertionError(f"{_name(function)}: output {index} has shape {np.shape(compiled)} under jit")
+        np.testing.assert_allclose(compiled, eager, rtol=rtol, atol=atol, err_msg=f"{_name(function)} output {index}")
+    from .numpy._primitives import dtype
+
+    argnums = tuple(i for i, arg in enumerate(args) if dtype(arg).kind == "f")
+    floating = [leaf for leaf in eager_leaves if np.asarray(leaf).dtype.kind == "f"]
+    if not argnums or not floating:
+        return
+
+    def loss(*values: Any) -> Any:
+        leaves = tree_flatten(function(*values))[0]
+        return _total(sum(sin(leaf)) for leaf in leaves if dtype(leaf).kind == "f")
+
+    eager_gradients = grad(loss, argnums)(*args)
+    compiled_gradients = jit(grad(loss, argnums))(*args)
+    for index, (compiled, eager) in enumerate(zip(compiled_gradients, eager_gradients)):
+        np.testing.assert_allclose(
+            compiled, eager, rtol=rtol, atol=atol, err_msg=f"{_name(function)}: gradient {index} under jit"
+        )
+
+
+def _total(values: Any) -> Any:
+    """The sum of ``values`` by ``+`` (traced values included)."""
+    total = 0.0
+    for value in values:
+        total = total + value
+    return total

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, bind, primal_value
+from ..core.staging import is_abstract
 from ._primitives import EMPTY, as_array_arg, dtype, has_tracer, primitive, shape, wraps_primitive
 from .elementwise import abs, astype, sign, where
 from .indexing import getitem
@@ -84,7 +85,7 @@ def _square_shape(name: str, x: Any) -> tuple[int, ...]:
 
 def _safe_reciprocal(x: Any) -> Any:
     """``1 / x`` with 0 where ``x`` is 0 (the zero-subgradient convention)."""
-    if not np.any(np.asarray(primal_value(x)) == 0):  # no zero in the raw values (a whole batch)
+    if not is_abstract(x) and not np.any(np.asarray(primal_value(x)) == 0):  # no zero anywhere in the batch
         return 1.0 / x
     zero = equal(x, 0)  # a comparison: batched under vmap
     return where(zero, 0.0, 1.0 / where(zero, 1.0, x))
@@ -427,6 +428,11 @@ def _check_invariant(name: str, ties: Any, values_cotangent: Any, mixing: Any, w
     The test runs on detached values (batched under vmap, where it raises if any
     example has no derivative).
     """
+    if is_abstract(ties):
+        raise TypeError(
+            f"{name}: the derivative checks for exactly repeated {what} on their values, which jit does not "
+            "know while it compiles; take this derivative outside jit (the values themselves compile)"
+        )
     off_diagonal = logical_and(ties, ~np.eye(shape(ties)[-1], dtype=bool))
     if not np.any(primal_value(off_diagonal)):
         return
@@ -464,7 +470,7 @@ def _divide_where_defined(numerator: Any, denominator: Any, flow: Any, symmetric
     (as JAX's own infinities and NaNs do).
     """
     zero = equal(denominator, 0)
-    if not np.any(primal_value(zero)):
+    if not is_abstract(zero) and not np.any(primal_value(zero)):
         return numerator / denominator
     flowing = not_equal(detach(flow), 0)
     if symmetric:
@@ -587,6 +593,11 @@ def eigh(a: Any, UPLO: str | None = None) -> tuple[Any, Any]:  # noqa: N803  (Nu
 
 def _asymmetry(a: Any) -> tuple[float, float]:
     """(max |A - Aᵀ|, the tolerance it is held to): √eps of the dtype times max |A|, over a whole stack."""
+    if is_abstract(a):
+        raise TypeError(
+            "eig: the symmetry of the matrix is checked on its values, which jit does not know while it "
+            "compiles; call linalg.eigh (the same result for a symmetric matrix) inside jit"
+        )
     values = np.asarray(primal_value(a))
     if values.dtype.kind not in "fiub":
         raise TypeError(f"eig: expected a real matrix, got dtype {values.dtype} (complex input is not supported yet)")
@@ -683,7 +694,7 @@ def _safe_abs_power(x: Any, exponent: float) -> Any:
     The power is never evaluated at 0, so no infinite intermediate derivative
     (of |x| ** e with e < 1) can appear, even at higher orders.
     """
-    if not np.any(np.asarray(primal_value(x)) == 0):
+    if not is_abstract(x) and not np.any(np.asarray(primal_value(x)) == 0):
         return abs(x) ** exponent
     zero = equal(x, 0)
     return where(zero, 0.0, abs(where(zero, 1.0, x)) ** exponent)
@@ -741,7 +752,7 @@ def _zero_where_all_zero(x: Any, result: Any, axes: tuple[int, int]) -> Any:
     Spectral and nuclear norms at the zero matrix: the zero subgradient (never a
     basis-dependent U Vᵀ from the SVD of zero).
     """
-    if not np.any(np.all(np.asarray(primal_value(x)) == 0, axis=axes)):
+    if not is_abstract(x) and not np.any(np.all(np.asarray(primal_value(x)) == 0, axis=axes)):
         return result
     zero = logical_not(any(not_equal(x, 0), axis=axes))  # a comparison: batched under vmap
     return where(zero, 0.0, result)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Tracer, bind, primal_value
+from ..core.staging import is_abstract
 from ._primitives import as_array_arg, dtype, has_tracer, primitive, shape, wraps_primitive
 from .batching import broadcasting
 from .elementwise import abs
@@ -618,6 +619,11 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
     x = bind(lstsq_p, (a, columns), {"rcond": rcond})
     rank = matrix_rank(a, rtol=rcond) if isinstance(a, Tracer) else np.linalg.matrix_rank(a, rtol=rcond)
     s = svd(a, compute_uv=False)
+    if m > n and is_abstract(rank):
+        raise TypeError(
+            "lstsq: the residuals' shape depends on the rank, which jit does not know while it compiles; "
+            "inside jit use linalg.pinv(a) @ b or linalg.solve for the solution"
+        )
     if m > n and np.all(np.asarray(primal_value(rank)) == n):
         residuals = sum((columns - matmul(a, x)) ** 2, axis=0)
     else:

@@ -29,7 +29,12 @@ def probe(aval: Abstract, variant: int) -> Any:
         flat = np.zeros(size, dtype) if variant == 0 else (np.arange(size) % 2).astype(dtype)
     else:
         flat = np.ones(size, dtype) if variant == 0 else (np.arange(size) % 7 + 0.5).astype(dtype)
-    return flat.reshape(aval.shape)
+    shape = aval.shape
+    if dtype.kind == "f" and variant == 0 and len(shape) >= 2 and shape[-1] == shape[-2]:
+        # Square matrices: I + (all ones), symmetric positive definite, so that inverses,
+        # Cholesky factors and solves of the stand-in exist.
+        return (flat.reshape(shape) + np.eye(shape[-1], dtype=dtype)).astype(dtype)
+    return flat.reshape(shape)
 
 
 def run_probe(impl: Callable[..., Any], args: list, params: dict) -> Any:
