@@ -4,7 +4,8 @@ Each line calls the primitive's implementation under the primitive's own name
 (``v3 = sin(v1)``), with constants and parameters written as literals where
 Python can read them back, and kept in the function's namespace otherwise
 (``c1``, ``c2``...). A temporary is deleted right after its last use, so the
-memory it holds goes back as soon as it can. The source is registered with
+memory it holds goes back as soon as it can, or lends it to an elementwise result
+(``out=``) when no view of it can exist. The source is registered with
 `linecache` under a file name of its own, so tracebacks, ``inspect.getsource``
 and debuggers show the generated lines with their Wengert variables.
 
@@ -14,7 +15,7 @@ Example:
     def f(v1, v2):
         v3 = log(v1)
         v4 = multiply(v1, v2)
-        v5 = add(v3, v4)
+        v5 = np.add(v3, v4, out=v3)
         del v3, v4
         return (v5,)
     <BLANKLINE>
