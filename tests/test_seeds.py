@@ -166,3 +166,25 @@ def test_higher_derivatives_on_an_array_of_points():
     np.testing.assert_allclose(
         d2y.numpy(), -np.sin(xs) * xs**2 + 4 * xs * np.cos(xs) + 2 * np.sin(xs), rtol=1e-13, atol=1e-14
     )
+
+
+# -- the same worked examples by the second strategy: staged, compiled, generated source ------
+
+
+def gradient_by_jit(f, point):
+    argnums = tuple(range(len(point)))
+    return list(wg.jit(wg.grad(f, argnums=argnums))(*point))
+
+
+@pytest.mark.parametrize("f, point, expected", EXAMPLES)
+def test_compiled_gradients_match_the_analytic_formula(f, point, expected):
+    assert gradient_by_jit(f, point) == pytest.approx(list(expected), rel=1e-14, abs=1e-14)
+
+
+def test_compiled_running_example_and_higher_derivatives():
+    assert gradient_by_jit(running_example, (2.0, 5.0)) == pytest.approx([5.5, 2.0 - math.cos(5.0)], rel=1e-15)
+    first = wg.grad(sin_times_square)
+    third = wg.jit(wg.grad(wg.grad(first)))
+    assert [wg.jit(first)(X), wg.jit(wg.grad(first))(X), third(X)] == pytest.approx(DERIVATIVES[1:], rel=1e-13)
+    nested_forward = wg.jit(forward_derivative(forward_derivative(forward_derivative(sin_times_square))))
+    assert nested_forward(X) == pytest.approx(DERIVATIVES[3], rel=1e-13)
