@@ -1,5 +1,11 @@
 """``wengert.optim``: optimisers, learning-rate schedules, gradient clipping and a bridge to SciPy.
 
+Two forms of the same optimisers: stateful ones on tensors, PyTorch's
+(``optim.Adam(model.parameters())``, ``step()``), and pure ones over pytrees of
+arrays, optax's (``opt = optim.adam(lr)``, ``opt.init``, ``opt.update``,
+``optim.apply_updates``), which a jitted training step can call. Both run the
+formulas of `wengert.optim.formulas`.
+
 Example:
     >>> import numpy as np
     >>> import wengert.nn as nn
@@ -16,6 +22,19 @@ Example:
 """
 
 from .clip import clip_grad_norm_, clip_grad_value_
+from .functional import (
+    AdamState,
+    EmptyState,
+    GradientTransformation,
+    SGDState,
+    adam,
+    adamw,
+    apply_updates,
+    chain,
+    clip_by_global_norm,
+    global_norm,
+    sgd,
+)
 from .optimizers import SGD, Adam, AdamW, Optimizer
 from .schedulers import CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, StepLR
 from .scipy_bridge import scipy_minimize
@@ -23,7 +42,18 @@ from .scipy_bridge import scipy_minimize
 __all__ = [
     "SGD",
     "Adam",
+    "AdamState",
     "AdamW",
+    "EmptyState",
+    "GradientTransformation",
+    "SGDState",
+    "adam",
+    "adamw",
+    "apply_updates",
+    "chain",
+    "clip_by_global_norm",
+    "global_norm",
+    "sgd",
     "CosineAnnealingLR",
     "ExponentialLR",
     "LRScheduler",
