@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -481,13 +481,21 @@ class Module:
         return head + "\n" + "\n".join(lines) + "\n)"
 
 
-def functional_call(module: Module, values: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
+def functional_call(
+    module: Module, values: Mapping[str, Any] | Sequence[Mapping[str, Any]], *args: Any, **kwargs: Any
+) -> Any:
     """Call ``module`` with some parameters (or buffers) replaced by ``values``, named as in ``state_dict``.
 
     The values may be traced (the arguments of a function given to ``wg.grad``,
-    ``wg.jacfwd``, ``check_grads``...), which differentiates the model's output
-    with respect to its parameters in the JAX dialect. The module's own
-    parameters are put back afterwards.
+    ``wg.jit``, ``wg.vmap``, ``check_grads``...), which makes the model a pure
+    function of its parameters, the JAX dialect: ``params`` can be a dict of
+    arrays, differentiated, updated by the pure optimisers (``optim.adam``...)
+    and passed back in, all inside one jitted training step. Each value must
+    have its parameter's shape. A parameter shared by several modules (tied
+    weights) is replaced everywhere it is used, whichever of its names is
+    given; two different values for one tied parameter are an error. ``values``
+    may also be a list or tuple of dicts (parameters and buffers, say), merged.
+    The module's own parameters are put back afterwards.
 
     Example:
         >>> import wengert as wg
@@ -498,24 +506,73 @@ def functional_call(module: Module, values: Mapping[str, Any], *args: Any, **kwa
         >>> g.ravel().tolist()
         [1.0, 2.0]
     """
-    owners: dict[str, tuple[Module, str]] = {}
+    values = _named_values(values)
+    # Every registered slot, and for each parameter or buffer object every slot holding it (tied weights).
+    slots: dict[str, tuple[Module, str, Any]] = {}
+    holders: dict[int, list[tuple[Module, str]]] = {}
     for module_prefix, owner in module.named_modules():
         for registry in (owner._parameters, owner._buffers):
-            for name in registry:
-                owners[f"{module_prefix}.{name}" if module_prefix else name] = (owner, name)
-    unknown = [name for name in values if name not in owners]
+            for name, current in registry.items():
+                slots[f"{module_prefix}.{name}" if module_prefix else name] = (owner, name, current)
+                if current is not None:
+                    holders.setdefault(id(current), []).append((owner, name))
+    unknown = [name for name in values if name not in slots]
     if unknown:
         raise KeyError(f"functional_call(): {type(module).__name__} has no parameters or buffers named {unknown}")
+    replacements: dict[tuple[int, str], tuple[Module, str, Any]] = {}
+    given_for: dict[int, str] = {}
+    for name, value in values.items():
+        owner, attribute, current = slots[name]
+        if current is None:
+            replacements[(id(owner), attribute)] = (owner, attribute, value)
+            continue
+        expected, shape = _value_shape(current), _value_shape(value)
+        if shape != expected:
+            raise ValueError(
+                f"functional_call(): the value for '{name}' has shape {shape}, but the {type(module).__name__}'s "
+                f"'{name}' has shape {expected}"
+            )
+        first = given_for.setdefault(id(current), name)
+        if first != name and values[first] is not value:
+            raise ValueError(
+                f"functional_call(): '{first}' and '{name}' are one parameter shared by two modules (tied), but "
+                "were given two different values; give one of the names"
+            )
+        for holder, holder_attribute in holders[id(current)]:
+            replacements[(id(holder), holder_attribute)] = (holder, holder_attribute, value)
     saved = []
     try:
-        for name, value in values.items():
-            owner, attribute = owners[name]
+        for owner, attribute, value in replacements.values():
             saved.append((owner, attribute, owner.__dict__[attribute]))
             object.__setattr__(owner, attribute, value)
         return module(*args, **kwargs)
     finally:
         for owner, attribute, original in reversed(saved):
             object.__setattr__(owner, attribute, original)
+
+
+def _named_values(values: Any) -> Mapping[str, Any]:
+    """``functional_call``'s values as one mapping (a list or tuple of mappings is merged)."""
+    if isinstance(values, Mapping):
+        return values
+    if isinstance(values, (list, tuple)) and all(isinstance(part, Mapping) for part in values):
+        merged: dict[str, Any] = {}
+        for part in values:
+            repeated = [name for name in part if name in merged]
+            if repeated:
+                raise ValueError(f"functional_call(): {repeated} given in more than one of the dicts of values")
+            merged.update(part)
+        return merged
+    raise TypeError(
+        f"functional_call(): values must be a dict of names to values (the names of named_parameters() or "
+        f"state_dict()), or a list of such dicts; got {_shown(values)}"
+    )
+
+
+def _value_shape(value: Any) -> tuple[int, ...]:
+    if isinstance(value, (Tracer, np.ndarray, np.generic)):
+        return tuple(value.shape)
+    return np.shape(value)
 
 
 def parameters_of(source: Module | Tensor | Iterable[Any], what: str = "parameters") -> list[Tensor]:
