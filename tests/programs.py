@@ -195,14 +195,21 @@ def splits_advanced_indices(program: Program) -> bool:
 
 
 def jax_supported(program: Program) -> bool:
-    """Whether JAX runs and differentiates the program (its scatter-multiply needs unique indices)."""
+    """Whether JAX runs the program as NumPy does and differentiates it.
+
+    JAX's scatter-multiply differentiates only unique indices, and its median and quantiles of a 0-d array
+    with keepdims=True have shape (1,) where NumPy's have shape ().
+    """
     if any(op.function in JAX_UNSUPPORTED for op in program.ops):
         return False
     registers = run_registers(program, sample_inputs(program, 0))
-    return not any(
-        op.function == "at.multiply" and _max_repeats(np.shape(_value(program, registers, op.args[0])), op.args[1]) > 1
-        for op in program.ops
-    )
+    for op in program.ops:
+        shape = np.shape(_value(program, registers, op.args[0]))
+        if op.function == "at.multiply" and _max_repeats(shape, op.args[1]) > 1:
+            return False
+        if op.function in ("median", "quantile", "percentile") and not shape and dict(op.kwargs).get("keepdims"):
+            return False
+    return True
 
 
 def function_name(function: str, dialect: str, prefix: str) -> str:
