@@ -42,6 +42,7 @@ from programs import (
     splits_advanced_indices,
     value_scale,
 )
+from wengert.numpy._primitives import REGISTRY
 
 LONG_RUN = int(os.environ.get("WENGERT_HYPOTHESIS_EXAMPLES", "0"))
 
@@ -253,6 +254,21 @@ def test_snippet_of_a_fixed_program_reproduces_its_value() -> None:
     direction = (np.ones((2, 3)), np.array([0.5, -1.0, 0.25]))
     for check in ("grad", "jvp", "hvp"):
         _run_snippet(snippet(program, inputs, check, direction, value_scale(program, inputs)))
+    batched = sample_inputs(program, 0, in_axes=(None, -1))
+    _run_snippet(snippet(program, batched, "vmap", scale=10.0, axes=((None, -1), 0)))
+
+
+def test_a_printed_snippet_reproduces_a_wrong_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With sin's VJP rule off by one part in 10⁴, the grad snippet of a program using sin raises."""
+    sine = REGISTRY["sin"]
+    (rule,) = sine.vjp
+    program = _fixed_program()
+    inputs = (np.array([[0.3, -1.1, 0.7], [1.9, 0.4, -0.6]]), np.array([0.9, 1.3, 0.55]))
+    source = snippet(program, inputs, "grad", scale=value_scale(program, inputs))
+    monkeypatch.setattr(sine, "vjp", (lambda *args, **params: rule(*args, **params) * 1.0001,))
+    monkeypatch.setattr(sine, "_read_positions", None)
+    with pytest.raises(AssertionError, match="grad wrt x"):
+        _run_snippet(source)
 
 
 def test_a_failing_check_raises_with_both_values() -> None:
