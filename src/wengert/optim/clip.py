@@ -19,6 +19,7 @@ import numpy as np
 
 from ..nn.module import parameters_of, set_values_
 from ..tensor import Tensor
+from .formulas import clip_factor
 
 
 def _gradient_values(parameter: Tensor) -> np.ndarray:
@@ -75,7 +76,7 @@ def clip_grad_norm_(
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
             "pass error_if_nonfinite=False to clip anyway"
         )
-    factor = max_norm / (total + 1e-6)
+    factor = clip_factor(total, max_norm)
     if factor < 1.0:
         for parameter, grad in zip(with_grads, grads):
             _replace_gradient(parameter, grad * np.asarray(factor, dtype=grad.dtype), "clip_grad_norm_")

@@ -481,7 +481,9 @@ def adam(
     At update ``t`` (1 for the first): ``m ← b1·m + (1-b1)·g``,
     ``v ← b2·v + (1-b2)·g²``, ``u = -lr·(m/(1-b1ᵗ)) / (√(v/(1-b2ᵗ)) + eps)``,
     computed as ``torch.optim.Adam`` does; with ``amsgrad`` the running maximum
-    of ``v`` replaces ``v`` in the step.
+    of ``v`` replaces ``v`` in the step (PyTorch's AMSGrad: the maximum of the
+    raw ``v``, bias-corrected at the current step; optax's ``amsgrad`` keeps the
+    maximum of the bias-corrected ``v``).
 
     Example:
         >>> opt = adam(0.1)
