@@ -14,6 +14,7 @@ Example:
 from . import (
     autograd,
     errors,  # noqa: F401  (wg.errors)
+    lax,  # noqa: F401  (wg.lax: structured control flow)
     nn,  # noqa: F401  (wg.nn)
     numpy,  # noqa: F401  (installs the array interface on tracers)
     optim,  # noqa: F401  (wg.optim)
@@ -65,6 +66,7 @@ __all__ = [
     "hessian",
     "hvp",
     "jit",
+    "lax",
     "jacfwd",
     "jacobian",
     "jacrev",
