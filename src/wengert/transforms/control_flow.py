@@ -82,8 +82,6 @@ from ._validate import describe, leaf_paths
 from .differentiate import jvp, vjp
 from .vectorize import vmap
 
-Leaves = list
-
 # -- values: what kind of value chooses a branch, and its abstract value ------------------------------
 
 
@@ -574,9 +572,17 @@ cond_p.shape_rule = lambda *avals, branches: branches.packing.aval
 
 
 def _switch_flat(
-    index: Any, functions: Sequence[Callable[..., list]], operands: Sequence[Any], predicate: bool, what: str
+    index: Any,
+    functions: Sequence[Callable[..., list]],
+    operands: Sequence[Any],
+    predicate: bool,
+    what: str,
+    names: Sequence[str] | None = None,
 ) -> list:
-    """Apply the chosen one of ``functions`` (each takes the operands, returns a list of leaves)."""
+    """Apply the chosen one of ``functions`` (each takes the operands, returns a list of leaves).
+
+    ``names`` name the functions in errors (``true_fun``...).
+    """
     kind = _classify(index)
     if kind == "concrete":
         raw = primal_value(index)
@@ -584,7 +590,7 @@ def _switch_flat(
         return list(functions[chosen](*operands))
     if kind == "batched":
         outs = [list(function(*operands)) for function in functions]
-        _check_branch_types([[_aval(leaf, lambda: what) for leaf in out] for out in outs], what)
+        _check_branch_types([[_aval(leaf, lambda: what) for leaf in out] for out in outs], what, names)
         if predicate:
             return [wnp.where(index, true, false) for false, true in zip(outs[0], outs[1])]
         index = wnp.clip(index, 0, len(functions) - 1)
@@ -594,7 +600,7 @@ def _switch_flat(
         return result
     avals = [_aval(operand, lambda: f"{what}: an operand") for operand in operands]
     staged = [_stage(function, avals, f"branch{branch}", what) for branch, function in enumerate(functions)]
-    _check_branch_types([closed.out_avals for closed, _, _ in staged], what)
+    _check_branch_types([closed.out_avals for closed, _, _ in staged], what, names)
     branches = Branches([closed for closed, _, _ in staged], len(operands), predicate)
     captured = [value for _, values, _ in staged for value in values]
     out = bind(cond_p, (index, *operands, *captured), {"branches": branches})
@@ -608,7 +614,7 @@ def _check_branch_types(outputs: Sequence[Sequence[Abstract]], what: str, names:
         first_name = names[0] if names else "branch 0"
         if len(out) != len(first):
             raise TypeError(
-                f"{what}: the branches must return the same structure; {first_name} returns {len(first)} arrays, "
+                f"{what}: the branches must return the same number of arrays; {first_name} returns {len(first)}, "
                 f"{name} returns {len(out)}"
             )
         for leaf, (a, b) in enumerate(zip(first, out)):
@@ -619,18 +625,34 @@ def _check_branch_types(outputs: Sequence[Sequence[Abstract]], what: str, names:
                 )
 
 
-def _public_branches(functions: Sequence[Callable[..., Any]], names: Sequence[str], operand_tree: TreeDef) -> tuple:
-    """Branch functions on leaves (for `_switch_flat`), and the output structures they return."""
+def _public_branches(
+    functions: Sequence[Callable[..., Any]], names: Sequence[str], operand_tree: TreeDef, what: str
+) -> tuple[list, list]:
+    """Branch functions on leaves (for `_switch_flat`), and the output structures they return (checked alike)."""
     trees: list = [None] * len(functions)
 
     def wrap(branch: int) -> Callable[..., list]:
         def run(*leaves: Any) -> list:
-            out_leaves, trees[branch] = tree_flatten(functions[branch](*tree_unflatten(operand_tree, list(leaves))))
+            out_leaves, tree = tree_flatten(functions[branch](*tree_unflatten(operand_tree, list(leaves))))
+            for other, other_tree in enumerate(trees):
+                if other_tree is not None and other_tree != tree:
+                    raise TypeError(
+                        f"{what}: the branches must return the same structure; {names[other]} returns "
+                        f"{_structure(other_tree)} but {names[branch]} returns {_structure(tree)}"
+                    )
+            trees[branch] = tree
             return out_leaves
 
         return run
 
     return [wrap(branch) for branch in range(len(functions))], trees
+
+
+def _structure(tree: TreeDef) -> str:
+    if tree.kind is None:
+        return "a single array"
+    paths = leaf_paths(tree)
+    return f"a {tree.kind.__name__} with leaves {', '.join(paths)}" if paths else f"an empty {tree.kind.__name__}"
 
 
 def _switch_public(
@@ -642,17 +664,9 @@ def _switch_public(
     predicate: bool,
 ) -> Any:
     leaves, operand_tree = tree_flatten(operands)
-    wrapped, trees = _public_branches(functions, names, operand_tree)
-    out = _switch_flat(index, wrapped, leaves, predicate, what)
-    ran = [tree for tree in trees if tree is not None]
-    for branch, tree in enumerate(trees):
-        if tree is not None and tree != ran[0]:
-            first = trees.index(ran[0])
-            raise TypeError(
-                f"{what}: the branches must return the same structure; {names[first]} returns {ran[0]!r} but "
-                f"{names[branch]} returns {tree!r}"
-            )
-    return tree_unflatten(ran[0], out)
+    wrapped, trees = _public_branches(functions, names, operand_tree, what)
+    out = _switch_flat(index, wrapped, leaves, predicate, what, names)
+    return tree_unflatten(next(tree for tree in trees if tree is not None), out)
 
 
 def _check_scalar(value: Any, what: str, name: str, kinds: str) -> np.dtype:
@@ -839,8 +853,8 @@ def _carry_checker(tree: TreeDef, avals: Sequence[Abstract], what: str, name: st
         leaves, out_tree = tree_flatten(out)
         if out_tree != tree:
             raise TypeError(
-                f"{what}: {name} must return a carry of the same structure as the initial value: expected "
-                f"{tree!r}, got {out_tree!r}"
+                f"{what}: {name} must return a carry of the same structure as the initial value: "
+                f"{_structure(tree)}, got {_structure(out_tree)}"
             )
         for path, leaf, expected in zip(paths, leaves, avals):
             found = _aval(leaf, lambda path=path: f"{what}: {name}'s carry{path}", keep_python=False)
@@ -903,7 +917,9 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
 
     With Python-int bounds the trip count is static: the loop is a `scan`
     (``i`` comes from ``np.arange(lower, upper)``) and reverse mode works. With a
-    traced bound it is a `while_loop` (forward mode only).
+    traced bound it is a `while_loop` (forward mode only). Under a
+    transformation ``i`` is traced like the body's other values: index a plain
+    NumPy array with it through ``wnp.take(a, i)``.
 
     Example:
         >>> import wengert as wg
@@ -926,8 +942,9 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
     if unroll not in (None, 1, False):
         raise ValueError("lax.fori_loop: unroll needs a static trip count (Python-int lower and upper)")
     index_dtype = np.result_type(_dtype(lower), _dtype(upper))
-    start = wnp.astype(lower, index_dtype)
-    stop = wnp.astype(upper, index_dtype)
+    start, stop = (
+        bound if _dtype(bound) == index_dtype else wnp.astype(bound, index_dtype) for bound in (lower, upper)
+    )
     _, _, result = while_loop(
         lambda val: val[0] < val[1], lambda val: (val[0] + 1, val[1], body_fun(val[0], val[2])), (start, stop, init_val)
     )
