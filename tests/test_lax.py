@@ -15,7 +15,7 @@ import wengert as wg
 import wengert.numpy as wnp
 from wengert import lax
 from wengert.errors import TracerConversionError
-from wengert.testing import check_grads
+from wengert.testing import check_adjoint, check_grads
 
 RNG = np.random.default_rng(2024)
 X = RNG.standard_normal(3)
@@ -334,8 +334,26 @@ def test_scan_differentiates_like_the_python_loop_in_every_composition():
     close(wg.jit(wg.hessian(rnn_loss, 1))(W, X, XS), wg.hessian(rnn_loss_python, 1)(W, X, XS))
 
 
-def test_scan_at_second_order_in_both_modes():
+def test_scan_at_second_order_in_both_modes_and_its_rules_are_adjoint():
     check_grads(lambda w, h: rnn_loss(w, h, XS[:3]), (W, X), order=2)
+    check_adjoint(lambda w, h, xs: rnn(w, h, xs)[1], (W, X, XS))
+
+
+def test_under_a_transformation_a_body_is_staged_once_outside_it_runs_as_python():
+    calls = []
+
+    def step(c, x):
+        calls.append(x)
+        return c * x, None
+
+    lax.scan(step, 1.0, XS[:, 0])
+    assert len(calls) == 6  # a Python loop
+    calls.clear()
+    wg.grad(lambda h: lax.scan(step, h, XS[:, 0])[0])(1.0)
+    assert len(calls) == 1  # staged once; the rules reuse the staged body
+    calls.clear()
+    wg.jit(lambda h: lax.scan(step, h, XS[:, 0])[0])(1.0)
+    assert len(calls) == 1
 
 
 def test_scan_under_vmap_batches_the_carry_the_xs_or_the_values_it_closes_over():
@@ -449,6 +467,7 @@ def test_a_cond_inside_a_scan_body_is_staged_and_differentiates_to_second_order(
     close(clipped_walk(1.3, xs), python(1.3, xs))
     close(wg.jit(wg.jacrev(clipped_walk))(1.3, xs), wg.jacrev(python)(1.3, xs))
     check_grads(clipped_walk, (1.3, xs), order=2)
+    check_adjoint(clipped_walk, (1.3, xs))
 
 
 # -- Python control flow under jit ------------------------------------------------------------------

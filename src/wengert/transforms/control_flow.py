@@ -28,6 +28,11 @@ How each one runs:
   ``fori_loop`` with Python-int bounds is a ``scan`` and differentiates in
   reverse mode; with traced bounds it is a ``while_loop``.
 
+As in JAX, a staged body or branch runs once, while it is staged: Python side
+effects in it (a print, a list append, a NumPy random draw) happen once, and
+their values are constants of the sub-program. Outside every transformation
+the loop is plain Python and they happen at every step.
+
 A primitive has one array output in wengert's core, so a loop or branch with
 several outputs packs them into one flat vector (in their common dtype) and
 unpacks them with slices; a single output is passed as it is.
