@@ -344,12 +344,12 @@ class Packing:
         parts = [wnp.reshape(wnp.astype(leaf, self.dtype), (size, aval.size)) for aval, leaf in zip(self.avals, leaves)]
         return wnp.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
-    def unpack(self, packed: Any) -> list:
-        """The leaves of a packed array (differentiably)."""
+    def unpack(self, packed: Any, count: int | None = None) -> list:
+        """The leaves of a packed array (differentiably); the first ``count`` of them if given."""
         if self.single:
             return [packed]
         leaves = []
-        for (start, stop), aval in zip(self.bounds, self.avals):
+        for (start, stop), aval in zip(self.bounds[:count], self.avals):
             leaf = wnp.reshape(packed[start:stop], aval.shape)
             leaves.append(wnp.astype(leaf, aval.dtype) if aval.dtype != self.dtype else leaf)
         return leaves
@@ -1218,8 +1218,8 @@ def _scan_flat(
         )
     spec = ScanBody(closed, n_carry, n_xs, length, saves)
     packed = bind(scan_p, (*init, *xs, *captured), {"body": spec, "length": length, "reverse": reverse})
-    leaves = spec.packing.unpack(packed)
-    return leaves[:n_carry], leaves[n_carry : n_carry + n_ys]
+    leaves = spec.packing.unpack(packed, n_carry + n_ys)  # not the saved carries: only the VJP reads them
+    return leaves[:n_carry], leaves[n_carry:]
 
 
 def _segmented(
