@@ -8,17 +8,10 @@ result. Because derivative rules are written in wengert's own operations,
 staging ``grad(f)`` records the forward operations and the rules' operations
 alike: the recording is the derivative program.
 
-The output's shape and dtype come from running the primitive's implementation
-once on stand-in arrays of the input shapes (a probe): NumPy's own broadcasting
-and shape logic, with no rule to write per primitive. A primitive whose output
-shape depends on the numbers (a boolean mask, ``nonzero``) gives different
-shapes for two different probes, and is refused instead of being staged with a
-shape that would be wrong for other inputs; the second probe is made when a
-boolean or integer input could carry such a mask or index. Stand-ins are made
-once per shape and dtype, and an application already probed is not probed again.
-
-The core knows no array library: the probes are made by a function that the
-array layer installs (`set_probe`).
+The output's shape and dtype come from `abstract_eval`, which the array layer
+installs (the core knows no array library): wengert.numpy runs the primitive's
+implementation on stand-in arrays (`wengert.numpy.probes`). An application
+already evaluated for the same input shapes is not evaluated again.
 """
 
 from __future__ import annotations
@@ -232,57 +225,21 @@ def _application_key(primitive: Primitive, args: tuple, avals: list, params: dic
 
 
 def abstract_eval(primitive: Primitive, args: tuple, avals: list, params: dict, cache: dict | None = None) -> Abstract:
-    """The shape and dtype of ``primitive``'s output, from two probes of its implementation."""
-    shapes = []
-    result = None
-    cache = {} if cache is None else cache
-    for variant in (0, 1):
-        probes = []
-        for arg, aval in zip(args, avals):
-            if aval is None:
-                probes.append(arg)
-                continue
-            probe_key = (*aval.key(), variant)
-            probe = cache.get(probe_key)
-            if probe is None:
-                probe = cache[probe_key] = _probe(aval, variant)
-            probes.append(probe)
-        try:
-            result = _run_probe(primitive.impl, probes, params)
-        except (TracerConversionError, UnexpectedTracerError):
-            raise
-        except Exception as error:
-            raise type(error)(f"jit: staging '{primitive.name}' failed on inputs {avals}: {error}") from error
-        shapes.append(_shape_of(result))
-        # A shape that follows the values comes from masks and indices (booleans, integers); floats
-        # reach such a primitive only through a comparison, whose boolean result gets the second probe.
-        if not any(aval is not None and getattr(aval.dtype, "kind", "f") in "biu" for aval in avals):
-            break
-    if len(shapes) == 2 and shapes[0] != shapes[1]:
-        raise TypeError(
-            f"jit: the shape of '{primitive.name}''s result depends on the input's values ({shapes[0]} or "
-            f"{shapes[1]}){user_location()}, so it cannot be compiled for every input of this shape. Compute "
-            "it outside jit, or keep the shape fixed (wnp.where instead of a boolean mask)."
-        )
-    return _abstract_of(result)
+    """The shape and dtype of ``primitive``'s output (``avals``: None for constant arguments).
+
+    The array library installs how (`set_abstract_eval`): wengert.numpy probes the implementation.
+    """
+    return _abstract_eval(primitive, args, avals, params, {} if cache is None else cache)
 
 
 def _missing(*_: Any) -> Any:
-    raise RuntimeError("no array library has installed the staging probes (import wengert.numpy)")
+    raise RuntimeError("no array library has installed abstract evaluation for staging (import wengert.numpy)")
 
 
-_probe: Callable[[Abstract, int], Any] = _missing
-_run_probe: Callable[[Callable[..., Any], list, dict], Any] = _missing
-_shape_of: Callable[[Any], tuple[int, ...]] = _missing
-_abstract_of: Callable[[Any], Abstract] = _missing
+_abstract_eval: Callable[..., Abstract] = _missing
 
 
-def set_probe(
-    probe: Callable[[Abstract, int], Any],
-    run: Callable[[Callable[..., Any], list, dict], Any],
-    shape_of: Callable[[Any], tuple[int, ...]],
-    abstract_of: Callable[[Any], Abstract],
-) -> None:
-    """Install how the array library makes stand-in values, runs a probe and reads its result's shape."""
-    global _probe, _run_probe, _shape_of, _abstract_of
-    _probe, _run_probe, _shape_of, _abstract_of = probe, run, shape_of, abstract_of
+def set_abstract_eval(function: Callable[..., Abstract]) -> None:
+    """Install ``function(primitive, args, avals, params, cache) -> Abstract`` (the core knows no array library)."""
+    global _abstract_eval
+    _abstract_eval = function

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core.staging import Abstract, set_probe
+from ..core.primitive import Primitive
+from ..core.staging import Abstract, set_abstract_eval
+from ..core.trace import TracerConversionError, UnexpectedTracerError, user_location
 
 
 def probe(aval: Abstract, variant: int) -> Any:
@@ -58,5 +60,45 @@ def abstract_of(value: Any) -> Abstract:
     return Abstract(array.shape, array.dtype)
 
 
+def abstract_eval(primitive: Primitive, args: tuple, avals: list, params: dict, cache: dict) -> Abstract:
+    """The shape and dtype of ``primitive``'s output, from probes of its implementation.
+
+    A shape that follows the values (a boolean mask, ``nonzero``) gives different shapes for two
+    different probes, and is refused instead of being staged with a shape that would be wrong for
+    other inputs; the second probe is made when a boolean or integer input could carry such a mask
+    or index. Stand-ins are made once per shape and dtype (``cache``).
+    """
+    shapes = []
+    result = None
+    for variant in (0, 1):
+        stand_ins = []
+        for arg, aval in zip(args, avals):
+            if aval is None:
+                stand_ins.append(arg)
+                continue
+            key = (*aval.key(), variant)
+            stand_in = cache.get(key)
+            if stand_in is None:
+                stand_in = cache[key] = probe(aval, variant)
+            stand_ins.append(stand_in)
+        try:
+            result = run_probe(primitive.impl, stand_ins, params)
+        except (TracerConversionError, UnexpectedTracerError):
+            raise
+        except Exception as error:
+            raise type(error)(f"jit: staging '{primitive.name}' failed on inputs {avals}: {error}") from error
+        shapes.append(shape_of(result))
+        # Floats reach a value-shaped primitive only through a comparison, whose boolean result gets both probes.
+        if not any(aval is not None and getattr(aval.dtype, "kind", "f") in "biu" for aval in avals):
+            break
+    if len(shapes) == 2 and shapes[0] != shapes[1]:
+        raise TypeError(
+            f"jit: the shape of '{primitive.name}''s result depends on the input's values ({shapes[0]} or "
+            f"{shapes[1]}){user_location()}, so it cannot be compiled for every input of this shape. Compute "
+            "it outside jit, or keep the shape fixed (wnp.where instead of a boolean mask)."
+        )
+    return abstract_of(result)
+
+
 def install() -> None:
-    set_probe(probe, run_probe, shape_of, abstract_of)
+    set_abstract_eval(abstract_eval)
