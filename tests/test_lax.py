@@ -508,3 +508,15 @@ def test_against_jax_where_installed():
     close(wg.grad(loss, (0, 1))(W, X, XS), jax.grad(jax_loss, (0, 1))(W, X, XS), rtol=1e-10)
     jax_value = jax.jvp(lambda a: jax.lax.while_loop(lambda v: v < 10.0, lambda v: v * a, 1.0), (2.0,), (1.0,))
     close(wg.jvp(lambda a: lax.while_loop(lambda v: v < 10.0, lambda v: v * a, 1.0), (2.0,), (1.0,)), jax_value)
+
+    def jax_branchy(x, y):
+        return jax.lax.cond(jnp.sum(x) > 0, lambda a, b: jnp.sin(a) * b, lambda a, b: a * a - b, x, y)
+
+    for x in (X, -X):
+        jax_loss = lambda a, b: jnp.sum(jax_branchy(a, b) ** 2)  # noqa: E731
+        close(wg.jit(wg.grad(branchy_loss, (0, 1)))(x, Y), jax.grad(jax_loss, (0, 1))(x, Y))
+    jax_horner = lambda x: jax.lax.fori_loop(0, 4, lambda i, acc: acc * x + jnp.asarray(COEFFICIENTS)[i], 0.0 * x)  # noqa: E731
+    close(
+        wg.hessian(lambda x: wnp.sum(horner(x, COEFFICIENTS) ** 2))(X),
+        jax.hessian(lambda x: jnp.sum(jax_horner(x) ** 2))(X),
+    )
