@@ -77,12 +77,12 @@ from ..core import (
     zeros_like_value,
 )
 from ..core.pytree import TreeDef
-from ..core.staging import Abstract, Literal, StagedTracer, StagingTrace, Var, abstract_eval
+from ..core.staging import Abstract, Literal, StagedTracer, StagingTrace, Var
 from ..core.trace import UnexpectedTracerError
 from ..numpy._primitives import dtype as _dtype
 from ..numpy._primitives import shape as _shape
 from ..numpy.batching import batch_size, materialize
-from ..numpy.probes import abstract_of
+from ..numpy.probes import abstract_of, run_probe
 from ._validate import describe, leaf_paths
 from .differentiate import jvp, vjp
 from .vectorize import vmap
@@ -364,22 +364,17 @@ def _probing() -> bool:
     """Whether jit's shape probe is calling the implementation (the loop must not run on stand-in values).
 
     The staging interpreter learns an output's shape by running the
-    implementation on stand-in arrays; a loop run on them may never end. The
-    shape is known beforehand here (`shape_rule`), so the probe gets zeros of it.
-    This look at the caller stands in for a shape-rule hook in the staging
-    interpreter (see the report of issue 12).
+    implementation on stand-in arrays (`wengert.numpy.probes`); a loop run on
+    them may never end. The shape is known beforehand here (each primitive's
+    ``shape_rule``), so the probe gets zeros of it. This look at the caller
+    stands in for the probes honouring a primitive's ``shape_rule`` (see the
+    report of issue 12).
     """
-    frame = sys._getframe(2)
-    for _ in range(4):
-        if frame is None:
-            return False
-        if frame.f_code is _ABSTRACT_EVAL:
-            return True
-        frame = frame.f_back
-    return False
+    caller = sys._getframe(2)  # _probing <- the implementation <- its caller
+    return caller is not None and caller.f_code is _RUN_PROBE
 
 
-_ABSTRACT_EVAL = abstract_eval.__code__
+_RUN_PROBE = run_probe.__code__
 
 
 def _zeros(aval: Abstract) -> np.ndarray:
