@@ -473,7 +473,6 @@ def test_a_cond_inside_a_scan_body_is_staged_and_differentiates_to_second_order(
 # -- Python control flow under jit ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason="the wording lives in core/trace.py (the lead's); see the issue-12 report", strict=True)
 def test_a_python_if_under_jit_suggests_lax_cond():
     def branching(x):
         if x > 0:

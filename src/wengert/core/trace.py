@@ -133,7 +133,8 @@ class TracerConversionError(TypeError):
 _CONVERSIONS = {
     "bool": (
         "a Python truth value (an `if`, `while`, `and`/`or` or bool() on it): each example may take another branch",
-        "use wengert.numpy.where (wnp.where) to choose per example",
+        "use wengert.numpy.where (wnp.where) to choose per example, or wg.lax.cond / wg.lax.while_loop, "
+        "which vmap follows per example",
     ),
     "array": (
         "converting it to a NumPy array (np.asarray, np.array, np.r_/np.c_, or storing it into a "
@@ -164,36 +165,40 @@ def conversion_error(tracer: Tracer, kind: str) -> Exception:
     if not trace.active:
         return UnexpectedTracerError(trace, _CONVERSIONS[kind][0])
     conversion, spelling = _CONVERSIONS[kind]
-    if trace.staged:
-        return TracerConversionError(
-            f"{trace.name} cannot follow a traced value through {conversion}{user_location()}: while a program "
-            "is compiled its values have a shape and a dtype but no numbers. Instead, make the value a static "
-            "argument (jit(f, static_argnums=...) or static_argnames=...), or use wnp.where for a choice."
-        )
-    if not trace.differentiates:
-        return TracerConversionError(
-            f"{trace.name} cannot follow a traced value through {conversion}{user_location()}. Instead, {spelling}."
-        )
+    reason = ": its derivative would be lost" if trace.differentiates else ""
+    if trace.staged:  # jit's staging, or a lax loop's body staged once for every step
+        lax = trace.name.startswith("lax.")
+        reason = _STAGED_REASON[lax].format(name=trace.name)
+        spelling = _STAGED_SPELLING[lax]
+    elif trace.differentiates:
+        spelling += "; where a constant is meant, use wg.stop_gradient(x)"
+    location = user_location()
     return TracerConversionError(
-        f"{trace.name} cannot follow a traced value through {conversion}{user_location()}: its "
-        f"derivative would be lost. Instead, {spelling}; where a constant is meant, use "
-        "wg.stop_gradient(x)."
+        f"{trace.name} cannot follow a traced value through {conversion}{location}{reason}. Instead, {spelling}."
     )
 
 
+_STAGED_REASON = (
+    ": while a program is compiled its values have a shape and a dtype but no numbers",
+    ": the function given to {name} is staged once for all its steps or branches, so its values have a shape "
+    "and a dtype but no numbers",
+)
+_STAGED_SPELLING = (
+    "make the value a static argument (jit(f, static_argnums=...) or static_argnames=...), use wnp.where to "
+    "choose per element, or write the branch or loop with wg.lax.cond, wg.lax.switch, wg.lax.while_loop, "
+    "wg.lax.fori_loop or wg.lax.scan",
+    "use wnp.where, or nest wg.lax.cond / wg.lax.while_loop inside it",
+)
+
+
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-# Array libraries whose frames stand between the user's line and the conversion.
-_LIBRARIES_SKIPPED = ("numpy",)
 
 
 def user_location() -> str:
     """`` at file:line: source`` for the innermost frame outside wengert and NumPy ('' if none)."""
-    skipped = [_PACKAGE_DIR, "<frozen"]
-    for library in _LIBRARIES_SKIPPED:
-        module = sys.modules.get(library)
-        if module is not None and getattr(module, "__file__", None):
-            skipped.append(os.path.dirname(module.__file__) + os.sep)
-    prefixes = tuple(skipped)
+    # NumPy's frames (its functions calling __array__ or __float__) stand between the user's line and us.
+    numpy_file = getattr(sys.modules.get("numpy"), "__file__", None) or _PACKAGE_DIR
+    prefixes = (_PACKAGE_DIR, "<frozen", os.path.dirname(numpy_file) + os.sep)
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename

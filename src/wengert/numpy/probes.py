@@ -61,13 +61,16 @@ def abstract_of(value: Any) -> Abstract:
 
 
 def abstract_eval(primitive: Primitive, args: tuple, avals: list, params: dict, cache: dict) -> Abstract:
-    """The shape and dtype of ``primitive``'s output, from probes of its implementation.
+    """The shape and dtype of ``primitive``'s output, from its ``shape_rule`` or probes of its implementation.
 
     A shape that follows the values (a boolean mask, ``nonzero``) gives different shapes for two
     different probes, and is refused instead of being staged with a shape that would be wrong for
     other inputs; the second probe is made when a boolean or integer input could carry such a mask
     or index. Stand-ins are made once per shape and dtype (``cache``).
     """
+    rule = getattr(primitive, "shape_rule", None)
+    if rule is not None:  # a primitive that knows its output (a loop must not run on stand-ins)
+        return rule(*[arg if aval is None else aval for arg, aval in zip(args, avals)], **params)
     shapes = []
     result = None
     for variant in (0, 1):

@@ -51,7 +51,6 @@ Example:
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -82,7 +81,7 @@ from ..core.trace import UnexpectedTracerError
 from ..numpy._primitives import dtype as _dtype
 from ..numpy._primitives import shape as _shape
 from ..numpy.batching import batch_size, materialize
-from ..numpy.probes import abstract_of, run_probe
+from ..numpy.probes import abstract_of
 from ._validate import describe, leaf_paths
 from .differentiate import jvp, vjp
 from .vectorize import vmap
@@ -360,27 +359,6 @@ class Packing:
         return [leaf if aval.dtype.kind == "f" else None for leaf, aval in zip(leaves, self.avals)]
 
 
-def _probing() -> bool:
-    """Whether jit's shape probe is calling the implementation (the loop must not run on stand-in values).
-
-    The staging interpreter learns an output's shape by running the
-    implementation on stand-in arrays (`wengert.numpy.probes`); a loop run on
-    them may never end. The shape is known beforehand here (each primitive's
-    ``shape_rule``), so the probe gets zeros of it. This look at the caller
-    stands in for the probes honouring a primitive's ``shape_rule`` (see the
-    report of issue 12).
-    """
-    caller = sys._getframe(2)  # _probing <- the implementation <- its caller
-    return caller is not None and caller.f_code is _RUN_PROBE
-
-
-_RUN_PROBE = run_probe.__code__
-
-
-def _zeros(aval: Abstract) -> np.ndarray:
-    return np.zeros(aval.shape, aval.dtype)
-
-
 def _vmapped(function: Callable[..., Any], values: Sequence[Any], axes: Sequence[int | None], size: int) -> Any:
     """``vmap(function, in_axes=axes)(*values)``; with no batched value, the result is broadcast to the batch."""
     if all(axis is None for axis in axes):
@@ -472,8 +450,6 @@ class Branches:
 
 
 def _cond_impl(index: Any, *args: Any, branches: Branches) -> Any:
-    if _probing():
-        return _zeros(branches.packing.aval)
     chosen = branches.choose(index)
     return branches.packing.pack(branches.closed[chosen].run(*branches.inputs(chosen, args)))
 
@@ -734,8 +710,6 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
 
 
 def _while_impl(*args: Any, cond: Closed, body: Closed) -> Any:
-    if _probing():
-        return _zeros(body.packing.aval)
     cond_consts = args[: cond.n_consts]
     body_consts = args[cond.n_consts : cond.n_consts + body.n_consts]
     carry = _arrays(args[cond.n_consts + body.n_consts :])
@@ -987,8 +961,6 @@ class ScanBody:
 
 
 def _scan_impl(*args: Any, body: ScanBody, length: int, reverse: bool) -> Any:
-    if _probing():
-        return _zeros(body.packing.aval)
     n_carry, n_xs, closed = body.n_carry, body.n_xs, body.closed
     carry = _arrays(args[:n_carry])
     xs = args[n_carry : n_carry + n_xs]
