@@ -1,12 +1,14 @@
 """The update formulas of SGD and Adam, written once for the stateful optimisers and the pure ones.
 
 Each function computes one term of an update for one parameter (or one flat
-array of parameters). They are written with NumPy's operators and
-``wengert.numpy`` functions, so the same lines run on plain arrays (`SGD`,
-`Adam`, `AdamW`, on the arrays beneath their tensors) and on traced values
-(`sgd`, `adam`, `adamw` inside ``wg.jit``, ``wg.grad`` or ``wg.vmap``). The
-order of the operations is part of the contract: the stateful and the pure
-optimisers round identically because they call these functions.
+array of parameters); applying the step (``param - step``) is left to the
+optimiser (`apply_updates` for the pure ones). They are written with NumPy's
+ufuncs and operators, which dispatch on traced values, so the same lines run on
+plain arrays (`SGD`, `Adam`, `AdamW`, on the arrays beneath their tensors) and
+on traced values (`sgd`, `adam`, `adamw` inside ``wg.jit``, ``wg.grad`` or
+``wg.vmap``). The order of the operations is part of the contract: the
+stateful and the pure optimisers round identically because they call these
+functions.
 
 Without ``out`` a function returns new values and changes nothing. The
 stateful optimisers pass ``out=`` (and ``scratch=``) arrays: the same formula
@@ -144,16 +146,6 @@ def adam_step(exp_avg: Any, exp_avg_sq: Any, step_scale: Any, eps_scale: Any, ou
     return np.multiply(np.divide(exp_avg, denominator, out=out), step_scale, out=out)
 
 
-def descend(param: Any, step: Any, out: Any = None) -> Any:
-    """The parameter after a step: ``param - step``.
-
-    Example:
-        >>> float(descend(1.0, 0.25))
-        0.75
-    """
-    return np.subtract(param, step, out=out)
-
-
 def decayed_weights(param: Any, lr: float, weight_decay: float) -> Any:
     """AdamW's decoupled decay as PyTorch applies it to the parameter: ``param·(1 - lr·weight_decay)``.
 
@@ -199,7 +191,6 @@ __all__ = [
     "l2_penalised",
     "momentum_buffer",
     "momentum_direction",
-    "descend",
     "running_max",
     "second_moment",
     "sgd_step",
