@@ -210,20 +210,66 @@ def test_parameters_without_gradients_are_left_alone_and_keep_their_own_step_cou
     assert optimizer.state[used]["step"] == 3 and optimizer.state[unused]["step"] == 1
 
 
-def test_fused_and_per_parameter_adam_agree_bit_for_bit():
+FUSABLE = {
+    "adam": lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.01, amsgrad=True),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.01),
+    "sgd_dampening": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.01),
+    "sgd_nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUSABLE))
+def test_fused_and_per_parameter_updates_agree_bit_for_bit(name):
     model_a, model_b = nn.MLP([2, 6, 1], seed=0), nn.MLP([2, 6, 1], seed=0)
     x = np.random.default_rng(0).standard_normal((10, 2))
-    fused = optim.Adam(model_a.parameters(), lr=0.01, weight_decay=0.01, amsgrad=True)
-    per_parameter = optim.Adam(model_b.parameters(), lr=0.01, weight_decay=0.01, amsgrad=True)
+    fused = FUSABLE[name](model_a.parameters())
+    per_parameter = FUSABLE[name](model_b.parameters())
     per_parameter._fused_update = lambda *args: False
-    for _ in range(5):
+    fused_steps = []
+    fused_update = fused._fused_update
+    fused._fused_update = lambda *args: fused_steps.append(fused_update(*args)) or fused_steps[-1]
+    for step in range(6):
         for model, optimizer in ((model_a, fused), (model_b, per_parameter)):
             optimizer.zero_grad()
             (model(x) ** 2).mean().backward()
+            if step == 3:  # one parameter without a gradient: this step is per parameter in both
+                model.layers[0].bias.grad = None
             optimizer.step()
-    assert fused._flat  # the fused path did run
+    # The fused path ran; after the skipped step SGD fuses again, while Adam's parameters now have different
+    # step counts (bias corrections) and stay per parameter.
+    assert fused_steps[:3] == [True] * 3 and all(fused_steps[3:]) is name.startswith("sgd")
     for pa, pb in zip(model_a.parameters(), model_b.parameters()):
         np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy())
+    for key in ("exp_avg", "momentum_buffer"):
+        for pa, pb in zip(model_a.parameters(), model_b.parameters()):
+            if key in fused.state[pa]:
+                np.testing.assert_array_equal(fused.state[pa][key], per_parameter.state[pb][key])
+
+
+def test_groups_of_large_parameters_are_updated_one_parameter_at_a_time():
+    small = [wg.tensor(np.ones(3), requires_grad=True) for _ in range(2)]
+    large = [wg.tensor(np.ones(5000), requires_grad=True) for _ in range(2)]
+    for params in (small, large):
+        optimizer = optim.Adam(params, lr=0.1)
+        for p in params:
+            p.grad = wg.tensor(np.ones_like(p.detach().numpy()))
+        optimizer.step()
+        assert bool(optimizer._flat) is (params is small)
+
+
+def test_sgd_gradients_of_another_dtype_compute_in_theirs():
+    # A float64 gradient assigned to float32 parameters by hand: the momentum buffer is float32 and the first
+    # buffer is the gradient itself, whichever path runs.
+    params = [wg.tensor(np.ones(3, np.float32), requires_grad=True) for _ in range(2)]
+    optimizer = optim.SGD(params, lr=0.5, momentum=0.9, dampening=0.5)
+    for _ in range(2):
+        for p in params:
+            p.grad = wg.tensor(np.full(3, 1.0 / 3.0))
+        optimizer.step()
+    for p in params:
+        assert p.dtype == np.float32 and optimizer.state[p]["momentum_buffer"].dtype == np.float32
+        buffer = np.float32(0.9) * np.float32(1.0 / 3.0) + 0.5 * (1.0 / 3.0)  # b₂ = μ·g + (1 - dampening)·g
+        np.testing.assert_allclose(optimizer.state[p]["momentum_buffer"], np.full(3, buffer), rtol=1e-7)
 
 
 def test_optimizer_state_dict_round_trip_continues_identically():
