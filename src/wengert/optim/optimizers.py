@@ -321,8 +321,10 @@ class SGD(Optimizer):
                             entry = state[parameter] = {"momentum_buffer": np.empty_like(value)}
                         buffer = entry["momentum_buffer"]
                     grad = _sgd_direction(value, grad, buffer, first, momentum, dampening, nesterov, weight_decay)
-                # A new array for the new values (an explicit out= also keeps 0-d parameters arrays).
-                step_size = sgd_step(grad, lr, out=np.empty_like(value))
+                step_size = sgd_step(grad, lr)  # a new array, which becomes the new values
+                if type(step_size) is not np.ndarray or step_size.dtype != value.dtype:
+                    # A 0-d parameter (NumPy's arithmetic returned a scalar), or a gradient of another dtype.
+                    step_size = sgd_step(grad, lr, out=np.empty_like(value))
                 set_values_(parameter, np.subtract(value, step_size, out=step_size), "SGD.step")
 
     def _fused_update(self, index: int, group: dict[str, Any], grads: list[np.ndarray]) -> bool:
