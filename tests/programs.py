@@ -206,11 +206,12 @@ def jax_supported(program: Program) -> bool:
         return False
     registers = run_registers(program, sample_inputs(program, 0))
     for op in program.ops:
-        shape = np.shape(_value(program, registers, op.args[0]))
-        if op.function == "at.multiply" and _max_repeats(shape, op.args[1]) > 1:
-            return False
-        if op.function in ("median", "quantile", "percentile") and not shape and dict(op.kwargs).get("keepdims"):
-            return False
+        if op.function == "at.multiply":
+            if _max_repeats(np.shape(_value(program, registers, op.args[0])), op.args[1]) > 1:
+                return False
+        elif op.function in ("median", "quantile", "percentile") and dict(op.kwargs).get("keepdims"):
+            if not np.shape(_value(program, registers, op.args[0])):
+                return False
     return True
 
 
