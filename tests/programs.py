@@ -207,11 +207,13 @@ def jax_supported(program: Program) -> bool:
     registers = run_registers(program, sample_inputs(program, 0))
     for op in program.ops:
         if op.function == "at.multiply":
-            if _max_repeats(np.shape(_value(program, registers, op.args[0])), op.args[1]) > 1:
-                return False
+            repeated = _max_repeats(np.shape(_value(program, registers, op.args[0])), op.args[1]) > 1
         elif op.function in ("median", "quantile", "percentile") and dict(op.kwargs).get("keepdims"):
-            if not np.shape(_value(program, registers, op.args[0])):
-                return False
+            repeated = not np.shape(_value(program, registers, op.args[0]))  # (here: a 0-d operand)
+        else:
+            continue
+        if repeated:
+            return False
     return True
 
 
