@@ -21,11 +21,16 @@ added to the gradient in `sgd` and `adam`, `adamw`'s default decay 1e-2. Run
 eagerly, `sgd` and `adam` give the stateful optimisers' iterates bit for bit;
 `adamw` adds its decay to the update (optax's form) where `AdamW` multiplies
 the parameter by ``1 - lr·weight_decay`` (PyTorch's), so the two agree to
+rounding. AMSGrad keeps the maximum of the raw second moment (PyTorch's; optax's
+``amsgrad`` that of the bias-corrected one). Under ``wg.jit`` the bias
+corrections are powers of a traced step count, computed by NumPy's ``power``,
+which may differ from Python's in the last bit: jitted and eager steps agree to
 rounding.
 
 A learning rate may be a schedule: a function of the number of updates done
-so far (0 at the first update) returning the rate. Under ``wg.jit`` it
-receives a traced integer, so write it with ``wengert.numpy`` functions.
+so far (0 at the first update) returning the rate. Eagerly it receives a
+Python int; under ``wg.jit`` a traced integer, so write it with
+``wengert.numpy`` functions (``lambda count: 0.1 * wnp.exp(-0.01 * count)``).
 
 Example:
     >>> import numpy as np

@@ -453,7 +453,7 @@ class Adam(Optimizer):
         exp_avg, exp_avg_sq = entry["exp_avg"], entry["exp_avg_sq"]
         first_moment(exp_avg, grad, beta1, out=exp_avg)
         # One new array serves as scratch for g², then for the step, then holds the new values.
-        scratch = np.empty(np.shape(value), dtype=exp_avg.dtype)
+        scratch = np.empty_like(exp_avg)
         second_moment(exp_avg_sq, grad, beta2, out=exp_avg_sq, scratch=scratch)
         if group["amsgrad"]:
             maximum = entry.get("max_exp_avg_sq")
