@@ -95,7 +95,7 @@ class Jitted:
         signature = []
         for leaf in leaves:
             kind = type(leaf)
-            if kind is np.ndarray:
+            if kind is np.ndarray or isinstance(leaf, np.generic):  # a NumPy scalar is a 0-d array here
                 signature.append((leaf.shape, leaf.dtype))
             elif kind is float or kind is int or kind is bool:
                 signature.append(kind)

@@ -22,11 +22,13 @@ Flatten = Callable[[Any], tuple[Iterable[Any], Hashable]]
 Unflatten = Callable[[Hashable, list[Any]], Any]
 
 _registry: dict[type, tuple[Flatten, Unflatten]] = {}
+_LEAF_TYPES: set[type] = {float, int, bool, complex, str}  # leaf types met so far (arrays, tracers...)
 
 
 def register_pytree_node(kind: type, flatten: Flatten, unflatten: Unflatten) -> None:
     """Register a container type: ``flatten(x) -> (children, aux)``, ``unflatten(aux, children)``."""
     _registry[kind] = (flatten, unflatten)
+    _LEAF_TYPES.discard(kind)
 
 
 register_pytree_node(tuple, lambda x: (x, None), lambda aux, children: tuple(children))
@@ -74,6 +76,8 @@ LEAF = TreeDef(None, None, ())
 
 def _node_functions(value: Any) -> tuple[Flatten, Unflatten] | None:
     kind = type(value)
+    if kind in _LEAF_TYPES:
+        return None
     functions = _registry.get(kind)
     if functions is not None:
         return functions
@@ -85,14 +89,15 @@ def _node_functions(value: Any) -> tuple[Flatten, Unflatten] | None:
             lambda x: ([getattr(x, name) for name in names], names),
             lambda aux, children, kind=kind: kind(**dict(zip(aux, children))),
         )
+    if not isinstance(value, tuple):
+        _LEAF_TYPES.add(kind)
     return None
 
 
 def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
     """The leaves of ``tree`` in a fixed order, and its structure."""
     leaves: list[Any] = []
-    treedef = _flatten_into(tree, leaves)
-    return leaves, treedef
+    return leaves, _flatten_into(tree, leaves)  # the list is filled before the tuple is made
 
 
 def _flatten_into(tree: Any, leaves: list[Any]) -> TreeDef:

@@ -16,6 +16,7 @@ already evaluated for the same input shapes is not evaluated again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -39,10 +40,7 @@ class Abstract:
 
     @property
     def size(self) -> int:
-        size = 1
-        for extent in self.shape:
-            size *= extent
-        return size
+        return math.prod(self.shape)
 
     def key(self) -> tuple:
         """What makes two abstract values the same signature for a compiled program."""
