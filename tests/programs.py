@@ -207,12 +207,12 @@ def jax_supported(program: Program) -> bool:
     registers = run_registers(program, sample_inputs(program, 0))
     for op in program.ops:
         if op.function == "at.multiply":
-            repeated = _max_repeats(np.shape(_value(program, registers, op.args[0])), op.args[1]) > 1
+            unsupported = _max_repeats(np.shape(_value(program, registers, op.args[0])), op.args[1]) > 1
         elif op.function in ("median", "quantile", "percentile") and dict(op.kwargs).get("keepdims"):
-            repeated = not np.shape(_value(program, registers, op.args[0]))  # (here: a 0-d operand)
+            unsupported = not np.shape(_value(program, registers, op.args[0]))  # a 0-d operand
         else:
             continue
-        if repeated:
+        if unsupported:
             return False
     return True
 
