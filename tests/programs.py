@@ -182,20 +182,6 @@ JAX_NAMES = {
 JAX_UNSUPPORTED = {"cumulative_trapezoid", "partition"}
 
 
-def splits_advanced_indices(program: Program) -> bool:
-    """Whether an index mixes an integer with an array index, the two separated by a slice, ``...`` or None
-    (NumPy then moves the selected axes to the front; wengert's vmap misplaces the batch axis there)."""
-    for op in program.ops:
-        if op.function != "[]" and not op.function.startswith("at."):
-            continue
-        index = op.args[1] if isinstance(op.args[1], tuple) else (op.args[1],)
-        advanced = [i for i, item in enumerate(index) if isinstance(item, (int, np.integer, np.ndarray))]
-        arrays = [i for i in advanced if isinstance(index[i], np.ndarray)]
-        if arrays and len(advanced) > len(arrays) and advanced != list(range(advanced[0], advanced[-1] + 1)):
-            return True
-    return False
-
-
 def jax_supported(program: Program) -> bool:
     """Whether JAX runs the program as NumPy does and differentiates it.
 

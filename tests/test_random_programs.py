@@ -41,7 +41,6 @@ from programs import (
     programs,
     sample_inputs,
     snippet,
-    splits_advanced_indices,
     value_scale,
 )
 from wengert.numpy._primitives import REGISTRY
@@ -113,7 +112,6 @@ def batch_axes(draw: Any, program: Program) -> tuple[tuple, int]:
 @given(program=programs(), seed=st.integers(0, 2**16), data=st.data())
 def test_vmap_matches_a_loop_over_examples(program: Program, seed: int, data: st.DataObject) -> None:
     # A known bug (test_vmap_keeps_the_batch_axis_first_when_an_int_and_an_array_index_are_apart) is left out.
-    assume(not splits_advanced_indices(program))
     in_axes, out_axes = data.draw(batch_axes(program))
     inputs = sample_inputs(program, seed, in_axes)
     size = next(np.shape(x)[a] for x, a in zip(inputs, in_axes) if a is not None)
@@ -126,10 +124,6 @@ def test_vmap_matches_a_loop_over_examples(program: Program, seed: int, data: st
     CHECKS["vmap"](function(program), loss_function(program), inputs, in_axes, out_axes, scale)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wengert bug: under vmap, x[0, :, idx] (an int and an integer array apart) misplaces the batch axis",
-)
 def test_vmap_keeps_the_batch_axis_first_when_an_int_and_an_array_index_are_apart() -> None:
     batch = np.arange(48.0).reshape(2, 3, 4, 2)
     select = lambda a: a[0, :, np.array([1])]  # noqa: E731  (per example (3, 4, 2) -> (1, 4))

@@ -163,11 +163,15 @@ def _index_tuple(index: Any) -> tuple:
 
 
 def _advanced_positions(index: tuple) -> list[int]:
-    return [
+    """Where the advanced indices are: arrays, and integers too once an array is present (NumPy's rule)."""
+    arrays = [
         i
         for i, item in enumerate(index)
         if not (item is None or item is Ellipsis or isinstance(item, (int, np.integer, slice)))
     ]
+    if not arrays:
+        return []
+    return sorted({*arrays, *(i for i, item in enumerate(index) if isinstance(item, (int, np.integer)))})
 
 
 def _prefix_is_safe(index: tuple) -> bool:
