@@ -8,6 +8,7 @@ import pytest
 
 import wengert as wg
 import wengert.numpy as wnp
+from wengert.core import primal_value
 from wengert.numpy import linalg
 from wengert.testing import check_adjoint, check_grads
 
@@ -186,6 +187,15 @@ def test_log_determinant_to_third_order():
 
 # -- values against NumPy --------------------------------------------------------------------------
 
+
+def _signs_fixed(vectors):
+    """Eigenvectors with each column's largest entry made positive (their sign is arbitrary)."""
+    raw = primal_value(vectors)  # the signs are read off the values (a constant factor)
+    columns = np.argmax(np.abs(raw), axis=-2)
+    signs = np.sign(np.take_along_axis(raw, columns[..., None, :], axis=-2))
+    return vectors * signs
+
+
 VALUE_CASES = [
     ("inv", linalg.inv, np.linalg.inv, lambda: (general(3, (2,)),)),
     ("solve", linalg.solve, np.linalg.solve, lambda: (general(3, (2,)), vectors(3))),
@@ -251,7 +261,12 @@ VALUE_CASES = [
         lambda: (spd(3),),
     ),
     ("eigh_L", lambda a: linalg.eigh(a, "L")[0], lambda a: np.linalg.eigh(a, "L")[0], lambda: (general(4, (2,)),)),
-    ("eigh_U_vectors", lambda a: linalg.eigh(a, "U")[1], lambda a: np.linalg.eigh(a, "U")[1], lambda: (general(3),)),
+    (
+        "eigh_U_vectors",  # each column up to its sign: LAPACK's choice may differ between the two triangles
+        lambda a: _signs_fixed(linalg.eigh(a, "U")[1]),
+        lambda a: _signs_fixed(np.linalg.eigh(a, "U")[1]),
+        lambda: (general(3),),
+    ),
     ("eigvalsh_U", lambda a: linalg.eigvalsh(a, "U"), lambda a: np.linalg.eigvalsh(a, "U"), lambda: (general(4),)),
     ("norm_minus_1", lambda x: linalg.norm(x, -1), lambda x: np.linalg.norm(x, -1), lambda: (vectors(4),)),
     ("norm_0.5_axis", lambda x: linalg.norm(x, 0.5, 1), lambda x: np.linalg.norm(x, 0.5, 1), lambda: (vectors(2, 3),)),
@@ -657,3 +672,18 @@ def test_compiled_equals_eager(name, function, make_args):
         refusals = ("eig: the symmetry", "lstsq: the residuals", "does not know while it compiles")
         if not any(words in str(error) for words in refusals):
             raise
+
+
+def test_forward_mode_marks_repeated_eigenvalues_that_a_tangent_splits_as_undefined():
+    identity = np.eye(3)
+    for function in (linalg.eigvalsh, lambda a: linalg.eigh(a)[0]):
+        # A tangent that moves the repeated eigenvalues apart: their order, and so each one's derivative, is undefined.
+        assert np.all(np.isnan(wg.jvp(function, (identity,), (np.ones((3, 3)),))[1]))
+        # One that moves them together (a multiple of the identity on their eigenspace) is fine.
+        np.testing.assert_allclose(wg.jvp(function, (identity,), (2.0 * identity,))[1], [2.0, 2.0, 2.0])
+        # A tie between two of three: only those two are undefined.
+        split_pair = wg.jvp(function, (np.diag([1.0, 1.0, 3.0]),), (np.diag([0.0, 1.0, 5.0]) + 0.0,))[1]
+        assert np.all(np.isnan(split_pair[:2])) and split_pair[2] == pytest.approx(5.0)
+        np.testing.assert_allclose(
+            wg.jvp(function, (np.diag([1.0, 2.0, 3.0]),), (np.ones((3, 3)),))[1], [1.0, 1.0, 1.0], rtol=1e-14
+        )

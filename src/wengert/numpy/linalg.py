@@ -498,7 +498,7 @@ def _unpack(packed: Any) -> tuple[Any, Any]:
 def _eigh_jvp(t: Any, ans: Any, a: Any) -> Any:
     values, vectors = _unpack(ans)
     rotated = matmul(matmul(_matrix_transpose(vectors), _symmetric_part(t)), vectors)
-    values_tangent = _diagonal(rotated)
+    values_tangent = _undefined_where_ties_split(_diagonal(rotated), rotated, values)
     gaps = _row(values) - _column(values)
     vectors_tangent = matmul(vectors, _gap_quotient(rotated, gaps, rotated))
     return concatenate([_row(values_tangent), vectors_tangent], -2)
@@ -645,7 +645,34 @@ def _eigenvectors(a: Any) -> Any:
 
 def _eigvalsh_jvp(t: Any, ans: Any, a: Any) -> Any:
     vectors = _eigenvectors(a)
-    return sum(vectors * matmul(_symmetric_part(t), vectors), axis=-2)
+    tangent = sum(vectors * matmul(_symmetric_part(t), vectors), axis=-2)
+    if not is_abstract(ans) and not np.any(primal_value(_off_diagonal_ties(ans))):
+        return tangent  # distinct eigenvalues (the usual case): each has its derivative
+    rotated = matmul(matmul(_matrix_transpose(vectors), _symmetric_part(t)), vectors)
+    return _undefined_where_ties_split(tangent, rotated, ans)
+
+
+def _off_diagonal_ties(values: Any) -> Any:
+    return logical_and(_ties(values), ~np.eye(shape(values)[-1], dtype=bool))
+
+
+def _undefined_where_ties_split(tangent: Any, rotated: Any, values: Any) -> Any:
+    """The eigenvalues' tangent, NaN where exactly repeated eigenvalues would move apart.
+
+    At a tie the eigenvalues are differentiable along a tangent only when its
+    projection on their common eigenspace (the block of Vᵀ T V) is a multiple of
+    the identity, so that they move together; otherwise their order, and each
+    one's derivative, is undefined (reverse mode raises there, as the cotangent
+    then decides). The test runs on detached values (batched under vmap).
+    """
+    if not is_abstract(values) and not np.any(primal_value(_off_diagonal_ties(values))):
+        return tangent
+    off_ties = _off_diagonal_ties(detach(values))
+    block = detach(rotated)
+    diagonal = detach(tangent)
+    splits = logical_or(not_equal(block, 0), not_equal(_row(diagonal), _column(diagonal)))
+    undefined = any(logical_and(off_ties, splits), axis=-1)
+    return where(undefined, np.nan, tangent)
 
 
 def _eigvalsh_vjp(g: Any, ans: Any, a: Any) -> Any:
