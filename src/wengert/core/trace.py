@@ -132,9 +132,9 @@ class TracerConversionError(TypeError):
 
 _CONVERSIONS = {
     "bool": (
-        "a Python truth value (an `if`, `while`, `and`/`or` or bool() on it): each example may take another branch",
-        "use wengert.numpy.where (wnp.where) to choose per example, or wg.lax.cond / wg.lax.while_loop, "
-        "which vmap follows per example",
+        "a Python truth value (an `if`, `while`, `and`/`or` or bool() on it)",
+        "use wengert.numpy.where (wnp.where) to choose per example (each may take another branch), or "
+        "wg.lax.cond / wg.lax.while_loop, which vmap follows per example",
     ),
     "array": (
         "converting it to a NumPy array (np.asarray, np.array, np.r_/np.c_, or storing it into a "
