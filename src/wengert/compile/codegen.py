@@ -103,29 +103,23 @@ def _scalar_source(program: Program, numpy_name: str) -> str | None:
         template = getattr(equation.primitive, "scalar_template", None)
         if template is None or equation.params or equation.out.aval.shape:
             return None
-        arguments = []
-        for value in equation.inputs:
-            if isinstance(value, Var):
-                if value.aval.shape:
-                    return None
-                arguments.append(value.name)
-                continue
-            number = _python_number(value.value)
-            if number is None:
-                return None
-            arguments.append(repr(number))
-        lines.append(f"    {equation.out.name} = {template.format(*arguments)}")
-    outputs = []
-    for value in program.outputs:
-        if isinstance(value, Var):
-            outputs.append(value.name)
-            continue
-        number = _python_number(value.value)
-        if number is None:
+        arguments = [_scalar_text(value) for value in equation.inputs]
+        if None in arguments:
             return None
-        outputs.append(repr(number))
+        lines.append(f"    {equation.out.name} = {template.format(*arguments)}")
+    outputs = [_scalar_text(value) for value in program.outputs]
+    if None in outputs:
+        return None
     lines.append(f"    return ({', '.join(outputs)}{',' if len(outputs) == 1 else ''})")
     return "\n".join(lines) + "\n"
+
+
+def _scalar_text(value: Var | Literal) -> str | None:
+    """A 0-d variable's name or a constant's Python literal, for the float version; None where neither fits."""
+    if isinstance(value, Var):
+        return None if value.aval.shape else value.name
+    number = _python_number(value.value)
+    return None if number is None else repr(number)
 
 
 def _python_number(value: Any) -> float | int | None:

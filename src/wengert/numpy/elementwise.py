@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core import BatchTracer, Tracer, bind, primal_value
 from ..core.primitive import add_any_p
-from ..core.staging import is_abstract
+from ..core.staging import Abstract, is_abstract
 from ._primitives import (
     EMPTY,
     REGISTRY,
@@ -115,7 +115,7 @@ def _zero_where_zero(product: Any, g: Any) -> Any:
     if type(product) is float and product - product == 0.0:  # finite Python float: the scalar fast path
         return product
     raw = primal_value(product)
-    if is_abstract(product) or is_abstract(g):  # no numbers while staging: the exact general form
+    if isinstance(raw, Abstract):  # staged (so is g, its factor): no numbers, the exact general form
         return where(equal(g, 0), 0.0, product)
     if type(raw) is float:
         if _isfinite(raw) or primal_value(g) != 0:

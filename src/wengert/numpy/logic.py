@@ -306,19 +306,27 @@ def array_equiv(a1: Any, a2: Any) -> Any:
     return all(equal(a1, a2))
 
 
+def concrete_value(x: Any, batched: str, staged: str) -> Any:
+    """``x``'s plain value, where a function needs the numbers themselves.
+
+    Refused under vmap (NotImplementedError ``batched``: the examples may differ) and
+    while jit stages ``x`` (TypeError ``staged``: there are no numbers yet).
+    """
+    if is_batched(x):
+        raise NotImplementedError(batched)
+    if is_abstract(x):
+        raise TypeError(staged)
+    return primal_value(x)
+
+
 def _one_answer(x: Any, name: str) -> Any:
     """The plain value of an argument of a function that returns one Python bool for all of it."""
-    if is_batched(x):
-        raise NotImplementedError(
-            f"{name} returns one Python bool, which cannot differ between the examples of a vmap batch "
-            "(compare with isclose/equal and reduce with all instead)"
-        )
-    if is_abstract(x):
-        raise TypeError(
-            f"{name} returns one Python bool, which is not known while jit compiles the program "
-            "(compare with isclose/equal and reduce with all instead)"
-        )
-    return primal_value(x)
+    advice = "(compare with isclose/equal and reduce with all instead)"
+    return concrete_value(
+        x,
+        f"{name} returns one Python bool, which cannot differ between the examples of a vmap batch {advice}",
+        f"{name} returns one Python bool, which is not known while jit compiles the program {advice}",
+    )
 
 
 # -- values without their derivatives, for masks and guards inside derivative rules ------------
@@ -379,17 +387,13 @@ def mask_value(condition: Any) -> Any:
 def static_value(x: Any, what: str) -> Any:
     """The plain value of a static argument (a shift, an index); it cannot vary across a vmap batch."""
     if isinstance(x, Tracer):
-        if is_batched(x):
-            raise NotImplementedError(
-                f"{what} varies across the vmap batch; it must be the same for every example "
-                "(pass it with in_axes=None, or loop over the examples)"
-            )
-        if is_abstract(x):
-            raise TypeError(
-                f"{what} must be known when jit compiles the program; make it a static argument "
-                "(jit(f, static_argnums=...))"
-            )
-        return primal_value(x)
+        return concrete_value(
+            x,
+            f"{what} varies across the vmap batch; it must be the same for every example "
+            "(pass it with in_axes=None, or loop over the examples)",
+            f"{what} must be known when jit compiles the program; make it a static argument "
+            "(jit(f, static_argnums=...))",
+        )
     return x
 
 

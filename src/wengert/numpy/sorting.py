@@ -30,7 +30,7 @@ from ..core.staging import is_abstract
 from ._primitives import as_array_arg, dtype, shape
 from .elementwise import astype, floor, maximum, minimum, round, where
 from .indexing import take, take_along_axis
-from .logic import argpartition, argsort, equal, greater_equal, is_batched, isnan, less, logical_and
+from .logic import argpartition, argsort, concrete_value, equal, greater_equal, isnan, less, logical_and
 from .reductions import keepdims_shape, mean, normalize_axis
 from .shape import moveaxis, reshape
 
@@ -384,17 +384,13 @@ def percentile(
 
 def _unbatched(x: Any, name: str) -> Any:
     """The plain value of ``x`` for a function whose result shape depends on the data."""
-    if is_batched(x):
-        raise NotImplementedError(
-            f"{name} has a result whose shape depends on the values, which cannot vary across the examples "
-            "of a vmap batch (use where with a mask instead)"
-        )
-    if is_abstract(x):
-        raise TypeError(
-            f"{name} has a result whose shape depends on the values, which jit cannot know while it compiles "
-            "(use where with a mask instead, or call it outside jit)"
-        )
-    return primal_value(x)
+    return concrete_value(
+        x,
+        f"{name} has a result whose shape depends on the values, which cannot vary across the examples "
+        "of a vmap batch (use where with a mask instead)",
+        f"{name} has a result whose shape depends on the values, which jit cannot know while it compiles "
+        "(use where with a mask instead, or call it outside jit)",
+    )
 
 
 def nonzero(a: Any) -> tuple[np.ndarray, ...]:

@@ -64,6 +64,7 @@ import numpy as np
 from .. import numpy as wnp
 from ..core import Tracer, tree_flatten, tree_unflatten
 from ..core.pytree import TreeDef
+from ..nn._checks import real_number
 from ..nn.module import Module
 from ..tensor import Tensor
 from ..transforms._validate import leaf_paths
@@ -244,7 +245,7 @@ def _rate(value: Any, owner: str, name: str = "learning_rate") -> float | Schedu
     """A constant rate (a finite positive number) or a schedule (a function of the update count)."""
     if callable(value) and not isinstance(value, (np.ndarray, np.generic)):
         return value
-    number = _real(value, owner, name)
+    number = real_number(value, owner, name)
     if not number > 0:
         raise ValueError(
             f"{owner}: {name} must be positive, got {value!r} (a function of the update count is a schedule)"
@@ -252,26 +253,15 @@ def _rate(value: Any, owner: str, name: str = "learning_rate") -> float | Schedu
     return number
 
 
-def _real(value: Any, owner: str, name: str) -> float:
-    scalar = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    zero_d = isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
-    if not (scalar or zero_d):
-        raise TypeError(f"{owner}: {name} must be a real number, got {_shown(value)} ({type(value).__name__})")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{owner}: {name} must be a finite number, got {number}")
-    return number
-
-
 def _fraction(value: Any, owner: str, name: str) -> float:
-    number = _real(value, owner, name)
+    number = real_number(value, owner, name)
     if not 0.0 <= number < 1.0:
         raise ValueError(f"{owner}: {name} must be in [0, 1), got {number}")
     return number
 
 
 def _non_negative(value: Any, owner: str, name: str) -> float:
-    number = _real(value, owner, name)
+    number = real_number(value, owner, name)
     if number < 0:
         raise ValueError(f"{owner}: {name} must be non-negative, got {number}")
     return number
@@ -364,7 +354,7 @@ def sgd(
     owner = "sgd"
     learning_rate = _rate(learning_rate, owner)
     momentum = 0.0 if momentum is None else _non_negative(momentum, owner, "momentum")
-    dampening = _real(dampening, owner, "dampening")
+    dampening = real_number(dampening, owner, "dampening")
     weight_decay = _non_negative(weight_decay, owner, "weight_decay")
     if not isinstance(nesterov, (bool, np.bool_)):
         raise TypeError(f"{owner}: nesterov must be True or False, got {_shown(nesterov)}")
@@ -556,7 +546,7 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
         [-0.6, -0.8]
     """
     owner = "clip_by_global_norm"
-    max_norm = _real(max_norm, owner, "max_norm")
+    max_norm = real_number(max_norm, owner, "max_norm")
     if not max_norm > 0:
         raise ValueError(f"{owner}: max_norm must be positive, got {max_norm}")
 
