@@ -336,3 +336,39 @@ def test_dying_temporaries_lend_their_memory_to_elementwise_results_but_never_a_
     np.testing.assert_array_equal(view, (x * 2.0).T)
     np.testing.assert_array_equal(shifted, x * 2.0 + 1.0)
     assert "out=v2" not in lowered.source
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_where_against_zero_selects_the_same_bits_as_numpy_in_place_or_not(dtype):
+    # where(mask, x, 0), the form every where and relu derivative takes, is a bitwise AND: it must
+    # pass NaN, inf and -0.0 through, or give +0.0, exactly as np.where does.
+    from wengert.numpy.elementwise import where_p
+
+    x = np.array([np.nan, -np.inf, np.inf, -0.0, 0.0, -1.5, 2.5, np.nan], dtype=dtype)
+    mask = np.array([True, True, False, True, False, False, True, False])
+    expected = np.where(mask, x, 0.0)
+    for y in (0.0, 0):
+        got = where_p.impl(mask, x, y)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+        buffer = x.copy()
+        assert where_p.impl(mask, buffer, y, out=buffer) is buffer
+        np.testing.assert_array_equal(buffer.view(np.uint8), expected.view(np.uint8))
+    # Anything else is np.where itself: -0.0 as the alternative, a wider scalar, broadcasting.
+    np.testing.assert_array_equal(where_p.impl(mask, x, -0.0), np.where(mask, x, -0.0))
+    np.testing.assert_array_equal(where_p.impl(mask, x, np.float64(0.0)), np.where(mask, x, np.float64(0.0)))
+    np.testing.assert_array_equal(where_p.impl(mask[:1], x, 0.0), np.where(mask[:1], x, 0.0))
+
+
+def test_relu_and_its_derivative_write_into_dying_temporaries():
+    def loss(w, x):
+        return wnp.sum(wnp.relu(x @ w) ** 2)
+
+    w, x = RNG.standard_normal((5, 4)), RNG.standard_normal((6, 5))
+    lowered = wg.jit(wg.value_and_grad(loss)).lower(w, x)
+    assert "relu_into(" in lowered.source and "out=" in lowered.source.split("where(")[1].split("\n")[0]
+    assert lowered.ir.count("detach") == 0  # a staged program is not differentiated again
+    value, gradient = lowered(w, x)
+    expected_value, expected_gradient = wg.value_and_grad(loss)(w, x)
+    np.testing.assert_array_equal(value, expected_value)
+    np.testing.assert_array_equal(gradient, expected_gradient)

@@ -148,10 +148,9 @@ def _emit_numpy(program: Program) -> Emitted:
         buffer = _buffer_for(equation, index, last_use, reusable)
         if buffer is not None:
             # The temporary dies here and nothing else sees its memory: the result goes into it.
-            namespace["np"] = np
             arguments = [_argument(value, names) for value in equation.inputs]
-            ufunc = equation.primitive.ufunc.__name__
-            lines.append(f"    {equation.out.name} = np.{ufunc}({', '.join(arguments)}, out={buffer.name})")
+            ufunc = names.ufunc(equation.primitive)
+            lines.append(f"    {equation.out.name} = {ufunc}({', '.join(arguments)}, out={buffer.name})")
         else:
             function = names.function(equation.primitive)
             arguments = [_argument(value, names) for value in equation.inputs]
@@ -222,17 +221,35 @@ class _Names:
         known = self.functions.get(id(primitive))
         if known is not None:
             return known
-        base = _identifier(primitive.name) or "primitive"
+        name = self._free(_identifier(primitive.name) or "primitive")
+        self.namespace[name] = primitive.impl
+        self.functions[id(primitive)] = name
+        return name
+
+    def ufunc(self, primitive: Any) -> str:
+        """The name of ``primitive.ufunc``: ``np.add`` for NumPy's own, the primitive's where it is its
+        implementation (taking ``out=``), a namespace name otherwise."""
+        function = primitive.ufunc
+        if function is primitive.impl:
+            return self.function(primitive)
+        if isinstance(function, np.ufunc) and getattr(np, function.__name__, None) is function:
+            self.namespace["np"] = np
+            return f"np.{function.__name__}"
+        known = self.functions.get(id(function))
+        if known is None:
+            known = self.functions[id(function)] = self._free(_identifier(getattr(function, "__name__", "")) or "into")
+            self.namespace[known] = function
+        return known
+
+    def _free(self, base: str) -> str:
         if keyword.iskeyword(base) or re.fullmatch(r"[vc]\d+", base):
             base += "_"
         name = base
         for suffix in itertools.count(2):
             if name not in self.namespace:
-                break
+                return name
             name = f"{base}_{suffix}"
-        self.namespace[name] = primitive.impl
-        self.functions[id(primitive)] = name
-        return name
+        raise AssertionError("unreachable")
 
     def constant(self, value: Any) -> str:
         name = f"c{next(self.constants)}"

@@ -5,7 +5,8 @@
 * `eliminate_common_subexpressions` computes a repeated application once;
 * `fold_constants` evaluates equations whose inputs are all constants;
 * `eliminate_identities` drops ``x * 1``, ``x + 0``, transposes of transposes,
-  and reshapes or broadcasts to the shape a value already has.
+  reshapes or broadcasts to the shape a value already has, and ``detach``
+  (the optimised program only runs: nothing differentiates it again).
 
 `optimize` runs them to a fixed point.
 
@@ -183,6 +184,8 @@ def _identity_of(equation: Equation, producers: dict[int, Equation]) -> Var | Li
             return inputs[1]
     if name in ("subtract", "divide") and len(inputs) == 2 and _is_constant(inputs[1], float(name == "divide")):
         return inputs[0]
+    if name in ("detach", "stop_gradient") and len(inputs) == 1:
+        return inputs[0]  # a staged program runs; it is not differentiated again
     if name in ("reshape", "broadcast_to") and len(inputs) == 1:
         return inputs[0]  # kept only when the shape is unchanged (checked by the caller)
     if name == "where" and len(inputs) == 3 and isinstance(inputs[0], Literal):

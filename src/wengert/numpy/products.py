@@ -169,6 +169,9 @@ matmul_tn_p = primitive(
 )
 
 
+matmul_nt_p.fresh = matmul_tn_p.fresh = True  # new arrays, like matmul's
+
+
 def matmul_nt(a: Any, b: Any) -> Any:
     """``a @ b.T`` for matrices (a rule's building block, one primitive)."""
     if isinstance(a, Tracer) or isinstance(b, Tracer):

@@ -68,26 +68,14 @@ def _relu_impl(x: Any) -> Any:
     return np.maximum(x, 0)
 
 
-# The signed integer of each float's width: a cotangent's bits are kept or cleared through it.
-_SAME_WIDTH_INTEGER = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32, np.dtype(np.float16): np.int16}
-
-
 def _relu_scale(g: Any, ans: Any, x: Any) -> Any:
     """``g`` where relu's output is positive, +0 elsewhere (even where ``g`` is inf or NaN).
 
     It reads the output rather than the input (``ans > 0`` exactly where
     ``x > 0``), so reverse mode keeps one array per relu, the one the next
-    layer keeps anyway. On plain float arrays the selection is a bitwise AND
-    of ``g``'s bits with a mask of all ones or all zeros: exact, NaN-safe like
-    ``where``, and without ``where``'s branch per element, which costs about
-    four products' worth of passes on a random sign pattern.
+    layer keeps anyway. ``where``'s implementation makes the selection a
+    bitwise AND on float arrays, eagerly and in compiled programs alike.
     """
-    if type(g) is np.ndarray and type(ans) is np.ndarray and g.shape == ans.shape:
-        integer = _SAME_WIDTH_INTEGER.get(g.dtype)
-        if integer is not None:
-            keep = np.greater(ans, 0).view(np.int8)
-            np.negative(keep, out=keep)  # True (1) becomes -1: every bit set once widened
-            return np.bitwise_and(g.view(integer), keep).view(g.dtype)
     if type(ans) is float:
         return g if ans > 0.0 else 0.0
     return where(ans > 0, g, 0.0)
@@ -95,6 +83,13 @@ def _relu_scale(g: Any, ans: Any, x: Any) -> Any:
 
 relu = unary_function(primitive("relu", _relu_impl, jvp=(_relu_scale,), vjp=(_relu_scale,)), _relu_impl)
 relu.__doc__ = "max(x, 0), with relu'(0) = 0."
+
+
+def _relu_into(x: Any, out: Any) -> Any:
+    return np.maximum(x, 0, out=out)
+
+
+relu.primitive.ufunc = _relu_into  # jit may write a relu into a dying temporary
 
 
 # -- the error function ---------------------------------------------------------------------
