@@ -32,7 +32,7 @@ _HESSIAN_VECTOR = {"newton-cg", "trust-ncg", "trust-krylov", "trust-constr"}
 _FULL_HESSIAN_ONLY = {"dogleg", "trust-exact"}
 
 
-def _import_minimize() -> Callable[..., Any]:
+def import_minimize() -> Callable[..., Any]:
     try:
         from scipy.optimize import minimize
     except ImportError:  # pragma: no cover - exercised only without SciPy
@@ -42,7 +42,7 @@ def _import_minimize() -> Callable[..., Any]:
     return minimize
 
 
-class _FlatParameters:
+class FlatParameters:
     """Moves between the parameters and SciPy's flat float64 vector."""
 
     def __init__(self, params: list[Tensor]) -> None:
@@ -128,11 +128,11 @@ def scipy_minimize(
             f"scipy_minimize: loss_fn must be a function of no arguments that computes the loss tensor from the "
             f"parameters, got {type(loss_fn).__name__}; write it as a function: lambda: loss(model(x), y)"
         )
-    minimize = _import_minimize()
+    minimize = import_minimize()
     params = [p for p in parameters_of(params, "scipy_minimize parameters") if p.requires_grad]
     if not params:
         raise ValueError("scipy_minimize: no parameters that require grad")
-    flat = _FlatParameters(params)
+    flat = FlatParameters(params)
     key = method.lower() if isinstance(method, str) else None
     if key in _FULL_HESSIAN_ONLY:
         raise ValueError(

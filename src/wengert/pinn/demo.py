@@ -64,6 +64,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--out", default=None, help=f"output directory (default ./wengert-demo-{name})")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
         sub.add_argument("--no-plot", action="store_true", help="write the JSON report only")
+        sub.add_argument("--eager", action="store_true", help="train without compiling the loss (wg.jit)")
         if name == "sir":
             sub.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (default 1e-3)")
             sub.add_argument("--collocation", type=int, default=256, help="collocation points (default 256)")
@@ -167,12 +168,18 @@ def _history_every(history: Any) -> int:
 
 def _fit(trainer: Any, args: argparse.Namespace, **options: Any) -> Any:
     return trainer.fit(
-        adam_steps=args.epochs, lbfgs_steps=args.lbfgs, lr=args.lr, progress=not args.no_progress, **options
+        adam_steps=args.epochs,
+        lbfgs_steps=args.lbfgs,
+        lr=args.lr,
+        progress=not args.no_progress,
+        jit=False if args.eager else None,
+        **options,
     )
 
 
 def _timing(history: Any) -> str:
-    return f"wall {history.wall_time:.1f} s, CPU {history.cpu_time:.1f} s"
+    mode = "compiled loss (wg.jit)" if history.compiled else "eager"
+    return f"wall {history.wall_time:.1f} s, CPU {history.cpu_time:.1f} s, {mode}"
 
 
 # -- SIR -----------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +46,9 @@ from ..numpy.allocator import keep_freed_memory
 from ..optim import Adam, StepLR, scipy_minimize
 from ..optim.optimizers import Optimizer
 from ..optim.schedulers import LRScheduler
-from ..tensor import Tensor, enable_grad
+from ..optim.scipy_bridge import FlatParameters, import_minimize
+from ..tensor import Tensor, enable_grad, from_numpy
+from .compiled_loss import CompiledLoss, term_value
 
 LossFunction = Callable[[], Any]
 Schedule = Callable[[Optimizer], LRScheduler]
@@ -64,7 +67,8 @@ class History:
     network's Adam group (NaN during L-BFGS); ``phase`` says "adam" or
     "lbfgs"; ``time`` the wall-clock seconds since the run began.
     ``wall_time`` and ``cpu_time`` are the run's totals (the CPU time of
-    this process, all its threads: NumPy's BLAS may use several cores).
+    this process, all its threads: NumPy's BLAS may use several cores);
+    ``compiled`` says whether the last ``fit`` ran the compiled loss.
 
     Example:
         >>> history = History(weights={"data": 1.0})
@@ -89,6 +93,7 @@ class History:
     lbfgs_message: str = ""
     stopped_early: bool = False
     seed: int | None = None
+    compiled: bool = False
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -159,6 +164,7 @@ class History:
             "lbfgs_message": self.lbfgs_message,
             "stopped_early": self.stopped_early,
             "seed": self.seed,
+            "compiled": self.compiled,
         }
 
 
@@ -282,7 +288,7 @@ def _check_weight(name: str, weight: Any) -> float:
 
 def _value_of(parameter: Tensor) -> Any:
     array = np.asarray(parameter.primal)
-    return float(array) if array.size == 1 else array.tolist()
+    return float(array.reshape(())) if array.size == 1 else array.tolist()
 
 
 class Trainer:
@@ -364,6 +370,7 @@ class Trainer:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.history = History(weights=self.weights_at(0), seed=seed)
+        self.compiled_loss: CompiledLoss | None = None  # the last fit's compiled loss, if it ran one
 
     # -- evaluating the loss --------------------------------------------------------------------------
 
@@ -396,13 +403,7 @@ class Trainer:
         values = {}
         for name, function in self.losses.items():
             term = function()
-            if not isinstance(term, Tensor) or np.size(term.primal) != 1:
-                shape = f" of shape {term.shape}" if isinstance(term, Tensor) else ""
-                raise TypeError(
-                    f"Trainer: loss term {name!r} must return a one-element tensor computed from the parameters, "
-                    f"got {type(term).__name__}{shape}"
-                )
-            value = float(np.asarray(term.primal).reshape(()))
+            value = float(term_value(name, term))
             if not math.isfinite(value):
                 raise FloatingPointError(f"Trainer: loss term {name!r} is {value} (diverged, or NaN in the model)")
             values[name] = value
@@ -431,6 +432,7 @@ class Trainer:
         lbfgs_options: Mapping[str, Any] | None = None,
         callback: Callable[[StepInfo], Any] | None = None,
         progress: bool | None = None,
+        jit: bool | None = None,
     ) -> History:
         """Run ``adam_steps`` of Adam, then up to ``lbfgs_steps`` L-BFGS iterations; returns the `History`.
 
@@ -448,6 +450,17 @@ class Trainer:
           returning True stops training.
         - ``progress``: True shows a progress bar (tqdm, or plain lines without
           it), False nothing; None (default) shows it for runs of 2000 steps or more.
+
+        - ``jit``: compile the loss and its gradient into one program
+          (`wengert.pinn.compiled_loss`, through ``wg.jit``) and run that at
+          every step; the optimisers, schedules and the history work as in eager
+          mode, and the numbers agree with eager training to rounding. None
+          (default) compiles when there is no callback (a callback may change
+          what the loss terms read, such as resampled points, which a compiled
+          program would not see) and the loss can be staged: where it cannot
+          (Python control flow on a value, terms that change between two
+          evaluations at the same parameters), training runs eagerly after a
+          one-line warning that says why. True compiles or raises; False runs eagerly.
 
         Calling ``fit`` again continues training (with a fresh Adam state) and
         appends to the same history.
@@ -483,10 +496,12 @@ class Trainer:
             return bool(callback(info))
 
         try:
+            compiled = self.compiled_loss = self._compiled_loss(jit, callback) if total_steps else None
+            history.compiled = compiled is not None
             if adam_steps:
-                stop = self._adam(adam_steps, lr, schedule, params_lr, after_step)
+                stop = self._adam(adam_steps, lr, schedule, params_lr, after_step, compiled)
             if lbfgs_steps and not stop:
-                stop = self._lbfgs(lbfgs_steps, dict(lbfgs_options or {}), after_step)
+                stop = self._lbfgs(lbfgs_steps, dict(lbfgs_options or {}), after_step, compiled)
         finally:
             bar.close()
             history.wall_time = wall_before + time.perf_counter() - wall_start
@@ -495,6 +510,22 @@ class Trainer:
             history.weights = self.weights_at(max(len(history) - 1, 0))
         return history
 
+    def _compiled_loss(self, jit: bool | None, callback: Any) -> CompiledLoss | None:
+        """The loss compiled and checked against eager mode, or None to train eagerly (see ``fit``'s ``jit``)."""
+        if jit is False or (jit is None and callback is not None):
+            return None
+        compiled = CompiledLoss(self)
+        reference = compiled.eager_reference(len(self.history))  # a mistake in the terms surfaces here, as itself
+        try:
+            compiled.check(reference, len(self.history))
+        except Exception as error:
+            reason = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+            if jit:
+                raise RuntimeError(f"Trainer.fit(jit=True): the loss cannot be compiled ({reason})") from error
+            warnings.warn(f"Trainer.fit: training eagerly, the loss cannot be compiled ({reason})", stacklevel=3)
+            return None
+        return compiled
+
     def _adam(
         self,
         steps: int,
@@ -502,6 +533,7 @@ class Trainer:
         schedule: Schedule | None,
         params_lr: float | None,
         after_step: Callable[..., bool],
+        compiled: CompiledLoss | None,
     ) -> bool:
         groups = []
         if self.network:
@@ -515,18 +547,26 @@ class Trainer:
             for parameter in parameters:
                 parameter.grad = None
             lr_now = optimizer.param_groups[0]["lr"]
-            with enable_grad():
-                total, terms = self.loss()
-                total.backward()
+            if compiled is not None:
+                loss, terms, grads = compiled.evaluate(len(self.history))
+                for parameter, gradient in zip(parameters, grads):
+                    parameter.grad = None if gradient is None else from_numpy(gradient)
+            else:
+                with enable_grad():
+                    total, terms = self.loss()
+                    total.backward()
+                loss = float(np.asarray(total.primal))
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
             self.history.adam_steps += 1
-            if after_step("adam", float(np.asarray(total.primal)), terms, lr_now):
+            if after_step("adam", loss, terms, lr_now):
                 return True
         return False
 
-    def _lbfgs(self, iterations: int, options: dict[str, Any], after_step: Callable[..., bool]) -> bool:
+    def _lbfgs(
+        self, iterations: int, options: dict[str, Any], after_step: Callable[..., bool], compiled: CompiledLoss | None
+    ) -> bool:
         # Each evaluation leaves its terms here; L-BFGS-B's last evaluation of an iteration is at the
         # accepted point, so the callback reads that iteration's values.
         last: dict[str, Any] = {}
@@ -554,7 +594,24 @@ class Trainer:
             "ftol": float(np.finfo(float).eps),
         }
         settings.update(options)
-        result = scipy_minimize(objective, self.all_parameters(), method="L-BFGS-B", callback=on_iteration, **settings)
+        if compiled is None:
+            result = scipy_minimize(
+                objective, self.all_parameters(), method="L-BFGS-B", callback=on_iteration, **settings
+            )
+        else:
+            flat = FlatParameters(self.all_parameters())
+
+            def value_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
+                flat.write(x)
+                total, last["terms"], grads = compiled.evaluate(len(self.history))
+                last["total"] = total
+                evaluations[0] += 1
+                return total, flat.flatten(grads)
+
+            result = import_minimize()(
+                value_and_gradient, flat.read(), jac=True, method="L-BFGS-B", callback=on_iteration, options=settings
+            )
+            flat.write(result.x)
         self.history.lbfgs_evaluations += evaluations[0]
         self.history.lbfgs_message = str(result.message)
         return stopped[0]
