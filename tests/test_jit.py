@@ -101,7 +101,6 @@ COMPOSITIONS = {
 }
 
 
-
 def taylor_fields(params, points):
     """Second derivatives of the MLP in its inputs by the PINN layer's Taylor mode, and a collapsed combination."""
     from wengert.pinn import Derivatives
@@ -400,3 +399,12 @@ def test_the_pinn_layers_taylor_mode_stages_into_one_program():
     lowered = wg.jit(wg.grad(taylor_loss)).lower(PARAMS, X)
     assert lowered.ir.count("tanh") >= 1 and len(lowered.ir.equations) > 20
     assert_trees_equal(lowered(PARAMS, X), wg.grad(taylor_loss)(PARAMS, X), rtol=1e-13, atol=1e-15)
+
+
+def test_a_lowered_program_takes_the_functions_arguments_and_refuses_another_signature():
+    lowered = wg.jit(mlp_loss).lower(PARAMS, X)
+    assert lowered(PARAMS, X) == mlp_loss(PARAMS, X)
+    with pytest.raises(TypeError, match=r"shape \(5, 3\) and dtype float64, got shape \(4, 3\)"):
+        lowered(PARAMS, X[:4])
+    with pytest.raises(TypeError, match="staged for arguments of structure"):
+        lowered(PARAMS[:1], X)

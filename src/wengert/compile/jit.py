@@ -57,18 +57,45 @@ class CacheInfo(NamedTuple):
 class Lowered:
     """The staged program of one signature: ``.ir`` (the optimised Wengert list) and ``.source``."""
 
-    def __init__(self, program: Program, unoptimized: Program, emitted: Emitted, out_tree: TreeDef) -> None:
+    def __init__(
+        self,
+        program: Program,
+        unoptimized: Program,
+        emitted: Emitted,
+        out_tree: TreeDef,
+        jitted: Jitted,
+        in_tree: TreeDef,
+        avals: list[Abstract],
+    ) -> None:
         self.ir = program
         self.unoptimized = unoptimized
         self.emitted = emitted
         self.out_tree = out_tree
+        self._jitted = jitted
+        self._in_tree = in_tree
+        self._avals = avals
 
     @property
     def source(self) -> str:
         """The generated Python source."""
         return self.emitted.source
 
-    def __call__(self, *leaves: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the program on arguments of the signature it was staged for (as the jitted function takes them)."""
+        dynamic, _ = self._jitted._split(args, kwargs)
+        leaves, treedef = tree_flatten(dynamic)
+        if treedef != self._in_tree:
+            raise TypeError(f"this program was staged for arguments of structure {self._in_tree}, got {treedef}")
+        for index, (leaf, aval) in enumerate(zip(leaves, self._avals)):
+            if (np.shape(leaf), np.result_type(leaf)) != (aval.shape, aval.dtype):
+                raise TypeError(
+                    f"this program was staged for input {index} of shape {aval.shape} and dtype {aval.dtype}, got "
+                    f"shape {np.shape(leaf)} and dtype {np.result_type(leaf)}; call the jitted function to retrace"
+                )
+        return self.run(leaves)
+
+    def run(self, leaves: list) -> Any:
+        """Run the program on the flat list of its inputs, checked by the caller."""
         return tree_unflatten(self.out_tree, self.emitted.function(*leaves))
 
 
@@ -112,7 +139,7 @@ class Jitted:
             self._cache[key] = lowered
         else:
             self._hits += 1
-        return lowered(*leaves)
+        return lowered.run(leaves)
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         """The staged, optimised program for these arguments (``.ir``, ``.source``), without running it."""
@@ -179,7 +206,7 @@ class Jitted:
         name = name if isinstance(name, str) and name.isidentifier() else "f"
         program = Program(list(trace.recording.inputs), list(trace.recording.equations), outputs, name)
         optimized = optimize(program)
-        return Lowered(optimized, program, emit(optimized), out_tree)
+        return Lowered(optimized, program, emit(optimized), out_tree, self, treedef, avals)
 
     def __repr__(self) -> str:
         return f"<jit of {getattr(self.function, '__qualname__', self.function)!r}>"
