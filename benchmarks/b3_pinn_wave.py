@@ -12,7 +12,9 @@ mode (`wengert.pinn.taylor`): u, u_x, u_t, u_xx and u_tt pushed through the
 network together, 5 streams sharing one primal; its ``combination`` pushes
 u_tt − u_xx as ONE collapsed second-order stream (4 streams). For comparison
 the same class with ``method="jvp"`` and plain ``wg.jvp`` of ``wg.jvp`` (two
-jvps of jvps, 2 × 4 streams), and the functional dialect both ways. JAX:
+jvps of jvps, 2 × 4 streams), the functional dialect both ways, and the
+functional dialect compiled by ``wg.jit`` (jvp-of-jvp, Taylor mode, and the
+collapsed combination; compile time reported apart). JAX:
 forward over forward (a jvp of a jvp along x, another along t; the tangent is
 the unit vector on every row, which is exact because the network acts row by
 row). PyTorch: its natural double ``autograd.grad`` with ``create_graph=True``
@@ -216,6 +218,26 @@ def wengert_jit() -> Callable[[], Any]:
     return numpy_adam_step(step, [np.array(p) for p in data["params"]])
 
 
+def _collapsed_loss(data: dict) -> Callable[[list], Any]:
+    from wengert.pinn import Derivatives
+    from wengert.pinn.taylor import DenseNetwork
+
+    points = data["points"]
+
+    def loss(params):
+        fields = Derivatives(DenseNetwork(params, "tanh"), points, names="xt")
+        return wave_loss(fields.combination({"u_tt": 1.0, "u_xx": -1.0}), 0.0)
+
+    return loss
+
+
+def wengert_jit_collapsed() -> Callable[[], Any]:
+    import wengert as wg
+
+    data = problem()
+    return numpy_adam_step(wg.jit(wg.value_and_grad(_collapsed_loss(data))), [np.array(p) for p in data["params"]])
+
+
 def wengert_jit_taylor() -> Callable[[], Any]:
     import wengert as wg
 
@@ -370,6 +392,13 @@ def run(config: Config) -> list[Row]:
         Case("wengert jit", task, "jit(value_and_grad), jvp-of-jvp", wengert_jit, jit=True),
         Case(
             "wengert jit", task, "jit(value_and_grad), Derivatives (Taylor, DenseNetwork)", wengert_jit_taylor, jit=True
+        ),
+        Case(
+            "wengert jit",
+            task,
+            "jit(value_and_grad), Derivatives.combination (collapsed Taylor)",
+            wengert_jit_collapsed,
+            jit=True,
         ),
         Case("PyTorch eager", task, "autograd.grad twice (rev-over-rev) + backward", pytorch_eager, role=PYTORCH),
         Case("PyTorch torch.func", task, "torch.func jvp-of-jvp + backward", pytorch_func),
