@@ -6,7 +6,9 @@
 * `fold_constants` evaluates equations whose inputs are all constants;
 * `eliminate_identities` drops ``x * 1``, ``x + 0``, transposes of transposes,
   reshapes or broadcasts to the shape a value already has, and ``detach``
-  (the optimised program only runs: nothing differentiates it again).
+  (the optimised program only runs: nothing differentiates it again);
+* `fold_transposes_into_matmul` lets a product of matrices read a transposed
+  matrix's original (``x @ w.T`` becomes ``matmul_nt(x, w)``), so the transpose dies.
 
 `optimize` runs them to a fixed point.
 
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..core.staging import Equation, Literal, Var
+from ..numpy.products import matmul_nt_p, matmul_p, matmul_tn_p
 from .program import Program
 
 
@@ -35,7 +38,8 @@ def optimize(program: Program) -> Program:
         program = eliminate_identities(program)
         program = fold_constants(program)
         program = eliminate_common_subexpressions(program)
-        program = eliminate_dead_code(program)
+        program = fold_transposes_into_matmul(program)
+        program = eliminate_dead_code(program)  # with the transposes folded away
         if len(program.equations) == before:
             return program
 
@@ -99,6 +103,37 @@ def eliminate_identities(program: Program) -> Program:
         producers[equation.out.number] = equation
         kept.append(equation)
     return _with(program, kept, [_replace(value, replaced) for value in program.outputs])
+
+
+# The products of two matrices, by which operands they read transposed: a @ b, a @ b.T, a.T @ b.
+# (No primitive reads both transposed.)
+_PRODUCT_TRANSPOSES = {"matmul": (False, False), "matmul_nt": (False, True), "matmul_tn": (True, False)}
+_PRODUCT_OF_TRANSPOSES = {
+    (False, False): matmul_p,
+    (False, True): matmul_nt_p,
+    (True, False): matmul_tn_p,
+}
+
+
+def fold_transposes_into_matmul(program: Program) -> Program:
+    """Let products of matrices read a transposed matrix's original: ``x @ w.T`` becomes ``matmul_nt(x, w)``.
+
+    A transpose is a view, and the product primitives transpose their operands as views
+    too, so the product runs on the same memory and gives the same bits. The transpose
+    equation dies (dead-code elimination) when nothing else reads it. Only products of
+    two matrices are rewritten; ``a.T @ b.T`` keeps one of its transposes. A transposed
+    product, ``(a.T @ b).T``, is not rewritten as ``b.T @ a``: that saves a view, no
+    arithmetic, and a BLAS may sum the swapped product in another order (OpenBLAS does, for
+    some float64 shapes), which would change the bits.
+    """
+    producers: dict[int, Equation] = {}
+    equations = []
+    for equation in program.equations:
+        if equation.primitive.name in _PRODUCT_TRANSPOSES and _all_matrices(equation.inputs):
+            equation = _product_without_transposes(equation, producers)
+        producers[equation.out.number] = equation
+        equations.append(equation)
+    return _with(program, equations, program.outputs)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -211,3 +246,41 @@ def _axes(axes: Any, ndim: int) -> tuple[int, ...]:
     if axes is None:
         return tuple(reversed(range(ndim)))
     return tuple(int(axis) % ndim if ndim else int(axis) for axis in axes)
+
+
+def _matrix_rank(value: Var | Literal) -> int:
+    return value.aval.ndim if isinstance(value, Var) else np.ndim(value.value)
+
+
+def _all_matrices(values: tuple) -> bool:
+    return len(values) == 2 and all(_matrix_rank(value) == 2 for value in values)
+
+
+def _transposed_original(value: Var | Literal, producers: dict[int, Equation]) -> Var | Literal | None:
+    """The matrix whose full transpose ``value`` is, or None."""
+    if not isinstance(value, Var):
+        return None
+    producer = producers.get(value.number)
+    if producer is None or producer.primitive.name != "transpose" or len(producer.inputs) != 1:
+        return None
+    original = producer.inputs[0]
+    if _matrix_rank(original) != 2 or _axes(producer.params.get("axes"), 2) != (1, 0):
+        return None
+    return original
+
+
+def _product_without_transposes(equation: Equation, producers: dict[int, Equation]) -> Equation:
+    """The product reading as many of its transposed operands' originals as a product primitive can."""
+    left, right = equation.inputs
+    left_transposed, right_transposed = _PRODUCT_TRANSPOSES[equation.primitive.name]
+    left_original = _transposed_original(left, producers)
+    right_original = _transposed_original(right, producers)
+    # Both originals if a primitive reads them so, else either one, else the product as it is.
+    for fold_left, fold_right in ((True, True), (True, False), (False, True)):
+        if (fold_left and left_original is None) or (fold_right and right_original is None):
+            continue
+        primitive = _PRODUCT_OF_TRANSPOSES.get((left_transposed != fold_left, right_transposed != fold_right))
+        if primitive is not None:
+            inputs = (left_original if fold_left else left, right_original if fold_right else right)
+            return Equation(primitive, inputs, equation.params, equation.out)
+    return equation
