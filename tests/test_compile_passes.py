@@ -1,4 +1,4 @@
-"""jit's matrix-product passes: transposes folded into products.
+"""jit's matrix-product passes: transposes folded into products, a product fused with its bias.
 
 Each pass is checked alone on a hand-made program and through ``wg.jit``: the optimised
 program's equations are counted, and its values are compared bit for bit with eager
@@ -16,14 +16,14 @@ import pytest
 import wengert as wg
 import wengert.numpy as wnp
 from wengert.compile.codegen import emit
-from wengert.compile.passes import eliminate_dead_code, fold_transposes_into_matmul
+from wengert.compile.passes import eliminate_dead_code, fold_transposes_into_matmul, fuse_matmul_bias, optimize
 from wengert.compile.program import Program
-from wengert.core.staging import Abstract, Equation, Var
-from wengert.numpy.products import matmul_nt, matmul_tn
+from wengert.core.staging import Abstract, Equation, Literal, Var
+from wengert.numpy.products import matmul_add_p, matmul_nt, matmul_tn
 
 RNG = np.random.default_rng(2024)
 DTYPES = [np.float32, np.float64]
-TRANSPOSE, MATMUL = wnp.REGISTRY["transpose"], wnp.REGISTRY["matmul"]
+TRANSPOSE, MATMUL, ADD = wnp.REGISTRY["transpose"], wnp.REGISTRY["matmul"], wnp.REGISTRY["add"]
 
 
 def normal(*shape: int, dtype: Any = np.float64) -> np.ndarray:
@@ -128,3 +128,173 @@ def test_the_fold_pass_leaves_transposes_that_do_not_swap_a_matrix_alone():
         [x, w], [Equation(TRANSPOSE, (w,), {"axes": (0, 1)}, same), Equation(MATMUL, (x, same), {}, y)], [y]
     )
     assert names(fold_transposes_into_matmul(program)) == ["transpose", "matmul"]
+
+
+# -- fusing a product with its bias --------------------------------------------------------------
+
+
+FUSIONS = [
+    # id, function, shapes of x, w and the bias, the product the fused equation computes
+    ("x@w+b", lambda x, w, b: x @ w + b, ((6, 4), (4, 5), (5,)), "matmul"),
+    ("b+x@w", lambda x, w, b: b + x @ w, ((6, 4), (4, 5), (5,)), "matmul"),
+    ("x@w.T+b", lambda x, w, b: x @ w.T + b, ((6, 4), (5, 4), (5,)), "matmul_nt"),
+    ("x.T@w+column", lambda x, w, b: x.T @ w + b, ((4, 6), (4, 5), (6, 1)), "matmul_tn"),
+    ("x@w+full", lambda x, w, b: x @ w + b, ((6, 4), (4, 5), (6, 5)), "matmul"),
+    ("x@w+scalar", lambda x, w, b: x @ w + b, ((6, 4), (4, 5), ()), "matmul"),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("function", "shapes", "product"), [c[1:] for c in FUSIONS], ids=[c[0] for c in FUSIONS])
+def test_a_product_and_its_bias_become_one_equation(function, shapes, product, dtype):
+    x, w, b = (normal(*shape, dtype=dtype) for shape in shapes)
+    lowered = assert_compiled_equals_eager(function, x, w, b)
+    assert names(lowered.ir) == ["matmul_add"], str(lowered.ir)
+    assert lowered.ir.equations[0].params == {"product": product}
+    assert lowered.ir.equations[0].inputs[2] is lowered.ir.inputs[2]  # the bias
+    assert "matmul_add(" in lowered.source
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_python_number_bias_keeps_the_products_dtype_and_fuses(dtype):
+    x, w = normal(6, 4, dtype=dtype), normal(4, 5, dtype=dtype)
+    lowered = assert_compiled_equals_eager(lambda x, w: x @ w + 0.5, x, w)
+    assert names(lowered.ir) == ["matmul_add"], str(lowered.ir)
+    assert lowered(x, w).dtype == dtype
+
+
+NOT_FUSED = [
+    # id, function, shapes and dtypes of x, w and the bias
+    ("product read twice", lambda x, w, b: (x @ w + b, x @ w), ((6, 4, "f8"), (4, 5, "f8"), (5, "f8"))),
+    ("product returned too", lambda x, w, b: (x @ w) * (x @ w + b), ((6, 4, "f8"), (4, 5, "f8"), (5, "f8"))),
+    ("bias enlarges the shape", lambda x, w, b: x @ w + b, ((6, 4, "f8"), (4, 5, "f8"), (3, 1, 5, "f8"))),
+    ("bias widens the dtype", lambda x, w, b: x @ w + b, ((6, 4, "f4"), (4, 5, "f4"), (5, "f8"))),
+    ("float64 scalar bias", lambda x, w, b: x @ w + np.float64(0.5), ((6, 4, "f4"), (4, 5, "f4"), (5, "f8"))),
+    ("stack of products", lambda x, w, b: x @ w + b, ((2, 6, 4, "f8"), (4, 5, "f8"), (5, "f8"))),
+    ("matrix times vector", lambda x, w, b: x @ w + b, ((6, 4, "f8"), (4, "f8"), (6, "f8"))),
+]
+
+
+@pytest.mark.parametrize(("function", "shapes"), [case[1:] for case in NOT_FUSED], ids=[c[0] for c in NOT_FUSED])
+def test_sums_that_must_not_be_fused_are_left_alone(function, shapes):
+    x, w, b = (normal(*shape[:-1], dtype=shape[-1]) for shape in shapes)
+    lowered = assert_compiled_equals_eager(function, x, w, b)
+    assert lowered.ir.count("matmul_add") == 0, str(lowered.ir)
+    assert lowered.ir.count("matmul") == 1 and lowered.ir.count("add") == 1, str(lowered.ir)
+
+
+def test_a_cotangent_sum_at_a_fan_out_fuses_with_its_product():
+    def fan_out(x, w):
+        return wnp.sum(wnp.tanh((x @ w) @ w.T) * x)
+
+    lowered = assert_compiled_equals_eager(wg.grad(fan_out), normal(4, 3), normal(3, 3))
+    assert lowered.unoptimized.count("add_any") == 1
+    assert lowered.ir.count("add_any") == 0 and lowered.ir.count("matmul_add") == 1, str(lowered.ir)
+
+
+def test_the_fusion_pass_alone_replaces_the_sum_and_drops_the_product():
+    x, w, b, product, total, shifted = (
+        var(1, (4, 3)),
+        var(2, (3, 5)),
+        var(3, (5,)),
+        var(4, (4, 5)),
+        var(5, (4, 5)),
+        var(6, (4, 5)),
+    )
+    equations = [
+        Equation(MATMUL, (x, w), {}, product),
+        Equation(ADD, (product, b), {}, total),
+        Equation(ADD, (total, Literal(1.0)), {}, shifted),
+    ]
+    program = Program([x, w, b], equations, [shifted])
+    fused = fuse_matmul_bias(program)
+    assert names(fused) == ["matmul_add", "add"]
+    assert fused.equations[0].inputs == (x, w, b) and fused.equations[0].out is total
+    assert fused.equations[0].params == {"product": "matmul"}
+    assert fuse_matmul_bias(Program([x, w, b], equations, [shifted, product])).equations == equations
+    xs, ws, bs = normal(4, 3), normal(3, 5), normal(5)
+    np.testing.assert_array_equal(emit(fused).function(xs, ws, bs)[0], xs @ ws + bs + 1.0)
+
+
+def test_matmul_add_bound_eagerly_computes_the_sum_and_refuses_differentiation():
+    a, b = normal(4, 3), normal(3, 5)
+    for bias in (normal(5), normal(4, 5), 2.5, normal(2, 4, 5), normal(5).astype(np.float32)):
+        np.testing.assert_array_equal(matmul_add_p.bind(a, b, bias, product="matmul"), a @ b + bias)
+    column = normal(4, 1)
+    np.testing.assert_array_equal(matmul_add_p.bind(a, a, column, product="matmul_nt"), a @ a.T + column)
+    np.testing.assert_array_equal(matmul_add_p.bind(a, a, 1.0, product="matmul_tn"), a.T @ a + 1.0)
+    widened = matmul_add_p.bind(a.astype(np.float32), b.astype(np.float32), normal(5), product="matmul")
+    assert widened.dtype == np.float64  # not squeezed into the float32 product's array
+    with pytest.raises(NotImplementedError, match="matmul_add"):
+        wg.grad(lambda a: wnp.sum(matmul_add_p.bind(a, b, 1.0, product="matmul")))(a)
+
+
+# -- a multilayer perceptron in PyTorch's layout: weights (out, in), x @ W.T + b -----------------
+
+
+def init_mlp(sizes: list[int], dtype: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(normal(out, size, dtype=dtype), normal(out, dtype=dtype)) for size, out in zip(sizes[:-1], sizes[1:])]
+
+
+def mlp(params: list, x: Any) -> Any:
+    for index, (weight, bias) in enumerate(params):
+        x = x @ weight.T + bias
+        if index < len(params) - 1:
+            x = wnp.relu(x)
+    return x
+
+
+def mlp_loss(params: list, x: Any, y: Any) -> Any:
+    return wnp.mean((mlp(params, x) - y) ** 2)
+
+
+SIZES = [7, 9, 8, 3]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_layer_of_the_mlp_forward_is_one_fused_product(dtype):
+    params, x = init_mlp(SIZES, dtype), normal(5, SIZES[0], dtype=dtype)
+    lowered = assert_compiled_equals_eager(mlp, params, x)
+    assert lowered.ir.count("matmul_add") == 3, str(lowered.ir)
+    assert {equation.params["product"] for equation in lowered.ir.equations if equation.params} == {"matmul_nt"}
+    assert lowered.ir.count("transpose") == lowered.ir.count("add") == lowered.ir.count("matmul_nt") == 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_mlp_training_step_folds_the_weight_transposes_of_both_passes(dtype):
+    params, x, y = init_mlp(SIZES, dtype), normal(5, SIZES[0], dtype=dtype), normal(5, SIZES[-1], dtype=dtype)
+    lowered = assert_compiled_equals_eager(wg.value_and_grad(mlp_loss), params, x, y)
+    ir = lowered.ir
+    assert ir.count("matmul_add") == 3, str(ir)
+    # The backward pass's x-cotangents read the weights as they are: g @ W, with no transpose.
+    assert ir.count("matmul") == 2 and ir.count("matmul_nt") == 0, str(ir)
+    # Left: each weight's gradient, (x.T @ g).T, a view of the product that is only returned
+    # (the fold pass's docstring says why it is not rewritten as g.T @ x).
+    producers = {equation.out.number: equation for equation in ir.equations}
+    transposes = [equation for equation in ir.equations if equation.primitive.name == "transpose"]
+    returned, uses = {value.number for value in ir.outputs if isinstance(value, Var)}, ir.uses()
+    assert len(transposes) == 3
+    for transpose in transposes:
+        assert producers[transpose.inputs[0].number].primitive.name == "matmul_tn"
+        assert transpose.out.number in returned and uses[transpose.out.number] == 1
+
+
+def test_the_compiled_mlp_training_step_equals_eager_on_every_call():
+    params, x, y = init_mlp(SIZES, np.float32), normal(5, SIZES[0], dtype=np.float32), normal(5, 3, dtype=np.float32)
+    step = wg.jit(wg.value_and_grad(mlp_loss))
+    for _ in range(2):  # the second call runs the cached program
+        value, grads = step(params, x, y)
+        eager_value, eager_grads = wg.value_and_grad(mlp_loss)(params, x, y)
+        np.testing.assert_array_equal(value, eager_value)
+        for got, expected in zip(wg.tree_leaves(grads), wg.tree_leaves(eager_grads)):
+            np.testing.assert_array_equal(got, expected)
+        params = [(w - 0.1 * gw, b - 0.1 * gb) for (w, b), (gw, gb) in zip(params, grads)]
+    assert step.cache_info().traces == 1
+
+
+def test_optimize_stops_at_a_fixed_point_with_the_new_passes():
+    params, x, y = init_mlp(SIZES, np.float64), normal(5, SIZES[0]), normal(5, SIZES[-1])
+    ir = wg.jit(wg.value_and_grad(mlp_loss)).lower(params, x, y).ir
+    again = optimize(ir)
+    assert names(again) == names(ir)
+    assert [equation.inputs for equation in again.equations] == [equation.inputs for equation in ir.equations]

@@ -673,7 +673,8 @@ LOOPING_PRIMITIVES: set[str] = set()
 
 
 def test_primitives_without_a_batch_rule_are_the_known_ones() -> None:
-    missing = {name for name, p in wnp.REGISTRY.items() if p.batch is None}
+    # A compile_only primitive (matmul_add) is written by a jit pass, after vmap has run.
+    missing = {name for name, p in wnp.REGISTRY.items() if p.batch is None and not getattr(p, "compile_only", False)}
     assert missing == LOOPING_PRIMITIVES, (
         f"new primitives without a batch rule: {sorted(missing - LOOPING_PRIMITIVES)}; "
         f"rules written for (remove from the list): {sorted(LOOPING_PRIMITIVES - missing)}"

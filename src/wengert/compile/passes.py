@@ -8,7 +8,9 @@
   reshapes or broadcasts to the shape a value already has, and ``detach``
   (the optimised program only runs: nothing differentiates it again);
 * `fold_transposes_into_matmul` lets a product of matrices read a transposed
-  matrix's original (``x @ w.T`` becomes ``matmul_nt(x, w)``), so the transpose dies.
+  matrix's original (``x @ w.T`` becomes ``matmul_nt(x, w)``), so the transpose dies;
+* `fuse_matmul_bias` computes a product of matrices and the bias added to it as
+  one `matmul_add` equation, which adds the bias into the product's new array.
 
 `optimize` runs them to a fixed point.
 
@@ -27,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..core.staging import Equation, Literal, Var
-from ..numpy.products import matmul_nt_p, matmul_p, matmul_tn_p
+from ..numpy.products import matmul_add_p, matmul_nt_p, matmul_p, matmul_tn_p
 from .program import Program
 
 
@@ -39,7 +41,8 @@ def optimize(program: Program) -> Program:
         program = fold_constants(program)
         program = eliminate_common_subexpressions(program)
         program = fold_transposes_into_matmul(program)
-        program = eliminate_dead_code(program)  # with the transposes folded away
+        program = eliminate_dead_code(program)  # the folded transposes, before fusion counts readers
+        program = fuse_matmul_bias(program)
         if len(program.equations) == before:
             return program
 
@@ -113,6 +116,7 @@ _PRODUCT_OF_TRANSPOSES = {
     (False, True): matmul_nt_p,
     (True, False): matmul_tn_p,
 }
+_SUMS = ("add", "add_any")  # add_any: the core's sum of two cotangents, where a value fans out
 
 
 def fold_transposes_into_matmul(program: Program) -> Program:
@@ -133,6 +137,37 @@ def fold_transposes_into_matmul(program: Program) -> Program:
             equation = _product_without_transposes(equation, producers)
         producers[equation.out.number] = equation
         equations.append(equation)
+    return _with(program, equations, program.outputs)
+
+
+def fuse_matmul_bias(program: Program) -> Program:
+    """Compute a product of matrices and the bias added to it as one `matmul_add` equation.
+
+    The product must be read by the sum only, and the sum must keep the product's shape
+    and dtype (the bias broadcasts into it): the fused equation then adds the bias into
+    the product's new array, the same additions in the same order as before.
+    """
+    uses = program.uses()
+    products = {
+        equation.out.number: equation
+        for equation in program.equations
+        if equation.primitive.name in _PRODUCT_TRANSPOSES
+        and _all_matrices(equation.inputs)
+        and uses.get(equation.out.number) == 1
+    }
+    fused: dict[int, Equation] = {}  # the fused equation, by the number of the sum it replaces
+    absorbed: set[int] = set()  # the products it computes, by their result's number
+    for equation in program.equations:
+        pair = _product_and_bias(equation, products)
+        if pair is not None:
+            product, bias = pair
+            params = {"product": product.primitive.name}
+            fused[equation.out.number] = Equation(matmul_add_p, (*product.inputs, bias), params, equation.out)
+            absorbed.add(product.out.number)
+    if not fused:
+        return program
+    kept = [equation for equation in program.equations if equation.out.number not in absorbed]
+    equations = [fused.get(equation.out.number, equation) for equation in kept]
     return _with(program, equations, program.outputs)
 
 
@@ -284,3 +319,18 @@ def _product_without_transposes(equation: Equation, producers: dict[int, Equatio
             inputs = (left_original if fold_left else left, right_original if fold_right else right)
             return Equation(primitive, inputs, equation.params, equation.out)
     return equation
+
+
+def _product_and_bias(equation: Equation, products: dict[int, Equation]) -> tuple[Equation, Var | Literal] | None:
+    """For a sum of a fusable product and a bias that keeps the product's shape and dtype: both; else None."""
+    if equation.primitive.name not in _SUMS or len(equation.inputs) != 2:
+        return None
+    out = equation.out.aval
+    for position, value in enumerate(equation.inputs):
+        product = products.get(value.number) if isinstance(value, Var) else None
+        if product is None:
+            continue
+        # x + y and y + x are the same IEEE sum, so the bias may come first in the sum.
+        if out.python is None and out.shape == product.out.aval.shape and out.dtype == product.out.aval.dtype:
+            return product, equation.inputs[1 - position]
+    return None

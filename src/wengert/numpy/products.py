@@ -190,6 +190,34 @@ matmul_nt.primitive = matmul_nt_p
 matmul_tn.primitive = matmul_tn_p
 
 
+# A matrix product and the bias added to it, as one equation of a compiled program: jit's
+# `fuse_matmul_bias` pass writes it after differentiation, so it has no JVP, VJP or batch rule
+# (``compile_only``); bound outside a compiled program it still computes the right value.
+
+_PRODUCT_IMPLS = {"matmul": _matmul_impl, "matmul_nt": _matmul_nt_impl, "matmul_tn": _matmul_tn_impl}
+
+
+def _matmul_add_impl(a: Any, b: Any, bias: Any, product: str) -> Any:
+    """The product named ``product`` ("matmul", "matmul_nt" or "matmul_tn") of ``a`` and ``b``, plus ``bias``.
+
+    The bias is added into the product's own new array: the same additions as ``product + bias``,
+    without a second array. NumPy refuses that, before writing anything, where the sum would widen
+    the dtype (``casting="safe"``) or enlarge the shape (``out=``); such a sum gets an array of its own.
+    """
+    result = _PRODUCT_IMPLS[product](a, b)
+    if type(result) is np.ndarray:
+        try:
+            return np.add(result, bias, out=result, casting="safe")
+        except (TypeError, ValueError):
+            pass
+    return result + bias
+
+
+matmul_add_p = primitive("matmul_add", _matmul_add_impl)
+matmul_add_p.fresh = True  # the product's new array, holding the sum
+matmul_add_p.compile_only = True  # made by a jit pass after differentiation: no derivative or batch rules
+
+
 # x @ W + b as one primitive (PyTorch's addmm): the bias is added into the product's fresh
 # array, and a layer records one node instead of two.
 
