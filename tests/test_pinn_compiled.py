@@ -143,3 +143,17 @@ def test_a_term_that_diverges_during_compiled_training_is_reported_by_name():
     ):
         trainer.fit(adam_steps=200, lr=1.0, progress=False)
     assert trainer.history.compiled
+
+
+def test_a_float32_model_with_weighted_terms_trains_as_in_eager_mode():
+    # The weights must multiply in each term's precision, as eager mode's Python floats do.
+    def run(jit):
+        model = nn.MLP([1, 8, 1], seed=0).to(np.float32)
+        x = np.linspace(-1.0, 1.0, 16, dtype=np.float32)[:, None]
+        losses = {"data": lambda: ((model(x) - x**2) ** 2).mean(), "size": lambda: (model(x) ** 2).mean()}
+        return Trainer(model, losses, {"size": 0.3}).fit(adam_steps=10, lr=1e-2, lbfgs_steps=5, progress=False, jit=jit)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        compiled = run(None)
+    _assert_same_training(compiled, run(False))

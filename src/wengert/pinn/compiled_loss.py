@@ -101,7 +101,8 @@ class CompiledLoss:
             terms = [term_value(name, self.trainer.losses[name]()) for name in self.names]
         total = None
         for index, term in enumerate(terms):
-            weighted = weights[index] * term
+            # Eager mode multiplies by a Python float, which takes the term's precision: so does this.
+            weighted = wnp.astype(weights[index], wnp.result_type(term)) * term
             total = weighted if total is None else total + weighted
         return total, wnp.stack(terms)
 
