@@ -450,7 +450,6 @@ class Trainer:
           returning True stops training.
         - ``progress``: True shows a progress bar (tqdm, or plain lines without
           it), False nothing; None (default) shows it for runs of 2000 steps or more.
-
         - ``jit``: compile the loss and its gradient into one program
           (`wengert.pinn.compiled_loss`, through ``wg.jit``) and run that at
           every step; the optimisers, schedules and the history work as in eager
