@@ -408,3 +408,53 @@ def test_a_lowered_program_takes_the_functions_arguments_and_refuses_another_sig
         lowered(PARAMS, X[:4])
     with pytest.raises(TypeError, match="staged for arguments of structure"):
         lowered(PARAMS[:1], X)
+
+
+def test_products_and_elementwise_operations_stage_without_full_size_stand_ins(monkeypatch):
+    # Their output shapes follow from the input shapes: staging a product of large matrices
+    # must not run it (it once took a quarter of a second for a 2000 x 2000 matrix).
+    from wengert.numpy import probes
+
+    requested = []
+    original = probes.probe
+    monkeypatch.setattr(probes, "probe", lambda aval, variant: requested.append(aval.shape) or original(aval, variant))
+
+    def loss(w, x):
+        hidden = wnp.tanh(x @ w + 1.0)
+        return wnp.sum(wnp.where(hidden > 0, hidden, 0.0) * 2.0)
+
+    w, x = RNG.standard_normal((30, 40)), RNG.standard_normal((20, 30))
+    value, gradient = wg.jit(wg.value_and_grad(loss))(w, x)
+    expected_value, expected_gradient = wg.value_and_grad(loss)(w, x)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-13)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-13)
+    assert requested and all(math.prod(shape) <= 1 for shape in requested), requested
+
+
+@pytest.mark.parametrize("transpose_a, transpose_b", [(False, False), (False, True), (True, False)])
+def test_the_products_shape_rules_agree_with_numpy(transpose_a, transpose_b):
+    import itertools
+
+    from wengert.core.staging import Abstract
+    from wengert.numpy.products import matmul_nt_p, matmul_p, matmul_tn_p
+
+    primitive = {(False, False): matmul_p, (False, True): matmul_nt_p, (True, False): matmul_tn_p}[
+        (transpose_a, transpose_b)
+    ]
+    shapes = [(3,), (4, 3), (3, 4), (3, 5), (2, 4, 3), (2, 3, 5), (1, 3, 5), (5,), (7, 2, 1, 4, 3), (3, 3)]
+    if transpose_a or transpose_b:
+        shapes = [shape for shape in shapes if len(shape) == 2]  # the transposed products take matrices
+    for a, b in itertools.product(shapes, shapes):
+        left, right = np.ones(a, np.float32), np.ones(b)
+        try:
+            expected = primitive.impl(left, right)
+        except ValueError:
+            expected = None
+        try:
+            got = primitive.shape_rule(Abstract(a, left.dtype), Abstract(b, right.dtype))
+        except ValueError:
+            got = None
+        if expected is None:
+            assert got is None, (a, b)
+        else:
+            assert (got.shape, got.dtype) == (expected.shape, expected.dtype), (a, b)

@@ -17,6 +17,7 @@ import numpy as np
 from ..core.primitive import Primitive
 from ..core.staging import Abstract, set_abstract_eval
 from ..core.trace import TracerConversionError, UnexpectedTracerError, user_location
+from ._primitives import REGISTRY
 
 
 def probe(aval: Abstract, variant: int) -> Any:
@@ -32,11 +33,12 @@ def probe(aval: Abstract, variant: int) -> Any:
     else:
         flat = np.ones(size, dtype) if variant == 0 else (np.arange(size) % 7 + 0.5).astype(dtype)
     shape = aval.shape
+    array = flat.reshape(shape)
     if dtype.kind == "f" and variant == 0 and len(shape) >= 2 and shape[-1] == shape[-2]:
         # Square matrices: I + (all ones), symmetric positive definite, so that inverses,
         # Cholesky factors and solves of the stand-in exist.
-        return (flat.reshape(shape) + np.eye(shape[-1], dtype=dtype)).astype(dtype)
-    return flat.reshape(shape)
+        np.einsum("...ii->...i", array)[...] += 1  # the diagonal, in place
+    return array
 
 
 def run_probe(impl: Callable[..., Any], args: list, params: dict) -> Any:
@@ -71,6 +73,11 @@ def abstract_eval(primitive: Primitive, args: tuple, avals: list, params: dict, 
     rule = getattr(primitive, "shape_rule", None)
     if rule is not None:  # a primitive that knows its output (a loop must not run on stand-ins)
         return rule(*[arg if aval is None else aval for arg, aval in zip(args, avals)], **params)
+    constants_have_elements = all(aval is not None or np.size(arg) > 0 for arg, aval in zip(args, avals))
+    if getattr(primitive, "elementwise", False) and constants_have_elements:
+        return _elementwise_abstract(primitive, args, avals, params)
+    if getattr(primitive, "probe_with_broadcasts", False):
+        return _broadcast_probe_abstract(primitive, args, avals, params)
     shapes = []
     result = None
     for variant in (0, 1):
@@ -103,5 +110,61 @@ def abstract_eval(primitive: Primitive, args: tuple, avals: list, params: dict, 
     return abstract_of(result)
 
 
+def _elementwise_abstract(primitive: Primitive, args: tuple, avals: list, params: dict) -> Abstract:
+    """An elementwise primitive's output: the inputs' broadcast shape, the dtype of its value on one element.
+
+    (NumPy's type promotion does not depend on the number of dimensions, and a Python number stays a
+    weak scalar in the stand-ins, so one element gives the dtype; the shape needs no computation.)
+    """
+    stand_ins = []
+    for arg, aval in zip(args, avals):
+        if aval is None:
+            stand_ins.append(arg if np.ndim(arg) == 0 else np.asarray(arg).reshape(-1)[:1].reshape(()))
+        elif aval.python is not None:
+            stand_ins.append(probe(aval, 0))
+        else:
+            stand_ins.append(probe(Abstract((), aval.dtype), 0))
+    try:
+        result = abstract_of(run_probe(primitive.impl, stand_ins, params))
+        shape = np.broadcast_shapes(*[np.shape(arg) if aval is None else aval.shape for arg, aval in zip(args, avals)])
+    except (TracerConversionError, UnexpectedTracerError):
+        raise
+    except Exception as error:
+        raise type(error)(f"jit: staging '{primitive.name}' failed on inputs {avals}: {error}") from error
+    if not shape:
+        return result
+    return Abstract(shape, result.dtype)
+
+
+def _broadcast_probe_abstract(primitive: Primitive, args: tuple, avals: list, params: dict) -> Abstract:
+    """The output of a primitive whose shape follows from its inputs' shapes, read off read-only stand-ins
+    that repeat one element (zero strides: no memory for a large input)."""
+    stand_ins = []
+    for arg, aval in zip(args, avals):
+        if aval is None or aval.python is not None:
+            stand_ins.append(arg if aval is None else probe(aval, 0))
+        else:
+            stand_ins.append(np.broadcast_to(probe(Abstract((), aval.dtype), 0), aval.shape))
+    try:
+        return abstract_of(run_probe(primitive.impl, stand_ins, params))
+    except (TracerConversionError, UnexpectedTracerError):
+        raise
+    except Exception as error:
+        raise type(error)(f"jit: staging '{primitive.name}' failed on inputs {avals}: {error}") from error
+
+
 def install() -> None:
+    """Hand `abstract_eval` to the core, and mark the primitives whose outputs follow from shapes alone.
+
+    Elementwise primitives (the batching families' broadcasting ones, and anything NumPy
+    computes with a ufunc) need one element of each input; reductions along axes, and the
+    views transpose and getitem, read stand-ins of zero strides.
+    """
+    from .batching import AXIS_OR_FLATTENED, AXIS_SHIFTED, ELEMENTWISE
+
+    for primitive in REGISTRY.values():
+        if getattr(primitive, "ufunc", None) is not None or primitive.name in ELEMENTWISE or primitive.name == "detach":
+            primitive.elementwise = True
+        if primitive.name in {*AXIS_SHIFTED, *AXIS_OR_FLATTENED, "sum_to", "transpose", "getitem"}:
+            primitive.probe_with_broadcasts = True
     set_abstract_eval(abstract_eval)

@@ -9,11 +9,13 @@ batch dimensions are summed away with `unbroadcast`.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..core import Tracer, bind
+from ..core.staging import Abstract
 from ._primitives import EMPTY, as_array_arg, primitive, shape, wraps_primitive
 from ._primitives import dtype as _dtype
 from .elementwise import astype
@@ -274,6 +276,51 @@ def linear(x: Any, weight: Any, bias: Any) -> Any:
 
 
 linear.primitive = linear_p
+
+
+# -- shapes for jit: a product's output follows from its operands' shapes ------------------------
+# (Without these, staging would run each product on stand-ins of the operands' full size.)
+
+
+def _product_shape(a: tuple, b: tuple, name: str) -> tuple:
+    """``np.matmul``'s output shape for operands of shapes ``a`` and ``b``; a ValueError where they do not fit."""
+    if not a or not b:
+        raise ValueError(f"{name}: operands must have at least one dimension, got shapes {a} and {b}")
+    left = a if len(a) >= 2 else (1, *a)
+    right = b if len(b) >= 2 else (*b, 1)
+    if left[-1] != right[-2]:
+        raise ValueError(f"{name}: shapes {a} and {b} do not fit (inner dimensions {left[-1]} != {right[-2]})")
+    rows = (left[-2],) if len(a) >= 2 else ()  # a vector operand's axis is dropped from the result
+    columns = (right[-1],) if len(b) >= 2 else ()
+    return (*np.broadcast_shapes(left[:-2], right[:-2]), *rows, *columns)
+
+
+def _products_abstract(transpose_a: bool, transpose_b: bool, bias: bool = False) -> Callable[..., Any]:
+    def rule(*avals: Any, **params: Any) -> Any:
+        a, b = (_abstract_shape(aval) for aval in avals[:2])
+        a = (*a[:-2], a[-1], a[-2]) if transpose_a else a
+        b = (*b[:-2], b[-1], b[-2]) if transpose_b else b
+        shape_out = _product_shape(a, b, "matmul")
+        dtype = np.result_type(*(_abstract_dtype(aval) for aval in avals))
+        if bias:
+            shape_out = np.broadcast_shapes(shape_out, _abstract_shape(avals[2]))
+        return Abstract(shape_out, dtype)
+
+    return rule
+
+
+def _abstract_shape(value: Any) -> tuple:
+    return tuple(value.shape) if isinstance(value, Abstract) else tuple(np.shape(value))
+
+
+def _abstract_dtype(value: Any) -> Any:
+    return value.dtype if isinstance(value, Abstract) else np.result_type(value)
+
+
+matmul_p.shape_rule = _products_abstract(False, False)
+matmul_nt_p.shape_rule = _products_abstract(False, True)
+matmul_tn_p.shape_rule = _products_abstract(True, False)
+linear_p.shape_rule = _products_abstract(False, False, bias=True)
 
 
 @wraps_primitive(matmul_p)
