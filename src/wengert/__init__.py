@@ -22,6 +22,7 @@ from . import (
 from .compile import jit
 from .core import Dual, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .core.pytree import register_pytree_node
+from .generator import Generator, default_generator, initial_seed, manual_seed, seed
 from .teach import graph, trace
 from .tensor import (
     Tensor,
@@ -57,8 +58,13 @@ __version__ = "0.1.0"
 __all__ = [
     "Dual",
     "errors",
+    "Generator",
     "Tensor",
     "as_tensor",
+    "default_generator",
+    "initial_seed",
+    "manual_seed",
+    "seed",
     "checkpoint",
     "checkpoint_sequential",
     "custom_jvp",
