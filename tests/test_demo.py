@@ -158,3 +158,59 @@ def test_building_the_command_line_imports_no_optional_dependency():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_quick_presets_leave_options_given_on_the_command_line_alone(capsys, tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_run(args, out):
+        seen.update(epochs=args.epochs, lbfgs=args.lbfgs, collocation=args.collocation)
+        return 0
+
+    monkeypatch.setattr(demo, "_run_wave", fake_run)
+    assert main(["demo", "wave", "--quick", "--out", str(tmp_path)]) == 0
+    assert seen == demo.QUICK["wave"] | {"epochs": demo.QUICK["wave"]["epochs"]}
+    assert main(["demo", "wave", "--quick", "--lbfgs=7", "--out", str(tmp_path)]) == 0
+    assert seen["lbfgs"] == 7 and seen["epochs"] == demo.QUICK["wave"]["epochs"]
+    assert main(["demo", "wave", "--out", str(tmp_path)]) == 0
+    assert seen["epochs"] == demo.DEFAULTS["wave"]["epochs"] and seen["lbfgs"] == demo.DEFAULTS["wave"]["lbfgs"]
+
+
+def test_the_demo_trains_under_the_blas_thread_limit_it_is_given(capsys, tmp_path):
+    pytest.importorskip("threadpoolctl")
+    for threads in ("1", "2"):
+        status, _, _ = run(capsys, "sir", "--epochs", "2", "--threads", threads, "--out", str(tmp_path), "--no-plot")
+        assert status == 0
+        assert json.loads((tmp_path / "sir.json").read_text())["history"]["threads"] == int(threads)
+    status, _, err = run(capsys, "sir", "--threads", "0", "--out", str(tmp_path))
+    assert status == 2 and "--threads must be at least 1" in err
+
+
+def test_ctrl_c_stops_training_and_still_writes_the_report_and_figure(capsys, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from wengert.pinn.trainer import Trainer
+
+    real_adam = Trainer._adam
+
+    def interrupted_adam(self, steps, *args, **kwargs):
+        real_adam(self, 3, *args, **kwargs)  # three steps, then the user presses Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "_adam", interrupted_adam)
+    status, out, err = run(capsys, "sir", "--epochs", "50", "--out", str(tmp_path), "--no-progress")
+    assert status == 0 and "interrupted after 3 steps" in err
+    report = json.loads((tmp_path / "sir.json").read_text())
+    assert report["interrupted"] is True and report["history"]["stopped_early"] is True
+    assert len(report["history"]["loss"]) == 3 and (tmp_path / "sir.png").exists()
+    assert "after 3 steps" in out
+
+
+def test_slices_are_drawn_where_the_solution_is_not_zero():
+    import numpy as np
+
+    t = np.linspace(0.0, 1.0, 101)
+    x = np.linspace(0.0, 1.0, 11)[:, None]
+    wave = np.sin(np.pi * x) * np.cos(np.pi * t) + 0.5 * np.sin(3 * np.pi * x) * np.cos(3 * np.pi * t)
+    columns = demo.slice_columns(wave)
+    assert len(columns) == 3 and 50 not in columns  # u(x, 0.5) = 0 for every x
+    assert all(np.linalg.norm(wave[:, column]) > 0.5 * np.linalg.norm(wave, axis=0).max() for column in columns)

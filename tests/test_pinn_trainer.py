@@ -328,7 +328,12 @@ def test_progress_falls_back_to_plain_lines_without_tqdm(monkeypatch, capsys):
     slope, losses = _line_fit()
     Trainer(None, losses, params={"slope": slope}).fit(adam_steps=20, lr=0.1, progress=True)
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 10 and lines[-1].startswith("training: 20/20 steps") and "slope=" in lines[-1]
+    assert len(lines) == 10 and lines[-1].startswith("Adam: 20/20 steps") and "slope=" in lines[-1]
+    # One bar per stage: L-BFGS gets its own count.
+    slope, losses = _line_fit()
+    Trainer(None, losses, params={"slope": slope}).fit(adam_steps=10, lr=0.1, lbfgs_steps=10, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[9].startswith("Adam: 10/10 steps") and lines[10].startswith("L-BFGS: 1/10 steps")
 
 
 def test_progress_bar_with_tqdm_and_silence_without_progress(capsys):

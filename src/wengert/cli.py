@@ -45,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The long options named on the command line (--epochs 10, --epochs=10): presets such as
+    # `wengert demo --quick` leave those alone.
+    raw = sys.argv[1:] if argv is None else list(argv)
+    args._given = {item[2:].split("=", 1)[0].replace("-", "_") for item in raw if item.startswith("--")}
     if args.command is None:
         parser.print_help()
         return 2

@@ -48,6 +48,7 @@ from ..optim.optimizers import Optimizer
 from ..optim.schedulers import LRScheduler
 from ..optim.scipy_bridge import FlatParameters, import_minimize
 from ..tensor import Tensor, enable_grad, from_numpy
+from ..threads import check_threads, limit_blas_threads
 from .compiled_loss import CompiledLoss, term_value
 
 LossFunction = Callable[[], Any]
@@ -68,7 +69,8 @@ class History:
     "lbfgs"; ``time`` the wall-clock seconds since the run began.
     ``wall_time`` and ``cpu_time`` are the run's totals (the CPU time of
     this process, all its threads: NumPy's BLAS may use several cores);
-    ``compiled`` says whether the last ``fit`` ran the compiled loss.
+    ``compiled`` says whether the last ``fit`` ran the compiled loss, and
+    ``threads`` the BLAS thread limit it trained under (None: none set).
 
     Example:
         >>> history = History(weights={"data": 1.0})
@@ -94,6 +96,7 @@ class History:
     stopped_early: bool = False
     seed: int | None = None
     compiled: bool = False
+    threads: int | None = None
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -165,6 +168,7 @@ class History:
             "stopped_early": self.stopped_early,
             "seed": self.seed,
             "compiled": self.compiled,
+            "threads": self.threads,
         }
 
 
@@ -275,6 +279,28 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class _StageProgress:
+    """One `_Progress` bar per stage of training, each opened when its stage starts."""
+
+    def __init__(self, stages: Mapping[str, tuple[int, str]], enabled: bool) -> None:
+        self.stages = stages
+        self.enabled = enabled
+        self.phase: str | None = None
+        self.bar: _Progress | None = None
+
+    def update(self, phase: str, summary: str) -> None:
+        if phase != self.phase:
+            self.close()
+            total, description = self.stages[phase]
+            self.phase, self.bar = phase, _Progress(total, self.enabled, description)
+        self.bar.update(summary)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 # -- the trainer ---------------------------------------------------------------------------------------
@@ -433,6 +459,7 @@ class Trainer:
         callback: Callable[[StepInfo], Any] | None = None,
         progress: bool | None = None,
         jit: bool | None = None,
+        threads: int | None = 1,
     ) -> History:
         """Run ``adam_steps`` of Adam, then up to ``lbfgs_steps`` L-BFGS iterations; returns the `History`.
 
@@ -460,6 +487,11 @@ class Trainer:
           (Python control flow on a value, terms that change between two
           evaluations at the same parameters), training runs eagerly after a
           one-line warning that says why. True compiles or raises; False runs eagerly.
+        - ``threads``: how many threads NumPy's BLAS may use while training
+          (`wengert.threads.limit_blas_threads`; needs threadpoolctl, the
+          ``demo`` extra). One by default: on a PINN's small matrices extra
+          threads cost more than they give, and on a busy machine they make
+          training many times slower. None leaves the BLAS's own setting.
 
         Calling ``fit`` again continues training (with a fresh Adam state) and
         appends to the same history.
@@ -472,10 +504,12 @@ class Trainer:
         adam_steps, lbfgs_steps = int(adam_steps), int(lbfgs_steps)
         if adam_steps < 0 or lbfgs_steps < 0:
             raise ValueError(f"fit: step counts must be non-negative, got adam={adam_steps}, lbfgs={lbfgs_steps}")
+        threads = check_threads(threads, "Trainer.fit")
         keep_freed_memory()
         total_steps = adam_steps + lbfgs_steps
         show = total_steps >= 2000 if progress is None else bool(progress)
-        bar = _Progress(total_steps, show, "training")
+        stages = {"adam": (adam_steps, "Adam"), "lbfgs": (lbfgs_steps, "L-BFGS")}
+        bar = _StageProgress(stages, show)  # one bar per stage
         history = self.history
         wall_start, cpu_start = time.perf_counter(), time.process_time()
         offset = history.time[-1] if history.time else 0.0
@@ -488,19 +522,21 @@ class Trainer:
             summary = f"loss={loss:.3e}" + "".join(
                 f" {name}={value:.4g}" for name, value in params.items() if isinstance(value, float)
             )
-            bar.update(summary)
+            bar.update(phase, summary)
             if callback is None:
                 return False
             info = StepInfo(len(history) - 1, phase, loss, terms, params, lr_now, self)
             return bool(callback(info))
 
         try:
-            compiled = self.compiled_loss = self._compiled_loss(jit, callback) if total_steps else None
-            history.compiled = compiled is not None
-            if adam_steps:
-                stop = self._adam(adam_steps, lr, schedule, params_lr, after_step, compiled)
-            if lbfgs_steps and not stop:
-                stop = self._lbfgs(lbfgs_steps, dict(lbfgs_options or {}), after_step, compiled)
+            with limit_blas_threads(threads, "Trainer.fit") as limit:
+                history.threads = limit
+                compiled = self.compiled_loss = self._compiled_loss(jit, callback) if total_steps else None
+                history.compiled = compiled is not None
+                if adam_steps:
+                    stop = self._adam(adam_steps, lr, schedule, params_lr, after_step, compiled)
+                if lbfgs_steps and not stop:
+                    stop = self._lbfgs(lbfgs_steps, dict(lbfgs_options or {}), after_step, compiled)
         finally:
             bar.close()
             history.wall_time = wall_before + time.perf_counter() - wall_start
