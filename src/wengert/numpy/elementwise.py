@@ -91,7 +91,7 @@ def unary(
 def zero_stays_zero(rule: Callable[[Any, Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
     """The unary ``rule(g, ans, x)``, with 0 wherever the incoming g is exactly 0 (even if f' is ±inf or NaN).
 
-    This is the "safe product" 0·∞ = 0 of DESIGN.md: the branch that `where` does not
+    This is the "safe product" 0·∞ = 0 of wengert's derivative conventions: the branch that `where` does not
     select receives a zero cotangent, and must not turn it into NaN because f' is
     infinite or undefined there (``where(x > 0, log(x), 0)`` at x = 0, ``exp`` overflowing
     in the other branch of an ELU).

@@ -1,6 +1,6 @@
 """Tools that show the machinery: the Wengert list, tangent and adjoint tables, graphs, studies.
 
-Everything here is read off the real engine (principle 5 of DESIGN.md): the
+Everything here is read off the real engine, never recomputed beside it: the
 list is the reverse-mode tape, the tangents come from the forward interpreter,
 the adjoints from the backward pass, one contribution at a time.
 
