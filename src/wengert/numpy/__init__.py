@@ -103,3 +103,5 @@ __all__ = [
 
 _accept_traced_sequences_everywhere(globals(), __all__)
 _accept_traced_sequences_everywhere(vars(linalg), [name for name in dir(_np.linalg) if not name.startswith("_")])
+
+from . import nn  # noqa: E402, F401  (wnp.nn: jax.nn's activations, imported last: it calls this namespace's functions)
