@@ -100,7 +100,7 @@ def _keys_of_words(words: np.ndarray) -> np.ndarray:
 
 
 def _philox(word: Any, tag: int, counter: int = 0) -> np.random.Philox:
-    return np.random.Philox(counter=[counter, 0, 0, 0], key=(tag << 64) | int(word))
+    return np.random.Philox(counter=counter, key=(tag << 64) | int(word))
 
 
 def _generator(word: Any) -> np.random.Generator:
