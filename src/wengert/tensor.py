@@ -17,13 +17,15 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import dtypes
 from . import numpy as wnp
 from .core import (
     GraphTrace,
@@ -40,6 +42,7 @@ from .core import (
     toposort,
 )
 from .core.trace import TracerConversionError
+from .dtypes import CPU, Device, as_dtype, check_device
 from .numpy.elementwise import astype_p
 from .numpy.indexing import index_update
 
@@ -51,14 +54,38 @@ class Tensor(ReverseTracer):
     receives gradients accumulated by ``backward()``.
     """
 
-    __slots__ = ("grad", "_version", "__weakref__")
+    __slots__ = ("_grad", "_version", "__weakref__")
 
     def __init__(self, primal: Any, trace: GraphTrace, node: Node | None) -> None:
         self.primal = primal
         self._trace = trace
         self._node = node
-        self.grad = None
+        self._grad = None
         self._version = [0, None]
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward()`` (None until then).
+
+        Only leaves, and non-leaf tensors that called ``retain_grad()``, receive
+        one; reading ``.grad`` of another non-leaf tensor warns, as PyTorch does.
+
+        Example:
+            >>> x = tensor(2.0, requires_grad=True)
+            >>> (x * x).backward()
+            >>> x.grad
+            tensor(4.)
+        """
+        grad = self._grad
+        if grad is None:
+            node = self._node
+            if node is not None and node.primitive is not None and node.owner is None:
+                warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        self._grad = value
 
     # -- recording state ---------------------------------------------------------
 
@@ -275,11 +302,126 @@ class Tensor(ReverseTracer):
     def dim(self) -> int:
         return np.ndim(self.primal)
 
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating-point one."""
+        return np.dtype(self.dtype).kind == "f"
+
+    # -- dtype and device (PyTorch's .to, .float(), .cpu()...) ----------------------
+
+    @property
+    def device(self) -> Device:
+        """Where the values live: always the CPU (``str(t.device) == "cpu"``, ``t.device.type == "cpu"``)."""
+        return CPU
+
+    is_cuda = False
+
+    def to(
+        self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False, copy: bool = False
+    ) -> Tensor:
+        """This tensor in another dtype (differentiably), or itself when nothing changes: PyTorch's ``to``.
+
+        Takes a dtype (``t.to(wg.float32)``), a device (only ``"cpu"``), both,
+        or another tensor, whose dtype it takes (``t.to(other)``).
+        ``copy=True`` gives a new tensor even when nothing changes.
+
+        Example:
+            >>> x = tensor([1.0, 2.0], requires_grad=True)
+            >>> x.to("cpu") is x, x.to(np.float32).dtype
+            (True, dtype('float32'))
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                target = arg.dtype
+            elif isinstance(arg, (str, Device)) or type(arg).__name__ == "device":
+                device, target = arg, None
+            else:
+                target = arg
+            if target is not None:
+                if dtype is not None:
+                    raise TypeError(f"to(): two dtypes given ({dtype!r} and {target!r}); pass one")
+                dtype = target
+        check_device(device, "to")
+        if dtype is not None:
+            dtype = as_dtype(dtype, "to")
+            if dtype != self.dtype:
+                return wnp.astype(self, dtype)
+        return self.clone() if copy else self
+
+    def cpu(self) -> Tensor:
+        """This tensor (its values are always on the CPU)."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Refused: wengert computes on the CPU only."""
+        raise RuntimeError("cuda(): wengert computes on the CPU only (with NumPy); use .cpu() or leave it out")
+
     def float(self) -> Tensor:
+        """This tensor as float32 (differentiable; itself when it already is)."""
         return wnp.astype(self, np.float32)
 
     def double(self) -> Tensor:
+        """This tensor as float64 (differentiable; itself when it already is)."""
         return wnp.astype(self, np.float64)
+
+    def half(self) -> Tensor:
+        """This tensor as float16."""
+        return wnp.astype(self, np.float16)
+
+    def long(self) -> Tensor:
+        """This tensor as int64 (not differentiable)."""
+        return wnp.astype(self, np.int64)
+
+    def int(self) -> Tensor:
+        """This tensor as int32 (not differentiable)."""
+        return wnp.astype(self, np.int32)
+
+    def bool(self) -> Tensor:
+        """This tensor as booleans (not differentiable)."""
+        return wnp.astype(self, np.bool_)
+
+    # -- .data: the values without the graph ----------------------------------------
+
+    @property
+    def data(self) -> Tensor:
+        """The values as a tensor that records nothing, changes to which are this tensor's (PyTorch's ``.data``).
+
+        ``p.data`` reads this tensor's current values, and an in-place change
+        of it (``p.data.add_(u)``, ``p.data.copy_(v)``, ``p.data.zero_()``)
+        gives this tensor the new values without recording anything and
+        without advancing its version: the change is invisible to autograd, as
+        in PyTorch. Recorded operations keep the values they saved (wengert
+        never overwrites an array), so a backward pass through a graph made
+        before the change differentiates that graph exactly. ``p.data = t``
+        gives ``p`` the values of the tensor ``t`` (any shape and dtype;
+        floating-point if ``p`` requires grad), keeping ``p``'s identity, its
+        ``requires_grad`` and its ``.grad``. Prefer ``with wg.no_grad():`` and
+        ``detach()`` in new code.
+
+        Example:
+            >>> p = tensor([1.0, 2.0], requires_grad=True)
+            >>> p.data.mul_(10)
+            tensor([10., 20.])
+            >>> p
+            tensor([10., 20.], requires_grad=True)
+        """
+        return _SharedValues(self)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"data has to be a tensor, got {type(value).__name__}; wrap arrays with wg.tensor(...) "
+                "or wg.from_numpy(...)"
+            )
+        new = value.primal
+        if self._node is not None and np.dtype(value.dtype).kind != "f":
+            raise RuntimeError(
+                f"data set to a tensor of dtype {value.dtype}, but this tensor requires grad: its data must be "
+                "floating point"
+            )
+        self.primal = new
+
+    # -- shape -----------------------------------------------------------------------
 
     def view(self, *shape: Any) -> Tensor:
         return wnp.reshape(self, shape[0] if len(shape) == 1 else shape)
@@ -288,7 +430,147 @@ class Tensor(ReverseTracer):
         return wnp.expand_dims(self, dim)
 
     def t(self) -> Tensor:
+        """The transpose of a matrix (a tensor of at most 2 dimensions, as PyTorch's ``t()``)."""
+        if len(self.shape) > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but this one has {len(self.shape)}; "
+                "use transpose(dim0, dim1) or permute(...)"
+            )
         return wnp.transpose(self)
+
+    def transpose(self, *dims: Any) -> Tensor:
+        """Swap two dimensions, as PyTorch: ``t.transpose(0, 1)``; other forms are NumPy's ``transpose(axes)``.
+
+        Two integers always mean PyTorch's swap (on a matrix NumPy's
+        ``transpose(0, 1)`` would be the identity). No argument reverses the
+        axes; one tuple or three or more integers are a NumPy permutation.
+
+        Example:
+            >>> tensor(np.zeros((2, 3, 4))).transpose(0, 2).shape
+            (4, 3, 2)
+        """
+        if len(dims) == 2 and all(_is_int(d) for d in dims):
+            return wnp.swapaxes(self, _dim_index(dims[0], len(self.shape), "transpose"), dims[1])
+        if not dims:
+            return wnp.transpose(self)
+        return wnp.transpose(self, dims[0] if len(dims) == 1 and not _is_int(dims[0]) else dims)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """The dimensions in the order ``dims`` (``t.permute(2, 0, 1)`` or ``t.permute((2, 0, 1))``).
+
+        Example:
+            >>> tensor(np.zeros((2, 3, 4))).permute(2, 0, 1).shape
+            (4, 2, 3)
+        """
+        if len(dims) == 1 and not _is_int(dims[0]):
+            dims = tuple(dims[0])
+        ndim = len(self.shape)
+        if len(dims) != ndim:
+            raise RuntimeError(
+                f"permute: the tensor has {ndim} dimensions but {len(dims)} were given ({dims}); "
+                "name each dimension once"
+            )
+        axes = tuple(_dim_index(d, ndim, "permute") for d in dims)
+        if len(set(axes)) != ndim:
+            raise RuntimeError(f"permute: repeated dimension in {dims}")
+        return wnp.transpose(self, axes)
+
+    def squeeze(self, dim: Any = None, *, axis: Any = None) -> Tensor:
+        """Remove dimensions of length 1: all of them, or those of ``dim`` (an int or a tuple) that have length 1.
+
+        As in PyTorch, a named dimension whose length is not 1 is left alone
+        (NumPy's ``axis=`` keyword raises there instead).
+
+        Example:
+            >>> tensor(np.zeros((2, 1, 3))).squeeze(0).shape, tensor(np.zeros((2, 1, 3))).squeeze(1).shape
+            ((2, 1, 3), (2, 3))
+        """
+        if axis is not None:
+            return wnp.squeeze(self, axis)
+        if dim is None:
+            return wnp.squeeze(self)
+        shape = self.shape
+        dims = (dim,) if _is_int(dim) else tuple(dim)
+        axes = tuple(sorted({_dim_index(d, len(shape), "squeeze") for d in dims}))
+        return wnp.squeeze(self, tuple(a for a in axes if len(shape) and shape[a] == 1))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions ``start_dim`` to ``end_dim`` into one (all of them by default; a 0-d tensor gives 1-d).
+
+        Example:
+            >>> tensor(np.zeros((2, 3, 4))).flatten(1).shape
+            (2, 12)
+        """
+        shape = self.shape
+        if not shape:
+            return wnp.reshape(self, (1,))
+        start = _dim_index(start_dim, len(shape), "flatten")
+        end = _dim_index(end_dim, len(shape), "flatten")
+        if start > end:
+            raise RuntimeError(f"flatten() has invalid args: start_dim {start_dim} cannot come after end_dim {end_dim}")
+        merged = int(np.prod(shape[start : end + 1], dtype=np.int64))
+        return wnp.reshape(self, (*shape[:start], merged, *shape[end + 1 :]))
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        """Pieces along ``dim``: each of ``split_size`` (the last may be shorter), or of the listed sizes.
+
+        Every piece is differentiable; the gradient of each goes back to its place.
+
+        Example:
+            >>> [p.shape for p in tensor(np.zeros((5, 2))).split(2)]
+            [(2, 2), (2, 2), (1, 2)]
+            >>> [p.shape for p in tensor(np.zeros((5, 2))).split([1, 4])]
+            [(1, 2), (4, 2)]
+        """
+        axis = _dim_index(dim, len(self.shape), "split")
+        length = self.shape[axis]
+        if _is_int(split_size_or_sections):
+            size = int(split_size_or_sections)
+            if size < 0 or (size == 0 and length != 0):
+                raise RuntimeError(
+                    f"split: split_size must be positive (0 only for a dimension of length 0), got {size} "
+                    f"for a dimension of length {length}"
+                )
+            starts = range(0, length, size) if length else range(1)
+            bounds = [(start, min(start + size, length)) for start in starts]
+        else:
+            sizes = list(split_size_or_sections)
+            if not all(_is_int(s) and s >= 0 for s in sizes) or sum(sizes) != length:
+                raise RuntimeError(
+                    f"split: the sizes {sizes} must be non-negative integers that sum to {length}, the length of "
+                    f"dimension {dim} of a tensor of shape {self.shape}"
+                )
+            ends = np.cumsum(sizes).tolist()
+            bounds = list(zip([0, *ends[:-1]], ends))
+        leading = (slice(None),) * axis
+        return tuple(self[(*leading, slice(start, stop))] for start, stop in bounds)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """At most ``chunks`` pieces along ``dim``, each ceil(length / chunks) long but the last (PyTorch's rule).
+
+        Example:
+            >>> [p.shape for p in tensor(np.zeros(5)).chunk(3)]
+            [(2,), (2,), (1,)]
+        """
+        if not _is_int(chunks) or chunks <= 0:
+            raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+        axis = _dim_index(dim, len(self.shape), "chunk")
+        length = self.shape[axis]
+        if length == 0:  # PyTorch gives `chunks` empty pieces
+            return tuple(self[(*(slice(None),) * axis, slice(0, 0))] for _ in range(int(chunks)))
+        return self.split(-(-length // int(chunks)), dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, with that dimension removed (differentiable).
+
+        Example:
+            >>> x, y = tensor([[1.0, 2.0], [3.0, 4.0]]).unbind(1)
+            >>> x
+            tensor([1., 3.])
+        """
+        axis = _dim_index(dim, len(self.shape), "unbind")
+        leading = (slice(None),) * axis
+        return tuple(self[(*leading, index)] for index in range(self.shape[axis]))
 
     def mm(self, other: Any) -> Tensor:
         return wnp.matmul(self, other)
@@ -297,6 +579,22 @@ class Tensor(ReverseTracer):
 
     def pow(self, exponent: Any) -> Tensor:
         return wnp.power(self, exponent)
+
+    def add(self, other: Any, alpha: Any = 1) -> Tensor:
+        """``self + alpha * other``."""
+        return wnp.add(self, other if alpha == 1 else wnp.multiply(other, alpha))
+
+    def sub(self, other: Any, alpha: Any = 1) -> Tensor:
+        """``self - alpha * other``."""
+        return wnp.subtract(self, other if alpha == 1 else wnp.multiply(other, alpha))
+
+    def mul(self, other: Any) -> Tensor:
+        """``self * other``."""
+        return wnp.multiply(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        """``self / other``."""
+        return wnp.divide(self, other)
 
     # Reductions take PyTorch's dim/keepdim as well as NumPy's axis/keepdims.
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
@@ -307,6 +605,100 @@ class Tensor(ReverseTracer):
 
     def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Tensor:
         return wnp.prod(self, _axis(dim, axis), _keep(keepdim, keepdims))
+
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        """The largest element; along ``dim``, the named tuple ``(values, indices)``, as PyTorch's ``max``.
+
+        ``t.max(other_tensor)`` is the elementwise maximum. The gradient of
+        ``values`` goes to the element ``indices`` names (the first of ties);
+        the gradient of ``t.max()`` is shared among tied elements. NumPy's
+        keywords ``axis=``/``keepdims=`` give the values only, as ``np.max``.
+
+        Example:
+            >>> values, indices = tensor([[1.0, 5.0], [7.0, 2.0]]).max(dim=1)
+            >>> values, indices
+            (tensor([5., 7.]), tensor([1, 0]))
+        """
+        return _extremum(self, "max", dim, keepdim, axis, keepdims)
+
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None) -> Any:
+        """The smallest element; along ``dim``, the named tuple ``(values, indices)`` (see `max`).
+
+        Example:
+            >>> tensor([[1.0, 5.0], [7.0, 2.0]]).min(0).indices
+            tensor([0, 1])
+        """
+        return _extremum(self, "min", dim, keepdim, axis, keepdims)
+
+    def argmax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        """The index of the largest element (in the flattened tensor when ``dim`` is None).
+
+        Example:
+            >>> tensor([[1.0, 5.0], [7.0, 2.0]]).argmax(1)
+            tensor([1, 0])
+        """
+        return _arg_extremum(self, wnp.argmax, "argmax", _axis(dim, axis), keepdim)
+
+    def argmin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        """The index of the smallest element (in the flattened tensor when ``dim`` is None)."""
+        return _arg_extremum(self, wnp.argmin, "argmin", _axis(dim, axis), keepdim)
+
+    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """The ``p``-norm of all elements, or over ``dim`` (an int or a tuple): PyTorch's ``norm``.
+
+        ``p`` is a number (inf, -inf and 0 included) or ``"fro"`` (the 2-norm
+        of the elements) for a vector norm over the dimensions, or ``"nuc"``
+        for the nuclear norm of a matrix (``dim`` a pair). At 0 the gradient is
+        the zero subgradient.
+
+        Example:
+            >>> tensor([[3.0, 4.0], [0.0, 0.0]]).norm(dim=1)
+            tensor([5., 0.])
+        """
+        return _norm(self, p, dim, keepdim)
+
+    def var(
+        self,
+        dim: Any = None,
+        unbiased: Any = None,
+        keepdim: bool = False,
+        *,
+        correction: Any = None,
+        axis: Any = None,
+        ddof: Any = None,
+        keepdims: Any = None,
+    ) -> Tensor:
+        """The variance, with PyTorch's default ``correction=1`` (divide by N - 1).
+
+        ``unbiased=False`` or ``correction=0`` divide by N; NumPy's ``ddof=``
+        is honoured too (``t.var(ddof=0)`` is ``np.var``).
+
+        Example:
+            >>> tensor([1.0, 2.0, 3.0, 4.0]).var()
+            tensor(1.66666667)
+        """
+        dim, correction = _variance_arguments(dim, unbiased, correction, axis, ddof)
+        return wnp.var(self, dim, correction, _keep(keepdim, keepdims))
+
+    def std(
+        self,
+        dim: Any = None,
+        unbiased: Any = None,
+        keepdim: bool = False,
+        *,
+        correction: Any = None,
+        axis: Any = None,
+        ddof: Any = None,
+        keepdims: Any = None,
+    ) -> Tensor:
+        """The standard deviation, with PyTorch's default ``correction=1`` (see `var`).
+
+        Example:
+            >>> tensor([1.0, 3.0]).std()
+            tensor(1.41421356)
+        """
+        dim, correction = _variance_arguments(dim, unbiased, correction, axis, ddof)
+        return wnp.std(self, dim, correction, _keep(keepdim, keepdims))
 
     # -- in-place operations -------------------------------------------------------
 
@@ -426,6 +818,137 @@ Tensor.log_softmax = lambda self, dim=-1: wnp.log_softmax(self, dim)
 Tensor.clamp = lambda self, min=None, max=None: wnp.clip(self, min, max)
 
 
+class ValuesIndices(NamedTuple):
+    """What ``max``/``min`` along a dimension return: the ``values`` and their ``indices`` (PyTorch's)."""
+
+    values: Any
+    indices: Any
+
+
+class _SharedValues(Tensor):
+    """``base.data``: a tensor that records nothing and reads and writes ``base``'s values.
+
+    Its ``primal`` is the base's, so it always shows the base's current values,
+    and in-place operations on it (which give a tensor a new array) give the
+    base that array. It has a version counter of its own, as PyTorch's ``.data``.
+    """
+
+    __slots__ = ("_base",)
+
+    def __init__(self, base: Tensor) -> None:
+        while type(base) is _SharedValues:
+            base = base._base
+        self._base = base
+        self._trace = TAPE
+        self._node = None
+        self._grad = None
+        self._version = [0, None]
+
+    @property
+    def primal(self) -> Any:
+        return self._base.primal
+
+    @primal.setter
+    def primal(self, value: Any) -> None:
+        self._base.primal = value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _dim_index(dim: Any, ndim: int, operation: str) -> int:
+    """``dim`` as an index in [0, ndim) (a 0-d tensor takes 0 and -1), or PyTorch's IndexError."""
+    if not _is_int(dim):
+        raise TypeError(f"{operation}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    span = max(ndim, 1)
+    if not -span <= dim < span:
+        raise IndexError(
+            f"{operation}: dimension out of range (expected to be in range of [{-span}, {span - 1}], but got {dim})"
+        )
+    return int(dim) % span
+
+
+def _extremum(x: Tensor, which: str, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Any:
+    if axis is not None or keepdims is not None:  # NumPy's keywords: NumPy's meaning
+        if dim is not None:
+            raise TypeError(f"{which}(): pass dim= (PyTorch) or axis= (NumPy), not both")
+        reduce = wnp.amax if which == "max" else wnp.amin
+        return reduce(x, axis, bool(keepdims) if keepdims is not None else bool(keepdim))
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{which}(): keepdim=True needs a dim")
+        return wnp.amax(x) if which == "max" else wnp.amin(x)
+    if isinstance(dim, (Tracer, np.ndarray)):
+        return wnp.maximum(x, dim) if which == "max" else wnp.minimum(x, dim)
+    shape = x.shape
+    axis = _dim_index(dim, len(shape), which)
+    if not shape:
+        return ValuesIndices(wnp.reshape(x, ()), Tensor(np.array(0), TAPE, None))
+    if shape[axis] == 0:
+        raise IndexError(f"{which}(): expected reduction dim {dim} to have non-zero size (shape {shape})")
+    index = (wnp.argmax if which == "max" else wnp.argmin)(x, axis)
+    values = wnp.take_along_axis(x, wnp.expand_dims(index, axis), axis)
+    if keepdim:
+        return ValuesIndices(values, wnp.expand_dims(index, axis))
+    return ValuesIndices(wnp.squeeze(values, axis), index)
+
+
+def _arg_extremum(x: Tensor, function: Callable[..., Any], operation: str, dim: Any, keepdim: bool) -> Tensor:
+    shape = x.shape
+    if dim is None:
+        index = function(x)
+        return wnp.reshape(index, (1,) * len(shape)) if keepdim else index
+    axis = _dim_index(dim, len(shape), operation)
+    if not shape:
+        return Tensor(np.array(0), TAPE, None)
+    if shape[axis] == 0:
+        raise IndexError(f"{operation}(): expected reduction dim {dim} to have non-zero size (shape {shape})")
+    index = function(x, axis)
+    return wnp.expand_dims(index, axis) if keepdim else index
+
+
+def _norm(x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:
+    from .numpy.linalg import _vector_norm
+
+    ndim = len(x.shape)
+    if dim is None:
+        axes = None
+    else:
+        dims = (dim,) if _is_int(dim) else tuple(dim)
+        axes = tuple(_dim_index(d, ndim, "norm") for d in dims)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"norm: dim {dim} names a dimension twice")
+    if isinstance(p, str):
+        if p == "fro":
+            return _vector_norm(x, 2, axes, bool(keepdim))
+        if p == "nuc":
+            if axes is None:
+                if ndim != 2:
+                    raise RuntimeError(f"norm: p='nuc' needs a matrix or dim=(d0, d1); got shape {x.shape}")
+                axes = (0, 1)
+            if len(axes) != 2:
+                raise RuntimeError(f"norm: p='nuc' needs two dimensions, got dim={dim}")
+            return wnp.linalg.norm(x, "nuc", axes, bool(keepdim))
+        raise ValueError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"norm: p must be a number, 'fro' or 'nuc', got {type(p).__name__} {p!r}")
+    if np.dtype(x.dtype).kind != "f":
+        raise RuntimeError(f"norm: the input dtype should be floating point, got {x.dtype}; use t.double() first")
+    return _vector_norm(x, p, axes, bool(keepdim))
+
+
+def _variance_arguments(dim: Any, unbiased: Any, correction: Any, axis: Any, ddof: Any) -> tuple[Any, Any]:
+    """(axis, delta degrees of freedom) from PyTorch's and NumPy's spellings; PyTorch's default of 1."""
+    if isinstance(dim, (bool, np.bool_)):  # t.var(False): PyTorch's var(unbiased)
+        dim, unbiased = None, dim
+    if sum(option is not None for option in (unbiased, correction, ddof)) > 1:
+        raise TypeError("var/std: pass one of unbiased=, correction= and ddof=")
+    if correction is None:
+        correction = ddof if ddof is not None else (1 if unbiased is None or unbiased else 0)
+    return _axis(dim, axis), correction
+
+
 def _as_value(value: Any) -> Any:
     """A value for an in-place update: tracers as they are, lists and tuples as arrays."""
     return value if isinstance(value, Tracer) or not isinstance(value, (list, tuple)) else np.asarray(value)
@@ -464,18 +987,29 @@ def _check_differentiable_dtype(value: Any) -> None:
 
 TAPE = GraphTrace(Tensor)
 
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use "
+    ".retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
+    "the leaf Tensor instead."
+)
+
 
 def _rebuild_tensor(values: np.ndarray, requires_grad: bool) -> Tensor:
     return tensor(values, requires_grad=requires_grad)
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (float64 for Python floats, as NumPy does).
+    """A new tensor holding a copy of ``data`` (Python floats in the default dtype, float64 unless changed).
+
+    NumPy arrays keep their dtype, as in PyTorch; see `wengert.dtypes.set_default_dtype`.
 
     Example:
         >>> tensor([1.0, 2.0], requires_grad=True)
         tensor([1., 2.], requires_grad=True)
     """
+    if dtype is not None:
+        dtype = as_dtype(dtype, "tensor()")
     if isinstance(data, Tensor):
         data = np.array(data.primal, dtype=dtype)
     elif isinstance(data, Tracer):
@@ -484,7 +1018,11 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
             "tensor of it would drop its derivative. Use it directly, or wg.numpy functions on it"
         )
     else:
+        python_numbers = isinstance(data, (float, list, tuple))
         data = _numeric_array(data, dtype)
+        if python_numbers and dtype is None and data.dtype == np.float64 and dtypes._default_float != np.float64:
+            # Python floats take the default dtype (wg.set_default_dtype); NumPy arrays keep their own.
+            data = data.astype(dtypes._default_float)
     out = Tensor(data, TAPE, None)
     if requires_grad:
         out.requires_grad_(True)
@@ -733,7 +1271,7 @@ def run_backward(
                     tensor_ = owner()
                     if tensor_ is not None and tensor_._node is node:
                         value = _as_result(node.cotangent, node, create_graph)
-                        tensor_.grad = value if tensor_.grad is None else tensor_.grad + value
+                        tensor_._grad = value if tensor_._grad is None else tensor_._grad + value
         return results
     finally:
         clear_cotangents(order)
