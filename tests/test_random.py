@@ -276,6 +276,40 @@ def test_jit_of_vmap_over_split_keys() -> None:
         np.testing.assert_array_equal(compiled(k), np.stack([wr.normal(sub, (2,)) for sub in wr.split(k, 3)]))
 
 
+def test_keys_in_the_carry_of_lax_loops() -> None:
+    """JAX's idiom: split the key each step of a loop; eager, jit, grad and vmap agree."""
+
+    def step(carry, weight):
+        key, total = carry
+        key, sub = wr.split(key)
+        draw = wr.normal(sub)
+        return (key, total + weight * draw), draw
+
+    def weighted_sum(weights, key):
+        (_, total), _ = wg.lax.scan(step, (key, 0.0), weights)
+        return total
+
+    weights = np.arange(1.0, 4.0)
+    _, draws = wg.lax.scan(step, (KEY, 0.0), weights)
+    assert len(set(np.asarray(draws).tolist())) == 3
+    np.testing.assert_allclose(wg.grad(weighted_sum)(weights, KEY), draws, rtol=1e-15)
+    np.testing.assert_allclose(wg.jit(wg.grad(weighted_sum))(weights, KEYS[0]), wg.grad(weighted_sum)(weights, KEYS[0]))
+    per_key = wg.vmap(weighted_sum, in_axes=(None, 0))(weights, KEYS)
+    np.testing.assert_allclose(per_key, [weighted_sum(weights, k) for k in KEYS], rtol=1e-15)
+
+    def loop(key):
+        def body(i, carry):
+            key, total = carry
+            key, sub = wr.split(key)
+            return key, total + wr.uniform(sub, (2,))
+
+        return wg.lax.fori_loop(0, 3, body, (key, np.zeros(2)))[1]
+
+    compiled = wg.jit(loop)
+    for k in KEYS[:2]:
+        np.testing.assert_array_equal(compiled(k), loop(k))
+
+
 def test_gradient_through_a_reparameterised_draw() -> None:
     z = wr.normal(KEY, (4,))
 
