@@ -4,7 +4,9 @@ Two forms of the same optimisers: stateful ones on tensors, PyTorch's
 (``optim.Adam(model.parameters())``, ``step()``), and pure ones over pytrees of
 arrays, optax's (``opt = optim.adam(lr)``, ``opt.init``, ``opt.update``,
 ``optim.apply_updates``), which a jitted training step can call. Both run the
-formulas of `wengert.optim.formulas`.
+formulas of `wengert.optim.formulas`. `LBFGS` is PyTorch's quasi-Newton
+optimiser, driven by a closure (``optimizer.step(closure)``); the schedulers
+live in `wengert.optim.lr_scheduler`, as in PyTorch.
 
 Example:
     >>> import numpy as np
@@ -21,6 +23,7 @@ Example:
     [3.0, 1.0]
 """
 
+from . import lr_scheduler
 from .clip import clip_grad_norm_, clip_grad_value_
 from .functional import (
     AdamState,
@@ -35,11 +38,21 @@ from .functional import (
     global_norm,
     sgd,
 )
+from .lbfgs import LBFGS
+from .lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LRScheduler,
+    MultiStepLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
 from .optimizers import SGD, Adam, AdamW, Optimizer
-from .schedulers import CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, StepLR
 from .scipy_bridge import scipy_minimize
 
 __all__ = [
+    "LBFGS",
     "SGD",
     "Adam",
     "AdamState",
@@ -58,9 +71,12 @@ __all__ = [
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
+    "MultiStepLR",
     "Optimizer",
+    "ReduceLROnPlateau",
     "StepLR",
     "clip_grad_norm_",
     "clip_grad_value_",
+    "lr_scheduler",
     "scipy_minimize",
 ]
