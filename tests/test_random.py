@@ -89,14 +89,18 @@ def test_another_process_draws_the_same_numbers() -> None:
 
 
 def test_numpys_global_state_is_neither_read_nor_moved() -> None:
-    np.random.seed(1)
-    first = wr.normal(KEY, (3,))
-    state = np.random.get_state()[1].copy()
-    np.random.seed(2)
-    np.testing.assert_array_equal(wr.normal(KEY, (3,)), first)
-    np.random.seed(1)
-    wr.normal(KEY, (3,))
-    np.testing.assert_array_equal(np.random.get_state()[1], state)
+    saved = np.random.get_state()
+    try:
+        np.random.seed(1)
+        first = wr.normal(KEY, (3,))
+        state = np.random.get_state()[1].copy()
+        np.random.seed(2)
+        np.testing.assert_array_equal(wr.normal(KEY, (3,)), first)
+        np.random.seed(1)
+        wr.normal(KEY, (3,))
+        np.testing.assert_array_equal(np.random.get_state()[1], state)
+    finally:
+        np.random.set_state(saved)
 
 
 # -- statistics: within 5 standard errors ---------------------------------------------------------
