@@ -215,12 +215,12 @@ def numpy_adam_step(value_and_grad: Callable[[list], tuple], params: list[np.nda
 
 
 def wengert_mlp(sizes: Sequence[int], weights: Sequence[np.ndarray], activation: str) -> Any:
-    """A ``wengert.nn.MLP`` holding ``weights`` ([W1, b1, …], W of shape (in, out), as wengert's layout)."""
+    """A ``wengert.nn.MLP`` holding ``weights`` ([W1, b1, …], W of shape (in, out), loaded as nn.Linear's (out, in))."""
     import wengert.nn as nn
 
     model = nn.MLP(sizes, activation=activation, dtype=weights[0].dtype)
     names = [name for name, _ in model.named_parameters()]
-    model.load_state_dict(dict(zip(names, weights)))
+    model.load_state_dict({name: w.T if w.ndim == 2 else w for name, w in zip(names, weights)})
     return model
 
 
@@ -240,7 +240,7 @@ def torch_mlp(sizes: Sequence[int], weights: Sequence[np.ndarray], activation: s
 
 
 def torch_layout(tensor: Any) -> Any:
-    """A PyTorch weight or its gradient in the (in, out) layout of the reference."""
+    """A PyTorch or ``wengert.nn`` weight (or its gradient), (out, in), in the (in, out) layout of the reference."""
     if hasattr(tensor, "detach"):
         tensor = tensor.detach()
     return tensor.T if tensor.ndim == 2 else tensor
@@ -262,7 +262,8 @@ def _wengert_model(data: dict[str, Any]):
 
 
 def _tensor_answer(loss: Any, params: Sequence[Any]) -> Callable[[], list]:
-    return lambda: [loss, *grads_of(params), *params]
+    # nn.Linear keeps (out, in) weights: the transposed views match the reference's layout.
+    return lambda: [loss, *[torch_layout(g) for g in grads_of(params)], *[torch_layout(p) for p in params]]
 
 
 def wengert_tensor() -> Callable[[], Any]:

@@ -101,7 +101,8 @@ def _wengert_tensor_step(second_derivatives: Callable[[Any, dict], tuple]) -> Ca
         loss = wave_loss(u_tt, u_xx)
         loss.backward()
         optimizer.step()
-        return lambda: [loss, *grads_of(params), *params]
+        # nn.Linear keeps (out, in) weights: the transposed views match the reference's layout.
+        return lambda: [loss, *[torch_layout(g) for g in grads_of(params)], *[torch_layout(p) for p in params]]
 
     return checked_on_first_call(step)
 

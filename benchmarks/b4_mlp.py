@@ -10,7 +10,7 @@ to the hand-written NumPy forward + backward, the floor any NumPy-based
 engine can reach (goal for wengert: (b) ≤ 1.05× that floor, (b)/(a) ≤ 2.7).
 
 Every implementation starts from the same weights (drawn once with NumPy;
-``W`` of shape (in, out), transposed for PyTorch) and is checked before
+``W`` of shape (in, out), transposed for PyTorch and ``wengert.nn``) and is checked before
 timing: loss and gradients agree with wengert's to 1e-8 (relative, on the
 largest entry) in float64, and to 1e-4 in float32, where summation order
 alone moves the last digits.
@@ -149,7 +149,8 @@ def wengert_nn_case(dtype: Any, backward: bool) -> Callable[[], Callable[[], Any
             model.zero_grad()
             loss = nn.cross_entropy(model(x), labels)
             loss.backward()
-            return (loss, *[p.grad for p in params])
+            # nn.Linear keeps (out, in) weights: the transposed views match the reference's layout.
+            return (loss, *[torch_layout(p.grad) for p in params])
 
         return forward_backward if backward else forward
 

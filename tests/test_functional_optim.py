@@ -547,5 +547,5 @@ def test_functional_call_checks_its_values():
         nn.functional_call(layer, [np.ones((2, 1))], x)
     with pytest.raises(ValueError, match=r"\['bias'\] given in more than one"):
         nn.functional_call(layer, ({"bias": np.ones(1)}, {"bias": np.ones(1)}), x)
-    merged = nn.functional_call(layer, ({"weight": np.ones((2, 1))}, {"bias": np.zeros(1)}), x)
+    merged = nn.functional_call(layer, ({"weight": np.ones((1, 2))}, {"bias": np.zeros(1)}), x)
     assert merged.tolist() == [[2.0]] * 3

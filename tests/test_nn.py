@@ -221,9 +221,9 @@ def test_load_state_dict_names_missing_and_unexpected_keys():
 def test_load_state_dict_rejects_shape_mismatch_even_when_not_strict():
     layer = nn.Linear(2, 3, seed=0)
     state = layer.state_dict()
-    state["weight"] = np.zeros((3, 2))
+    state["weight"] = np.zeros((2, 3))  # the (in, out) transpose of the (out, in) weight
     for strict in (True, False):
-        with pytest.raises(RuntimeError, match=r"'weight': shape \(3, 2\) in the state dict, \(2, 3\) in the model"):
+        with pytest.raises(RuntimeError, match=r"'weight': shape \(2, 3\) in the state dict, \(3, 2\) in the model"):
             layer.load_state_dict(state, strict=strict)
 
 
@@ -240,17 +240,17 @@ def test_load_state_dict_converts_to_the_parameter_dtype_and_bumps_the_version()
 # -- Linear, Sequential, MLP -------------------------------------------------------------------------
 
 
-def test_linear_computes_x_at_weight_plus_bias_with_weight_in_by_out():
+def test_linear_computes_x_at_weight_transposed_plus_bias_with_weight_out_by_in():
     layer = nn.Linear(3, 2, seed=0)
-    assert layer.weight.shape == (3, 2) and layer.bias.shape == (2,)
+    assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
     x = np.random.default_rng(1).standard_normal((4, 3))
     np.testing.assert_allclose(
-        layer(x).detach().numpy(), x @ layer.weight.detach().numpy() + layer.bias.detach().numpy(), rtol=0, atol=0
+        layer(x).detach().numpy(), x @ layer.weight.detach().numpy().T + layer.bias.detach().numpy(), rtol=0, atol=0
     )
     assert layer(x[0]).shape == (2,)
     no_bias = nn.Linear(3, 2, bias=False, seed=0)
     assert no_bias.bias is None and [n for n, _ in no_bias.named_parameters()] == ["weight"]
-    np.testing.assert_array_equal(no_bias(x).detach().numpy(), x @ no_bias.weight.detach().numpy())
+    np.testing.assert_array_equal(no_bias(x).detach().numpy(), x @ no_bias.weight.detach().numpy().T)
 
 
 def test_linear_checks_the_input_width_and_dtype():
@@ -275,15 +275,15 @@ def test_seeds_make_initialisation_reproducible():
     )
     with pytest.raises(ValueError, match="either rng= or seed="):
         nn.Linear(2, 2, rng=1, seed=1)
-    with pytest.raises(TypeError, match="Generator or an integer seed"):
+    with pytest.raises(TypeError, match="wengert.Generator or an integer seed"):
         nn.Linear(2, 2, rng=np.random.RandomState(0))
 
 
 def test_glorot_normal_and_pytorch_initialisation_statistics():
-    glorot = nn.Linear(400, 600, seed=0)
+    glorot = nn.Linear(400, 600, init="glorot_normal", seed=0)
     assert glorot.weight.detach().numpy().std() == pytest.approx(math.sqrt(2.0 / 1000.0), rel=0.02)
     assert abs(glorot.weight.detach().numpy().mean()) < 1e-3 and not np.any(glorot.bias.detach().numpy())
-    torch_like = nn.Linear(400, 600, init="pytorch", seed=0)
+    torch_like = nn.Linear(400, 600, seed=0)  # the default: PyTorch's
     bound = 1.0 / math.sqrt(400)
     weight, bias = torch_like.weight.detach().numpy(), torch_like.bias.detach().numpy()
     assert np.abs(weight).max() <= bound and np.abs(weight).max() > 0.99 * bound
@@ -380,6 +380,7 @@ def test_input_derivatives_for_pinn_style_losses():
     loss = (du_dx**2).mean()
     loss.backward()
     w1, b1, w2 = (p.detach().numpy() for p in list(model.parameters())[:3])
+    w1, w2 = w1.T, w2.T  # (in, out), for x @ w
     # u'(x) = Σ_j w2_j (1 - tanh²(w1_j x + b1_j)) w1_j, checked against the closed form
     h = np.tanh(x.detach().numpy() @ w1 + b1)
     np.testing.assert_allclose(du_dx.detach().numpy(), ((1 - h**2) * w1) @ w2, rtol=1e-12)
@@ -397,6 +398,7 @@ def test_forward_mode_input_derivatives_record_onto_the_parameters_tape():
 
     _, u_xx = wg.jvp(u_x, (x,), (np.ones_like(x),))
     w1, b1, w2 = (p.detach().numpy() for p in list(model.parameters())[:3])
+    w1, w2 = w1.T, w2.T  # (in, out), for x @ w
     h = np.tanh(x @ w1 + b1)
     np.testing.assert_allclose(u_xx.detach().numpy(), (-2 * h * (1 - h**2) * w1**2) @ w2, rtol=1e-12)
     (u_xx**2).mean().backward()
@@ -418,7 +420,7 @@ def test_copied_and_pickled_models_have_their_own_gradients():
 def test_functional_call_restores_parameters_and_rejects_unknown_names():
     layer = nn.Linear(2, 1, seed=0)
     weight = layer.weight
-    out = nn.functional_call(layer, {"weight": np.ones((2, 1)), "bias": np.zeros(1)}, np.array([[1.0, 2.0]]))
+    out = nn.functional_call(layer, {"weight": np.ones((1, 2)), "bias": np.zeros(1)}, np.array([[1.0, 2.0]]))
     assert out.tolist() == [[3.0]] and layer.weight is weight
     with pytest.raises(KeyError, match="no parameters or buffers named \\['wieght'\\]"):
         nn.functional_call(layer, {"wieght": 0.0}, np.ones((1, 2)))

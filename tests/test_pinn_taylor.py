@@ -66,9 +66,9 @@ def one_layer_model(dtype=np.float64):
     model = nn.MLP([2, 3, 1], activation="tanh", dtype=dtype)
     model.load_state_dict(
         {
-            "layers.0.weight": HIDDEN_WEIGHT.astype(dtype),
+            "layers.0.weight": HIDDEN_WEIGHT.T.astype(dtype),  # nn.Linear keeps (out, in)
             "layers.0.bias": HIDDEN_BIAS.astype(dtype),
-            "layers.2.weight": OUT_WEIGHT.astype(dtype),
+            "layers.2.weight": OUT_WEIGHT.T.astype(dtype),
             "layers.2.bias": OUT_BIAS.astype(dtype),
         }
     )
@@ -150,7 +150,7 @@ def test_affine_network_has_constant_first_and_zero_second_derivatives():
     model = nn.Linear(2, 3, seed=0)
     u, u_x, u_xx = taylor(model, POINTS, ["u", "u_x", "u_xx"])
     assert raw(u_x).shape == (12, 3) and raw(u_xx).shape == (12, 3)
-    np.testing.assert_allclose(raw(u_x), np.broadcast_to(model.weight.detach().numpy()[0], (12, 3)))
+    np.testing.assert_allclose(raw(u_x), np.broadcast_to(model.weight.detach().numpy()[:, 0], (12, 3)))
     np.testing.assert_array_equal(raw(u_xx), 0.0)
 
 
@@ -257,6 +257,11 @@ def residual_loss(u, points, method="auto"):
     return (residual**2).mean() + 0.1 * (u_xt**2).mean() + 0.01 * (wave**2).mean()
 
 
+def dense_layout(arrays):
+    """nn.Linear's (out, in) weights as DenseNetwork's (in, out) ones (biases as they are)."""
+    return [np.ascontiguousarray(a.T) if np.ndim(a) == 2 else a for a in arrays]
+
+
 def model_gradients(method):
     model = nn.MLP(SIZES, activation="tanh", seed=11)
     residual_loss(model, POINTS, method).backward()
@@ -289,14 +294,14 @@ def test_functional_dialect_with_functional_call(jvp_gradients):
 
 def test_functional_dialect_with_a_dense_network(jvp_gradients):
     model = nn.MLP(SIZES, activation="tanh", seed=11)
-    parameters = [p.detach().numpy().copy() for p in model.parameters()]
+    parameters = dense_layout(p.detach().numpy().copy() for p in model.parameters())
     gradients = wg.grad(lambda parameters: residual_loss(DenseNetwork(parameters, "tanh"), POINTS))(parameters)
-    for result, expected in zip(gradients, jvp_gradients):
+    for result, expected in zip(gradients, dense_layout(jvp_gradients)):
         np.testing.assert_allclose(result, expected, rtol=1e-11, atol=1e-14)
 
 
 def test_taylor_mode_loss_passes_check_grads():
-    shapes = [p.shape for p in nn.MLP((2, 3, 3, 1), seed=0).parameters()]
+    shapes = [p.shape for p in dense_layout(p.detach().numpy() for p in nn.MLP((2, 3, 3, 1), seed=0).parameters())]
     sizes = [int(np.prod(shape)) for shape in shapes]
 
     def loss_of_flat(flat):
@@ -440,7 +445,7 @@ def test_fused_tanh_parameter_gradients_equal_the_composed_path(monkeypatch):
         monkeypatch.setattr(pinn.taylor, "FUSED_TANH", fused)
         tensors = model_gradients("taylor")
         model = nn.MLP(SIZES, activation="tanh", seed=11)
-        parameters = [p.detach().numpy().copy() for p in model.parameters()]
+        parameters = dense_layout(p.detach().numpy().copy() for p in model.parameters())
         functional = wg.grad(lambda ps: residual_loss(DenseNetwork(ps, "tanh"), POINTS))(parameters)
         gradients[fused] = tensors + list(functional)
     for fused, composed in zip(gradients[True], gradients[False]):
@@ -461,7 +466,7 @@ def test_fused_tanh_parameter_gradients_in_float32(monkeypatch):
 
 def test_fused_tanh_records_one_step_per_activation(monkeypatch):
     monkeypatch.setattr(pinn.taylor, "FUSED_TANH", True)
-    parameters = [p.detach().numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters()]
+    parameters = dense_layout(p.detach().numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters())
     stages = DenseNetwork(parameters, "tanh").stages()
     listing = wg.trace(
         lambda *ps: taylor_fields(DenseNetwork(list(ps), "tanh").stages(), POINTS, [(0, 0)])[(0, 0)], *parameters
@@ -472,7 +477,7 @@ def test_fused_tanh_records_one_step_per_activation(monkeypatch):
 
 
 def test_tanh_networks_take_the_composed_path_by_default():
-    parameters = [p.detach().numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters()]
+    parameters = dense_layout(p.detach().numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters())
     listing = wg.trace(
         lambda *ps: taylor_fields(DenseNetwork(list(ps), "tanh").stages(), POINTS, [(0, 0)])[(0, 0)], *parameters
     )

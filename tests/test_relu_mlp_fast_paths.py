@@ -147,6 +147,12 @@ def hand_gradients(params, x, labels):
     return loss, grads
 
 
+def torch_layout(model, params):
+    """The state dict of ``model`` holding ``params`` ([W1, b1, …], W of shape (in, out)): nn.Linear keeps W.T."""
+    values = [p.T if p.ndim == 2 else p for p in params]
+    return {name: value for (name, _), value in zip(model.named_parameters(), values)}
+
+
 def test_relu_mlp_gradients_match_the_hand_written_backward_pass_in_both_dialects():
     params, x, labels = mlp_problem(np.float64)
     expected_loss, expected = hand_gradients(params, x, labels)
@@ -155,10 +161,10 @@ def test_relu_mlp_gradients_match_the_hand_written_backward_pass_in_both_dialect
     for got, want in zip(grads, expected):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
     model = nn.MLP([7, 12, 9, 4], activation="relu", seed=0)
-    model.load_state_dict({name: value for (name, _), value in zip(model.named_parameters(), params)})
+    model.load_state_dict(torch_layout(model, params))
     nn.cross_entropy(model(x), labels).backward()
     for parameter, want in zip(model.parameters(), expected):
-        np.testing.assert_allclose(parameter.grad.numpy(), want, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(parameter.grad.numpy(), want.T if want.ndim == 2 else want, rtol=1e-12, atol=1e-15)
 
 
 def test_relu_mlp_loss_passes_check_grads_to_second_order():
@@ -175,7 +181,7 @@ def test_float32_relu_mlp_stays_float32_end_to_end():
     for got, want in zip(grads, reference):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
     model = nn.MLP([7, 12, 9, 4], activation="relu", seed=0, dtype=np.float32)
-    model.load_state_dict({name: value for (name, _), value in zip(model.named_parameters(), params)})
+    model.load_state_dict(torch_layout(model, params))
     model_loss = nn.cross_entropy(model(x), labels)
     model_loss.backward()
     assert model_loss.dtype == np.float32

@@ -479,7 +479,7 @@ def test_linear_sizes(arguments, exception, message):
 
 
 def test_linear_accepts_numpy_integers_and_refuses_other_dtypes():
-    assert nn.Linear(np.int64(3), np.int32(2), seed=0).weight.shape == (3, 2)
+    assert nn.Linear(np.int64(3), np.int32(2), seed=0).weight.shape == (2, 3)
     with pytest.raises(TypeError, match=r"Linear: dtype must be a floating type \(np\.float64 or np\.float32\), got"):
         nn.Linear(3, 2, dtype=np.int64)
     with pytest.raises(TypeError, match=r"Linear: dtype must be a floating type.*'float6'"):

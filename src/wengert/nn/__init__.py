@@ -2,8 +2,10 @@
 
 Models are `Module` objects holding `Parameter` tensors; gradients come from
 ``loss.backward()`` (PyTorch dialect) or, through `functional_call`, from
-``wg.grad`` and the other transforms (JAX dialect). A dense layer's weight has
-shape ``(in_features, out_features)``.
+``wg.grad`` and the other transforms (JAX dialect). A `Linear` layer's weight
+has PyTorch's shape ``(out_features, in_features)`` and PyTorch's default
+initialisation, so a PyTorch model's ``state_dict()`` (as NumPy arrays) loads
+into the same wengert model.
 
 Example:
     >>> import numpy as np
@@ -13,7 +15,7 @@ Example:
     >>> loss = nn.cross_entropy(model(x), labels)
     >>> loss.backward()
     >>> sorted({p.grad.shape for p in model.parameters()})
-    [(2, 8), (3,), (8,), (8, 3)]
+    [(3,), (3, 8), (8,), (8, 2)]
 """
 
 from . import init

@@ -71,3 +71,21 @@ def closest(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'tanh'?)`` when a close match exists, else ''."""
     matches = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {matches[0]!r}?)" if matches else ""
+
+
+def check_device(device: Any, owner: str) -> None:
+    """Accept PyTorch's ``device=`` when it names the CPU (None, "cpu", "cpu:0"); wengert has no other device.
+
+    Example:
+        >>> check_device("cuda", "Linear")
+        Traceback (most recent call last):
+        ...
+        RuntimeError: Linear: wengert computes on the CPU only, got device='cuda' (pass 'cpu' or leave it out)
+    """
+    if device is None:
+        return
+    name = device if isinstance(device, str) else str(getattr(device, "type", device))
+    if name.partition(":")[0] != "cpu":
+        raise RuntimeError(
+            f"{owner}: wengert computes on the CPU only, got device={device!r} (pass 'cpu' or leave it out)"
+        )

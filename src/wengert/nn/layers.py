@@ -1,9 +1,9 @@
 """Layers and containers: `Linear`, `Sequential`, `ModuleList` and the multilayer perceptron `MLP`.
 
-Weight layout: a `Linear` layer's weight has shape ``(in_features, out_features)``
-(as in JAX/Flax, not PyTorch's ``(out, in)``), so the layer computes
-``x @ weight + bias`` with no transpose per call. To load PyTorch weights,
-transpose them: ``state["weight"] = torch_weight.T``.
+Weight layout: a `Linear` layer's weight has shape ``(out_features, in_features)``,
+PyTorch's, and the layer computes ``x @ weight.T + bias`` (one matrix product
+that reads the weight transposed, no copy). A PyTorch model's ``state_dict()``
+loads as it is: ``model.load_state_dict({k: v.numpy() for k, v in torch_model.state_dict().items()})``.
 
 Example:
     >>> import numpy as np
@@ -13,7 +13,7 @@ Example:
     >>> loss = (model(x) ** 2).mean()
     >>> loss.backward()
     >>> model.layers[0].weight.grad.shape
-    (2, 16)
+    (16, 2)
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import numpy as wnp
 from ..core import Tracer, primal_value
-from ..numpy.products import linear
-from ._checks import positive_int
+from ..numpy.products import matmul_nt
+from ._checks import check_device, positive_int
 from .activations import get_activation
 from .init import linear_init, make_rng
-from .module import Module, Parameter
+from .module import Module, Parameter, set_values_
 
 
 def float_dtype(dtype: Any, owner: str) -> np.dtype:
@@ -59,14 +60,19 @@ def _dtype_of(value: Any) -> np.dtype:
 
 
 class Linear(Module):
-    """A dense layer ``y = x @ weight + bias`` with ``weight`` of shape ``(in_features, out_features)``.
+    """A dense layer ``y = x @ weight.T + bias``, ``weight`` of shape ``(out_features, in_features)`` as in PyTorch.
 
-    ``init`` names how the parameters start: ``"glorot_normal"`` (the default;
-    zero bias), ``"glorot_uniform"``, ``"kaiming_normal"``, ``"kaiming_uniform"``
-    (zero bias) or ``"pytorch"`` (PyTorch's ``nn.Linear``: weights and bias
-    uniform on ±1/√in_features); a callable ``init(shape, rng, dtype)`` draws
-    the weight. ``rng`` is a NumPy ``Generator`` or an integer seed (``seed=``
-    says the same). Parameters have ``dtype`` (float64 or float32).
+    ``init`` names how the parameters start: ``"pytorch"`` (the default:
+    PyTorch's ``nn.Linear``, weight ``kaiming_uniform(a=√5)`` — uniform on
+    ±1/√in_features — and bias uniform on ±1/√in_features), or
+    ``"glorot_normal"``, ``"glorot_uniform"``, ``"kaiming_normal"``,
+    ``"kaiming_uniform"`` (fan-in ``in_features``; zero bias). A callable
+    ``init(shape, rng, dtype)`` is asked for the weight of shape
+    ``(in_features, out_features)`` (the array initialisers' layout) and the
+    layer stores its transpose. Draws come from ``rng`` (a NumPy or wengert
+    Generator, or an integer seed; ``seed=`` says the same), else from the
+    default generator, so ``wg.manual_seed(0)`` makes them reproducible.
+    Parameters have ``dtype`` (float64, the default, or float32).
 
     Inputs that are plain arrays or lists are converted to the layer's dtype;
     a tensor or traced input of another dtype is an error (convert it
@@ -76,8 +82,8 @@ class Linear(Module):
         >>> layer = Linear(3, 2, seed=0)
         >>> layer
         Linear(in_features=3, out_features=2, bias=True)
-        >>> layer(np.ones((5, 3))).shape
-        (5, 2)
+        >>> layer.weight.shape, layer(np.ones((5, 3))).shape
+        ((2, 3), (5, 2))
     """
 
     def __init__(
@@ -85,22 +91,35 @@ class Linear(Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
-        init: str | Callable[..., np.ndarray] = "glorot_normal",
-        rng: np.random.Generator | int | None = None,
+        init: str | Callable[..., np.ndarray] = "pytorch",
+        rng: Any = None,
         dtype: Any = np.float64,
         *,
         seed: int | None = None,
+        device: Any = None,
     ) -> None:
         super().__init__()
+        check_device(device, "Linear")
         self.in_features = positive_int(in_features, "Linear", "in_features")
         self.out_features = positive_int(out_features, "Linear", "out_features")
-        dtype = float_dtype(dtype, "Linear")
+        dtype = float_dtype(np.float64 if dtype is None else dtype, "Linear")
+        self._init = init
         weight, bias_value = linear_init(init)(self.in_features, self.out_features, make_rng(rng, seed), dtype, bias)
         self.weight = Parameter(weight)
         if bias:
             self.bias = Parameter(bias_value)
         else:
             self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Draw the parameters again with the layer's ``init``, from the default generator (in place)."""
+        dtype = np.asarray(self.weight.primal).dtype
+        weight, bias = linear_init(self._init)(
+            self.in_features, self.out_features, make_rng(), dtype, self.bias is not None
+        )
+        set_values_(self.weight, weight, "reset_parameters")
+        if self.bias is not None:
+            set_values_(self.bias, bias, "reset_parameters")
 
     def forward(self, x: Any) -> Any:
         weight = self.weight
@@ -122,13 +141,22 @@ class Linear(Module):
             raise ValueError(
                 f"{self!r}: the input has shape {tuple(x_shape)}; its last axis must have length {self.in_features}"
             )
-        bias = self.bias
-        if bias is None:
-            return x @ weight
-        return linear(x, weight, bias)
+        return affine_nt(x, weight, self.bias, len(x_shape))
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def affine_nt(x: Any, weight: Any, bias: Any, x_ndim: int) -> Any:
+    """``x @ weight.T + bias`` (``bias`` may be None) for a 2-D ``weight``; one product that reads it transposed.
+
+    Example:
+        >>> affine_nt(np.ones((1, 2)), np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), None, 2).tolist()
+        [[3.0, 7.0, 11.0]]
+    """
+    # matmul_nt's rules are for matrices; a vector or a batch of matrices multiplies the transposed view
+    out = matmul_nt(x, weight) if x_ndim == 2 else wnp.matmul(x, wnp.transpose(weight))
+    return out if bias is None else out + bias
 
 
 class Sequential(Module):
@@ -181,14 +209,14 @@ class ModuleList(Module):
 
     Example:
         >>> blocks = ModuleList([Linear(2, 2, seed=i) for i in range(3)])
-        >>> len(list(blocks.parameters()))
-        6
+        >>> len(list(blocks.parameters())), len(blocks[1:])
+        (6, 2)
     """
 
-    def __init__(self, modules: Iterable[Module] = ()) -> None:
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
-        for module in modules:
-            self.append(module)
+        if modules is not None:
+            self.extend(modules)
 
     def append(self, module: Module) -> ModuleList:
         """Add ``module`` at the end; returns self."""
@@ -196,14 +224,53 @@ class ModuleList(Module):
         self.add_module(str(len(self._modules)), module)
         return self
 
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add every module of ``modules`` at the end; returns self."""
+        if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
+            raise TypeError("ModuleList.extend expects an iterable of modules; to add one module, use append")
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index`` (the later ones are renumbered)."""
+        modules = list(self)
+        modules.insert(index, module)
+        self._renumber(modules)
+
+    def _position(self, index: Any) -> int:
+        size = len(self._modules)
+        position = int(index)
+        if not -size <= position < size:
+            raise IndexError(f"ModuleList index {position} is out of range for {size} modules")
+        return position % size
+
+    def _renumber(self, modules: list[Module]) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        for module in modules:
+            self.append(module)
+
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[str(self._position(index))]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        position = self._position(index)
+        _require_module(module, f"ModuleList: item {position}")
+        self.add_module(str(position), module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = list(self)
+        del modules[index if isinstance(index, slice) else self._position(index)]
+        self._renumber(modules)
 
 
 class MLP(Module):
@@ -214,7 +281,8 @@ class MLP(Module):
     follows every layer but the last; ``output_activation`` (None: identity)
     follows the last. The layers live in ``self.layers``, a `Sequential`, so
     parameter names read ``layers.0.weight``, ``layers.2.weight``, ... One
-    generator (``rng`` or ``seed``) draws every layer in turn.
+    generator (``rng`` or ``seed``; the default generator without them) draws
+    every layer in turn, with ``init`` ("pytorch" by default, as `Linear`).
 
     Example:
         >>> model = MLP([2, 8, 8, 1], activation="tanh", seed=0)
@@ -229,8 +297,8 @@ class MLP(Module):
         sizes: Sequence[int],
         activation: Any = "tanh",
         output_activation: Any = None,
-        init: str | Callable[..., np.ndarray] = "glorot_normal",
-        rng: np.random.Generator | int | None = None,
+        init: str | Callable[..., np.ndarray] = "pytorch",
+        rng: Any = None,
         dtype: Any = np.float64,
         bias: bool = True,
         *,

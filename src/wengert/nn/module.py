@@ -26,6 +26,7 @@ import numpy as np
 
 from ..core import Tracer
 from ..tensor import TAPE, Tensor
+from ._checks import check_device
 
 
 class Parameter(Tensor):
@@ -129,6 +130,47 @@ def _convert(tensor: Tensor, dtype: np.dtype) -> None:
     tensor._version[0] += 1
     tensor._version[1] = "to"
     tensor.grad = None
+
+
+_DEVICE_NAMES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "hpu", "mtia", "privateuseone")
+
+
+def _is_device(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.partition(":")[0] in _DEVICE_NAMES
+    return type(value).__name__ in ("device", "Device")
+
+
+def _as_float_dtype(value: Any) -> np.dtype:
+    if type(value).__module__.split(".")[0] == "torch":
+        value = str(value).removeprefix("torch.")
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"to(): {value!r} is neither a dtype nor a device") from None
+    if dtype.kind != "f":
+        raise TypeError(f"to(): parameters must stay floating-point, got dtype {dtype}")
+    return dtype
+
+
+def _to_arguments(args: tuple, kwargs: dict) -> tuple[np.dtype | None, Any]:
+    """``(dtype, device)`` from the arguments of ``Module.to``, read as PyTorch reads them."""
+    unknown = set(kwargs) - {"dtype", "device", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(unknown)}")
+    if len(args) > 2:
+        raise TypeError(f"to() takes at most 2 positional arguments (device, dtype), got {len(args)}")
+    dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    for value in args:
+        if isinstance(value, Tensor):
+            dtype = np.asarray(value.primal).dtype
+        elif _is_device(value):
+            device = value
+        elif isinstance(value, bool):
+            continue  # PyTorch's positional non_blocking
+        else:
+            dtype = value
+    return (None if dtype is None else _as_float_dtype(dtype)), device
 
 
 class IncompatibleKeys(NamedTuple):
@@ -362,45 +404,109 @@ class Module:
             else:
                 parameter.grad = Tensor(np.zeros_like(parameter.primal), TAPE, None)
 
-    def to(self, dtype: Any) -> Module:
-        """Convert every floating parameter and buffer to ``dtype`` (float32 or float64), in place; returns self.
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert every floating parameter and buffer to a dtype, in place; returns self (PyTorch's ``Module.to``).
+
+        Takes what PyTorch's does: ``to(dtype)``, ``to(device)``, ``to(device,
+        dtype)``, ``to(tensor)`` (its dtype), or ``dtype=`` / ``device=``
+        keywords. The device must be the CPU ("cpu"), the only one wengert has.
+        Gradients of converted parameters are dropped.
 
         Example:
             >>> from wengert.nn import Linear
             >>> Linear(2, 2, seed=0).to(np.float32).weight.dtype
             dtype('float32')
+            >>> Linear(2, 2, seed=0).to("cpu", dtype="float32").bias.dtype
+            dtype('float32')
         """
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"to(): parameters must stay floating-point, got dtype {dtype}")
+        dtype, device = _to_arguments(args, kwargs)
+        check_device(device, "to()")
+        if dtype is None:
+            return self
         for parameter in self.parameters():
             if parameter.primal.dtype != dtype:
                 _convert(parameter, dtype)
         for module in self.modules():
             for name, buffer in module._buffers.items():
                 value = buffer.primal if isinstance(buffer, Tensor) else buffer
-                if value is not None and np.asarray(value).dtype.kind == "f":
+                if value is not None and np.asarray(value).dtype.kind == "f" and np.asarray(value).dtype != dtype:
                     if isinstance(buffer, Tensor):
                         _convert(buffer, dtype)
                     else:
                         module.register_buffer(name, np.asarray(value).astype(dtype))
         return self
 
+    def float(self) -> Module:
+        """Convert floating parameters and buffers to float32; returns self."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """Convert floating parameters and buffers to float64; returns self."""
+        return self.to(np.float64)
+
+    def half(self) -> Module:
+        """Convert floating parameters and buffers to float16; returns self."""
+        return self.to(np.float16)
+
+    def cpu(self) -> Module:
+        """Returns self: wengert's values always live on the CPU."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Refuses: wengert computes with NumPy, on the CPU."""
+        raise RuntimeError("cuda(): wengert computes on the CPU only (with NumPy); leave the model where it is")
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` ("" is this module).
+
+        Example:
+            >>> from wengert.nn import Linear, Sequential
+            >>> Sequential(Linear(2, 2, seed=0)).get_submodule("0")
+            Linear(in_features=2, out_features=2, bias=True)
+        """
+        module: Module = self
+        if target == "":
+            return module
+        for index, part in enumerate(target.split(".")):
+            child = module._modules.get(part)
+            if not isinstance(child, Module):
+                where = ".".join(target.split(".")[:index]) or type(self).__name__
+                raise AttributeError(f"get_submodule(): {where} has no submodule named {part!r}")
+            module = child
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path ``target`` (``"layers.0.weight"``)."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        parameter = module._parameters.get(name)
+        if parameter is None:
+            raise AttributeError(f"get_parameter(): {type(module).__name__} has no parameter named {name!r}")
+        return parameter
+
+    register_module = add_module
+
     # -- saving and loading -----------------------------------------------------------
 
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Any]:
         """Copies of every parameter and buffer value, as NumPy arrays, under their dotted names.
+
+        ``prefix`` goes in front of every name; ``keep_vars=True`` gives the
+        parameters (and buffers) themselves instead of copies of their values.
 
         Example:
             >>> from wengert.nn import Linear
             >>> {k: v.shape for k, v in Linear(3, 2, seed=0).state_dict().items()}
-            {'weight': (3, 2), 'bias': (2,)}
+            {'weight': (2, 3), 'bias': (2,)}
         """
-        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        out: OrderedDict[str, Any] = OrderedDict()
         for name, parameter in self.named_parameters():
-            out[name] = np.array(parameter.primal, copy=True)
+            out[prefix + name] = parameter if keep_vars else np.array(parameter.primal, copy=True)
         for name, buffer in self.named_buffers():
-            out[name] = np.array(buffer.primal if isinstance(buffer, Tensor) else buffer, copy=True)
+            value = (
+                buffer if keep_vars else np.array(buffer.primal if isinstance(buffer, Tensor) else buffer, copy=True)
+            )
+            out[prefix + name] = value
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:

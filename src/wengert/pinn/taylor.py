@@ -75,7 +75,10 @@ Key = tuple[int, ...]
 
 @dataclass(frozen=True)
 class Affine:
-    """``h ↦ h @ weight + bias`` (``bias`` may be None); ``weight`` has shape (in, out)."""
+    """``h ↦ h @ weight + bias`` (``bias`` may be None); ``weight`` has shape (in, out).
+
+    A `wengert.nn.Linear` layer, whose weight is (out, in), becomes the stage of its weight's transposed view.
+    """
 
     weight: Any
     bias: Any = None
@@ -354,7 +357,7 @@ def _add_to_primal(stack: Any, bias: Any, points: int) -> Any:
 
 
 def stage_affine(value: Any, stage: Affine) -> Any:
-    """The primal stream through an affine stage (the fused ``linear`` primitive, as `wengert.nn.Linear`)."""
+    """The primal stream through an affine stage: ``value @ weight + bias`` as one fused ``linear`` primitive."""
     if stage.bias is None:
         return value @ stage.weight
     return linear(value, stage.weight, stage.bias)
@@ -376,7 +379,8 @@ def _full(stream: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
 class DenseNetwork:
     """A dense network given by its weights, callable as ``u(points)``, that `Derivatives` runs in Taylor mode.
 
-    ``parameters`` is ``[W1, b1, W2, b2, …]`` with W of shape (in, out) (arrays,
+    ``parameters`` is ``[W1, b1, W2, b2, …]`` with W of shape (in, out), JAX's
+    layout for ``x @ W`` (not `wengert.nn.Linear`'s (out, in)) (arrays,
     tensors or tracers — the functional dialect's way in); ``activation`` (a
     name: "tanh", "sigmoid", "softplus", "sin", "relu") follows every layer but
     the last.
@@ -453,7 +457,9 @@ def _module_stages(module: Any, prefix: str, values: dict[str, Any], stages: lis
     if kind is nn.Linear:
         weight = values.get(f"{prefix}weight", module.__dict__["weight"])
         bias = values.get(f"{prefix}bias", module.__dict__["bias"])
-        stages.append(Affine(weight, bias))
+        if len(wnp.shape(weight)) != 2:
+            return False  # the layer's own forward gives the error
+        stages.append(Affine(wnp.transpose(weight), bias))  # Linear keeps (out, in); the stage reads (in, out)
         return True
     simple = {nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.ReLU: "relu", nn.Identity: "identity"}
     if kind in simple:
