@@ -314,25 +314,38 @@ def load(f: PathOrFile, map_location: Any = None, *, weights_only: bool | None =
             raise RuntimeError(
                 f"load: wengert computes on the CPU only; map_location must be None or 'cpu', got {map_location!r}"
             )
-    name = repr(os.fspath(f)) if not hasattr(f, "read") else "the file"
-    try:
-        archive = np.load(f, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except ValueError as error:
-        if "pickle" in str(error):
+    if hasattr(f, "read"):
+        return _load_file(f, "the file")
+    name = repr(os.fspath(f))
+    with open(f, "rb") as file:
+        return _load_file(file, name)
+
+
+def _load_file(file: IO[bytes], name: str) -> Any:
+    """Look at the first bytes before handing the file to NumPy: only a zip archive goes on."""
+    start = file.tell()
+    magic = file.read(6)
+    file.seek(start)
+    if magic[:2] != b"PK":
+        if not magic:
+            raise ValueError(f"load: {name} is empty: truncated or damaged")
+        if magic == b"\x93NUMPY":
+            raise ValueError(f"load: {name} is a single .npy array, not a wengert.save file; read it with np.load")
+        if magic[:1] == b"\x80":
             raise ValueError(
                 f"load: refused {name}: it holds pickled Python objects (a pickle, or a torch.save file written "
                 "without zip); wengert.load never unpickles, since unpickling can run code the file chooses"
-            ) from None
-        raise ValueError(f"load: {name} is not a wengert.save file ({error})") from None
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
+            )
+        raise ValueError(f"load: {name} is not a wengert.save file: it does not start as a zip archive ({magic!r})")
+    try:
+        archive = np.load(file, allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
         raise ValueError(
-            f"load: {name} is not a readable wengert.save file: it is truncated or damaged, or not an .npz archive "
+            f"load: {name} is not a readable wengert.save file: it is truncated or damaged "
             f"({type(error).__name__}: {error})"
         ) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"load: {name} is a single .npy array, not a wengert.save file; read it with np.load")
+        raise ValueError(f"load: {name} is not a wengert.save file (NumPy read it as {type(archive).__name__})")
     with archive:
         return _load_archive(archive, name)
 
