@@ -17,9 +17,71 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .. import numpy as wnp
+from ..core import Tracer, primal_value
+from ..tensor import Tensor
 from ._checks import closest, real_number
 from .module import Module
+
+
+def in_place(input: Any, result: Any, inplace: bool, name: str) -> Any:
+    """``result``, or (``inplace``) ``input`` made to hold it, as PyTorch's in-place activations.
+
+    A tensor gets the new values as a new version (a leaf that requires grad
+    refuses, as in PyTorch); a NumPy array is overwritten; a value traced by a
+    transformation cannot change, and the result is returned.
+    """
+    if not inplace:
+        return result
+    if isinstance(input, Tensor):
+        return input._update_in_place(result, name + "_")
+    if isinstance(input, np.ndarray) and not isinstance(result, Tracer):
+        np.copyto(input, result, casting="same_kind")
+        return input
+    return result
+
+
+def _value_dtype(value: Any) -> np.dtype:
+    value = primal_value(value)
+    dtype = getattr(value, "dtype", None)
+    return dtype if dtype is not None else np.asarray(value).dtype
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
+    """``x`` where ``x > 0``, else ``negative_slope·x`` (derivative ``negative_slope`` at 0, as PyTorch's).
+
+    Example:
+        >>> leaky_relu(np.array([-2.0, 3.0]), 0.1).tolist()
+        [-0.2, 3.0]
+    """
+    # One recorded product with a constant factor (so the in-place form has no earlier node holding the input)
+    dtype = _value_dtype(input)
+    factor = wnp.where(input > 0, np.ones((), dtype), np.asarray(negative_slope, dtype))
+    return in_place(input, input * factor, inplace, "leaky_relu")
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+    """``x`` where ``x > 0``, else ``alpha·(exp(x) - 1)``.
+
+    Example:
+        >>> elu(np.array([-1.0, 2.0])).round(6).tolist()
+        [-0.632121, 2.0]
+    """
+    # exp of the clamped input (no overflow on the branch not taken); the clamp passes the derivative at 0
+    negative_part = alpha * wnp.expm1(wnp.where(input > 0, 0.0, input))
+    return in_place(input, wnp.where(input > 0, input, negative_part), inplace, "elu")
+
+
+def silu(input: Any, inplace: bool = False) -> Any:
+    """``x·sigmoid(x)`` (swish).
+
+    Example:
+        >>> round(float(silu(1.0)), 6)
+        0.731059
+    """
+    return in_place(input, input * wnp.sigmoid(input), inplace, "silu")
 
 
 class Identity(Module):
@@ -37,10 +99,17 @@ class Tanh(Module):
 
 
 class ReLU(Module):
-    """``max(x, 0)``, with derivative 0 at 0."""
+    """``max(x, 0)``, with derivative 0 at 0 (``inplace=True``: the input tensor takes the result, as PyTorch's)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def forward(self, x: Any) -> Any:
-        return wnp.relu(x)
+        return in_place(x, wnp.relu(x), True, "relu") if self.inplace else wnp.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):
@@ -53,8 +122,87 @@ class Sigmoid(Module):
 class SiLU(Module):
     """``x · sigmoid(x)`` (also called swish)."""
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
+
     def forward(self, x: Any) -> Any:
-        return x * wnp.sigmoid(x)
+        return silu(x, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    """``x`` where ``x > 0``, else ``negative_slope·x`` (see `leaky_relu`).
+
+    Example:
+        >>> LeakyReLU(0.2)(np.array([-1.0, 1.0])).tolist()
+        [-0.2, 1.0]
+    """
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = real_number(negative_slope, "LeakyReLU", "negative_slope")
+        self.inplace = bool(inplace)
+
+    def forward(self, x: Any) -> Any:
+        return leaky_relu(x, self.negative_slope, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(Module):
+    """``x`` where ``x > 0``, else ``alpha·(exp(x) - 1)`` (see `elu`)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = real_number(alpha, "ELU", "alpha")
+        self.inplace = bool(inplace)
+
+    def forward(self, x: Any) -> Any:
+        return elu(x, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softmax(Module):
+    """``exp(x)`` normalised to sum to one along ``dim``, without overflow.
+
+    Example:
+        >>> Softmax(dim=1)(np.zeros((1, 4))).tolist()
+        [[0.25, 0.25, 0.25, 0.25]]
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Any) -> Any:
+        from .functional import softmax
+
+        return softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """``x - logsumexp(x)`` along ``dim``: log-probabilities."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Any) -> Any:
+        from .functional import log_softmax
+
+        return log_softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 
 class Softplus(Module):
@@ -146,6 +294,8 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "sigmoid": Sigmoid,
     "silu": SiLU,
     "swish": SiLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
     "softplus": Softplus,
     "sin": Sin,
     "gelu": GELU,
@@ -194,15 +344,23 @@ def get_activation(spec: str | Module | Callable[[Any], Any] | None) -> Module:
 
 __all__ = [
     "ACTIVATIONS",
+    "ELU",
     "GELU",
     "Identity",
     "Lambda",
+    "LeakyReLU",
+    "LogSoftmax",
     "ReLU",
     "SiLU",
     "Sigmoid",
     "Sin",
+    "Softmax",
     "Softplus",
     "Tanh",
+    "elu",
     "gelu",
     "get_activation",
+    "in_place",
+    "leaky_relu",
+    "silu",
 ]
