@@ -157,3 +157,14 @@ def test_a_float32_model_with_weighted_terms_trains_as_in_eager_mode():
         warnings.simplefilter("error", UserWarning)
         compiled = run(None)
     _assert_same_training(compiled, run(False))
+
+
+def test_reduce_on_plateau_watches_the_training_loss():
+    from wengert.optim import ReduceLROnPlateau
+
+    p = nn.Parameter(np.array([3.0]))
+    trainer = Trainer(None, {"flat": lambda: (p * 0.0 + 1.0).sum()}, params=[p])
+    history = trainer.fit(
+        adam_steps=12, lr=0.1, schedule=lambda opt: ReduceLROnPlateau(opt, factor=0.5, patience=2), progress=False
+    )
+    assert history.lr[0] == 0.1 and history.lr[-1] < 0.1  # a loss that never improves lowers the rate

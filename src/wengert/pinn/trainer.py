@@ -43,7 +43,7 @@ import numpy as np
 
 from ..nn.module import Module, Parameter, parameters_of
 from ..numpy.allocator import keep_freed_memory
-from ..optim import Adam, StepLR, scipy_minimize
+from ..optim import Adam, ReduceLROnPlateau, StepLR, scipy_minimize
 from ..optim.optimizers import Optimizer
 from ..optim.schedulers import LRScheduler
 from ..optim.scipy_bridge import FlatParameters, import_minimize
@@ -466,8 +466,9 @@ class Trainer:
         - ``lr``: Adam's learning rate; ``params_lr`` (default: ``lr``) is the
           physical parameters' own rate.
         - ``schedule``: a function making a scheduler from the optimizer, such as
-          ``step_schedule(5000, 0.5)`` or ``lambda opt: CosineAnnealingLR(opt, 1000)``;
-          the scheduler steps once per Adam step.
+          ``step_schedule(5000, 0.5)``, ``lambda opt: CosineAnnealingLR(opt, 1000)``
+          or ``lambda opt: ReduceLROnPlateau(opt, patience=500)`` (which is given
+          the loss); the scheduler steps once per Adam step.
         - ``lbfgs_options``: options for SciPy's L-BFGS-B (``maxfun``, ``ftol``,
           ``gtol``, ``maxcor``…). The defaults are Raissi et al.'s: 50 correction
           pairs, up to 50 line-search steps, ``ftol`` = machine epsilon (stop
@@ -592,7 +593,9 @@ class Trainer:
                     total.backward()
                 loss = float(np.asarray(total.primal))
             optimizer.step()
-            if scheduler is not None:
+            if isinstance(scheduler, ReduceLROnPlateau):
+                scheduler.step(loss)  # it watches the loss
+            elif scheduler is not None:
                 scheduler.step()
             self.history.adam_steps += 1
             if after_step("adam", loss, terms, lr_now):
