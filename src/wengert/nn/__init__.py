@@ -5,8 +5,8 @@ Models are `Module` objects holding `Parameter` tensors; gradients come from
 ``wg.grad`` and the other transforms (JAX dialect). A `Linear` layer's weight
 has PyTorch's shape ``(out_features, in_features)`` and PyTorch's default
 initialisation, so a PyTorch model's ``state_dict()`` (as NumPy arrays) loads
-into the same wengert model. ``nn.functional`` (``F``) and ``nn.init`` are
-PyTorch's modules of the same names; the loss modules
+into the same wengert model. ``nn.functional`` (``F``), ``nn.init`` and
+``nn.utils`` are PyTorch's modules of the same names; the loss modules
 (``nn.MSELoss()``, ``nn.CrossEntropyLoss()``...) call ``F``'s functions.
 
 Example:
@@ -20,7 +20,7 @@ Example:
     [(3,), (3, 8), (8,), (8, 2)]
 """
 
-from . import functional, init
+from . import functional, init, utils
 from .activations import (
     ACTIVATIONS,
     ELU,
@@ -39,6 +39,7 @@ from .activations import (
     gelu,
     get_activation,
 )
+from .containers import ModuleDict, ParameterDict, ParameterList
 from .layers import MLP, Linear, ModuleList, Sequential
 from .loss_modules import (
     BCELoss,
@@ -71,9 +72,12 @@ __all__ = [
     "MLP",
     "MSELoss",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "SiLU",
@@ -92,4 +96,5 @@ __all__ = [
     "init",
     "mse_loss",
     "nll_loss",
+    "utils",
 ]
