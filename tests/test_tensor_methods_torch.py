@@ -541,3 +541,16 @@ def test_grad_of_leaves_and_retained_tensors_does_not_warn():
 def test_retain_grad_on_a_tensor_that_does_not_require_grad_is_refused():
     with pytest.raises(RuntimeError, match="requires grad"):
         wg.tensor([1.0]).retain_grad()
+
+
+def test_tensor_and_as_tensor_take_a_cpu_device_and_pytorch_dtypes():
+    torch = _torch()
+    assert wg.tensor([1.0], device="cpu").device.type == "cpu"
+    assert wg.as_tensor(np.ones(2), device=torch.device("cpu")).shape == (2,)
+    assert wg.tensor([1.0], dtype=torch.float32).dtype == np.float32
+    existing = wg.tensor([1.0, 2.0])
+    assert wg.as_tensor(existing, dtype=C.float64) is existing
+    with pytest.raises(RuntimeError, match="CPU only"):
+        wg.tensor([1.0], device="cuda")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        wg.as_tensor([1.0], device="mps")

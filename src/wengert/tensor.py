@@ -999,15 +999,18 @@ def _rebuild_tensor(values: np.ndarray, requires_grad: bool) -> Tensor:
     return tensor(values, requires_grad=requires_grad)
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, *, device: Any = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (Python floats in the default dtype, float64 unless changed).
 
     NumPy arrays keep their dtype, as in PyTorch; see `wengert.dtypes.set_default_dtype`.
+    ``device`` may only name the CPU.
 
     Example:
         >>> tensor([1.0, 2.0], requires_grad=True)
         tensor([1., 2.], requires_grad=True)
     """
+    if device is not None:
+        check_device(device, "tensor()")
     if dtype is not None:
         dtype = as_dtype(dtype, "tensor()")
     if isinstance(data, Tensor):
@@ -1061,9 +1064,11 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
-    """``data`` as a tensor without copying when it already is one."""
-    if isinstance(data, Tensor) and (dtype is None or np.asarray(data.primal).dtype == np.dtype(dtype)):
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a tensor without copying when it already is one (of ``dtype``, if given)."""
+    if device is not None:
+        check_device(device, "as_tensor()")
+    if isinstance(data, Tensor) and (dtype is None or np.asarray(data.primal).dtype == as_dtype(dtype, "as_tensor()")):
         return data
     return tensor(data, dtype)
 
