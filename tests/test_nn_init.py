@@ -106,10 +106,12 @@ def _stats(values):
         ("kaiming_uniform_", {"a": math.sqrt(5.0)}, (300, 200), "uniform", 1.0 / math.sqrt(200)),
         ("kaiming_uniform_", {"mode": "fan_out", "nonlinearity": "relu"}, (300, 200), "uniform", math.sqrt(6.0 / 300)),
         ("kaiming_normal_", {}, (300, 200), "normal", math.sqrt(2.0 / (1 + 0.01**2)) / math.sqrt(200)),
-        ("kaiming_normal_", {"nonlinearity": "tanh"}, (30, 20, 3, 3), "normal", (5 / 3) / math.sqrt(180)),
+        ("kaiming_normal_", {"nonlinearity": "tanh"}, (300, 20, 3, 3), "normal", (5 / 3) / math.sqrt(180)),
     ],
 )
 def test_statistics_follow_pytorchs_formulas(name, kwargs, shape, kind, scale):
+    wg.manual_seed(7)  # fixed draws: 60,000 values put the sample deviations well inside the tolerances
+    torch.manual_seed(7)
     values = getattr(init, name)(parameter(*shape), **kwargs).detach().numpy()
     reference = getattr(torch.nn.init, name)(torch.empty(shape, dtype=torch.float64), **kwargs).numpy()
     mean, std, largest = _stats(values)
@@ -124,6 +126,7 @@ def test_statistics_follow_pytorchs_formulas(name, kwargs, shape, kind, scale):
 
 
 def test_trunc_normal_keeps_its_bounds_and_the_truncated_moments():
+    wg.manual_seed(3)
     a, b = -1.0, 2.0  # standard units
     values = init.trunc_normal_(parameter(200_000), mean=0.0, std=1.0, a=a, b=b).detach().numpy()
     assert values.min() >= a and values.max() <= b

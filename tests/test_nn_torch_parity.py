@@ -364,3 +364,19 @@ def test_parameters_to_vector_and_back_match_torch():
     assert (
         nn.utils.clip_grad_norm_ is wg.optim.clip_grad_norm_ and nn.utils.clip_grad_value_ is wg.optim.clip_grad_value_
     )
+
+
+def test_layers_and_parameters_follow_the_default_dtype_as_torchs():
+    from wengert.dtypes import get_default_dtype, set_default_dtype
+
+    assert get_default_dtype() == np.float64
+    set_default_dtype(np.float32)
+    try:
+        model = nn.MLP([2, 3, 1], seed=0)
+        assert {p.dtype for p in model.parameters()} == {np.dtype(np.float32)}
+        assert nn.Linear(2, 2).weight.dtype == np.float32 and nn.Parameter(0.5).dtype == np.float32
+        assert nn.Parameter(np.zeros(2)).dtype == np.float64  # an array keeps its own dtype
+        assert nn.Linear(2, 2, dtype=torch.float64).weight.dtype == np.float64
+    finally:
+        set_default_dtype(np.float64)
+    assert nn.Linear(2, 2).weight.dtype == np.float64 and nn.Parameter(0.5).dtype == np.float64

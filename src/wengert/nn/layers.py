@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import numpy as wnp
 from ..core import Tracer, primal_value
+from ..dtypes import as_dtype, get_default_dtype
 from ..numpy.products import matmul_nt
 from ._checks import check_device, positive_int
 from .activations import get_activation
@@ -34,9 +35,9 @@ from .module import Module, Parameter, set_values_
 
 
 def float_dtype(dtype: Any, owner: str) -> np.dtype:
-    """``dtype`` as a NumPy floating dtype (float64 or float32), or an error naming ``owner``."""
+    """``dtype`` (NumPy's, its name, or a ``torch.dtype``) as a NumPy floating dtype, or an error naming ``owner``."""
     try:
-        resolved = np.dtype(dtype)
+        resolved = as_dtype(dtype, owner)
     except TypeError:
         resolved = None
     if resolved is None or resolved.kind != "f":
@@ -72,7 +73,8 @@ class Linear(Module):
     layer stores its transpose. Draws come from ``rng`` (a NumPy or wengert
     Generator, or an integer seed; ``seed=`` says the same), else from the
     default generator, so ``wg.manual_seed(0)`` makes them reproducible.
-    Parameters have ``dtype`` (float64, the default, or float32).
+    Parameters have ``dtype`` (float64 or float32; by default the default
+    dtype, ``wg.get_default_dtype()``, float64 unless changed).
 
     Inputs that are plain arrays or lists are converted to the layer's dtype;
     a tensor or traced input of another dtype is an error (convert it
@@ -93,7 +95,7 @@ class Linear(Module):
         bias: bool = True,
         init: str | Callable[..., np.ndarray] = "pytorch",
         rng: Any = None,
-        dtype: Any = np.float64,
+        dtype: Any = None,
         *,
         seed: int | None = None,
         device: Any = None,
@@ -102,7 +104,7 @@ class Linear(Module):
         check_device(device, "Linear")
         self.in_features = positive_int(in_features, "Linear", "in_features")
         self.out_features = positive_int(out_features, "Linear", "out_features")
-        dtype = float_dtype(np.float64 if dtype is None else dtype, "Linear")
+        dtype = float_dtype(get_default_dtype() if dtype is None else dtype, "Linear")
         self._init = init
         weight, bias_value = linear_init(init)(self.in_features, self.out_features, make_rng(rng, seed), dtype, bias)
         self.weight = Parameter(weight)
@@ -299,7 +301,7 @@ class MLP(Module):
         output_activation: Any = None,
         init: str | Callable[..., np.ndarray] = "pytorch",
         rng: Any = None,
-        dtype: Any = np.float64,
+        dtype: Any = None,
         bias: bool = True,
         *,
         seed: int | None = None,

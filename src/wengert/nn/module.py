@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..core import Tracer
+from ..dtypes import get_default_dtype
 from ..tensor import TAPE, Tensor
 from ._checks import check_device
 
@@ -32,8 +33,10 @@ from ._checks import check_device
 class Parameter(Tensor):
     """A tensor that a `Module` registers as one of its parameters (a leaf, requiring grad by default).
 
-    The data are copied into a new array of floating dtype (float64 unless
-    ``dtype`` or the data say otherwise).
+    The data are copied into a new array of floating dtype: ``dtype``, else
+    the data's own floating dtype (an array's, a tensor's), else the default
+    dtype (``wg.get_default_dtype()``, float64 unless changed) for Python
+    numbers and integers.
 
     Example:
         >>> w = Parameter(np.zeros((2, 3)))
@@ -57,8 +60,8 @@ class Parameter(Tensor):
             raise TypeError(
                 f"Parameter(): the data ({_shown(data)}) cannot be made an array of numbers: {error}"
             ) from None
-        if dtype is None and array.dtype.kind in "biu":
-            array = array.astype(np.float64)
+        if dtype is None and (array.dtype.kind in "biu" or (array.dtype == np.float64 and _python_numbers(data))):
+            array = array.astype(get_default_dtype())  # float64 unless wg.set_default_dtype says otherwise
         if array.dtype.kind != "f":
             what = "complex numbers (not supported yet)" if array.dtype.kind == "c" else f"dtype {array.dtype}"
             raise TypeError(
@@ -83,6 +86,11 @@ class Parameter(Tensor):
         copied = Parameter(self.primal, self.requires_grad)
         memo[id(self)] = copied
         return copied
+
+
+def _python_numbers(data: Any) -> bool:
+    """Whether ``data`` holds Python numbers (a float, a list of them...) rather than a NumPy array or scalar."""
+    return not isinstance(data, (np.ndarray, np.generic))
 
 
 def _shown(value: Any) -> str:
