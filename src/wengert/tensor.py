@@ -872,7 +872,7 @@ def _dim_index(dim: Any, ndim: int, operation: str) -> int:
 def _extremum(x: Tensor, which: str, dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> Any:
     if axis is not None or keepdims is not None:  # NumPy's keywords: NumPy's meaning
         if dim is not None:
-            raise TypeError(f"{which}(): pass dim= (PyTorch) or axis= (NumPy), not both")
+            raise TypeError(f"{which}(): pass PyTorch's dim=/keepdim= or NumPy's axis=/keepdims=, not a mix")
         reduce = wnp.amax if which == "max" else wnp.amin
         return reduce(x, axis, bool(keepdims) if keepdims is not None else bool(keepdim))
     if dim is None:
