@@ -626,7 +626,9 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out:
     elif p == math.inf:
         norm = wnp.max(magnitude, axis=dim, keepdims=True)
     elif p > 0:
-        norm = wnp.power(wnp.sum(wnp.power(magnitude, p), axis=dim, keepdims=True), 1.0 / p)
+        # the sum kept off 0, where its root's derivative is infinite; a vector that small is divided by eps anyway
+        tiny = np.finfo(losses._dtype_of(input)).tiny
+        norm = wnp.power(wnp.maximum(wnp.sum(wnp.power(magnitude, p), axis=dim, keepdims=True), tiny), 1.0 / p)
     else:
         raise ValueError(f"normalize: p must be positive, got {p}")
     return input / wnp.maximum(norm, eps)
