@@ -11,18 +11,26 @@ Example:
     5.5
 """
 
-from . import (
+from . import (  # noqa: F401  (wg.random: JAX's explicit keys)
     autograd,
+    dtypes,
     errors,  # noqa: F401  (wg.errors)
     lax,  # noqa: F401  (wg.lax: structured control flow)
     nn,  # noqa: F401  (wg.nn)
     numpy,  # noqa: F401  (installs the array interface on tracers)
     optim,  # noqa: F401  (wg.optim)
+    pinn,  # noqa: F401  (wg.pinn: physics-informed networks)
+    random,
+    serialization,
+    tree_util,
 )
 from .compile import jit
 from .core import Dual, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .core.pytree import register_pytree_node
+from .creation import *  # noqa: F403  (PyTorch's creation functions and dtypes: wg.zeros, wg.float32...)
 from .generator import Generator, default_generator, initial_seed, manual_seed, seed
+from .numpy import nn as jnn  # noqa: F401  (JAX's jax.nn: wg.jnn.relu, wg.jnn.softmax...)
+from .serialization import load, save
 from .teach import graph, trace
 from .tensor import (
     Tensor,
@@ -34,6 +42,7 @@ from .tensor import (
     set_grad_enabled,
     tensor,
 )
+from .torch_functions import *  # noqa: F403  (PyTorch's top-level functions: wg.exp, wg.sum(x, dim=)...)
 from .transforms import (
     checkpoint,
     checkpoint_sequential,
@@ -97,4 +106,12 @@ __all__ = [
     "tree_unflatten",
     "value_and_grad",
     "vjp",
+]
+__all__ += ["dtypes", "jnn", "load", "pinn", "random", "save", "serialization", "tree_util"]
+# wg.max, wg.sum... stay out of a star import: a script's max(a, b) on numbers would become PyTorch's.
+_BUILTIN_NAMES = {"abs", "all", "any", "max", "min", "pow", "round", "sum"}
+__all__ += [
+    name
+    for name in (*creation.__all__, *torch_functions.__all__)  # noqa: F405
+    if name not in __all__ and name not in _BUILTIN_NAMES
 ]

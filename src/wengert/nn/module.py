@@ -3,8 +3,9 @@
 A `Module` registers what is assigned to it: a `Parameter` becomes one of its
 parameters, a `Module` one of its submodules. Parameters are found recursively
 with dotted names (``"layers.0.weight"``), each object once however often it is
-shared. ``state_dict()`` hands out copies of the values as NumPy arrays and
-``load_state_dict()`` copies NumPy arrays back in, checking names and shapes.
+shared. ``state_dict()`` hands out copies of the values as tensors that record
+nothing, and ``load_state_dict()`` copies tensors or NumPy arrays back in,
+checking names and shapes.
 
 Example:
     >>> import numpy as np
@@ -26,7 +27,7 @@ import numpy as np
 
 from ..core import Tracer
 from ..dtypes import get_default_dtype
-from ..tensor import TAPE, Tensor
+from ..tensor import TAPE, Tensor, from_numpy
 from ._checks import check_device
 
 
@@ -497,10 +498,14 @@ class Module:
     # -- saving and loading -----------------------------------------------------------
 
     def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Any]:
-        """Copies of every parameter and buffer value, as NumPy arrays, under their dotted names.
+        """Every parameter and buffer value under its dotted name, as a tensor that records nothing (PyTorch's).
 
-        ``prefix`` goes in front of every name; ``keep_vars=True`` gives the
-        parameters (and buffers) themselves instead of copies of their values.
+        The tensors hold copies: training the model later does not change them
+        (PyTorch's share memory with the parameters, so that keeping a best
+        model needs a ``copy.deepcopy``; here it does not). ``.numpy()`` gives
+        the array; ``load_state_dict`` takes tensors or arrays. ``prefix`` goes
+        in front of every name; ``keep_vars=True`` gives the parameters (and
+        buffers) themselves.
 
         Example:
             >>> from wengert.nn import Linear
@@ -509,12 +514,12 @@ class Module:
         """
         out: OrderedDict[str, Any] = OrderedDict()
         for name, parameter in self.named_parameters():
-            out[prefix + name] = parameter if keep_vars else np.array(parameter.primal, copy=True)
+            out[prefix + name] = parameter if keep_vars else from_numpy(np.array(parameter.primal, copy=True))
         for name, buffer in self.named_buffers():
-            value = (
-                buffer if keep_vars else np.array(buffer.primal if isinstance(buffer, Tensor) else buffer, copy=True)
-            )
-            out[prefix + name] = value
+            if keep_vars:
+                out[prefix + name] = buffer
+            else:
+                out[prefix + name] = from_numpy(np.array(buffer.primal if isinstance(buffer, Tensor) else buffer))
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
