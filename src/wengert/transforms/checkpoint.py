@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from functools import partial, wraps
 from typing import Any
 
+import numpy as np
+
 from ..core import Node, Primitive, Tracer, backward_pass, bind, state, toposort, tree_flatten, tree_unflatten
 from ..core.pytree import TreeDef
 from ..core.reverse import next_creation_number
@@ -130,6 +132,14 @@ def _generators_used(function: Any, args: Sequence[Any]) -> list:
     return found
 
 
+def _is_float(value: Any) -> bool:
+    """Whether a value (array, number or traced value) has a floating-point or complex dtype."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        dtype = np.result_type(value)
+    return np.dtype(dtype).kind in "fc"
+
+
 def _cell_filled(cell: Any) -> bool:
     try:
         cell.cell_contents  # noqa: B018  (an empty cell raises)
@@ -182,12 +192,32 @@ class _Checkpointed:
             )
         return out
 
+    def _of_floats(self, leaves: tuple, treedef: TreeDef) -> tuple[list[int], Callable[..., Any]]:
+        """The positions of the leaves that can be differentiated (floats), and the function of those alone.
+
+        Integer and boolean arguments (a random key, a mask, an index) are constants of the
+        recomputation, as in JAX: they get no tangent and no cotangent.
+        """
+        positions = [index for index, leaf in enumerate(leaves) if _is_float(leaf)]
+
+        def of_floats(*floats: Any) -> Any:
+            values = list(leaves)
+            for index, value in zip(positions, floats):
+                values[index] = value
+            return self.function(*tree_unflatten(treedef, values))
+
+        return positions, of_floats
+
     def _jvp(self, tangents: Any, ans: Any, *leaves: Any, treedef: TreeDef, boundary: tuple, random_states: Any) -> Any:
         from ..core import zeros_like_value
 
-        tangents = tuple(zeros_like_value(leaf) if t is None else t for t, leaf in zip(tangents, leaves))
+        positions, of_floats = self._of_floats(leaves, treedef)
+        primals = tuple(leaves[index] for index in positions)
+        tangents = tuple(
+            zeros_like_value(leaves[index]) if tangents[index] is None else tangents[index] for index in positions
+        )
         with _replaying(random_states):
-            return jvp(lambda *inner: self.function(*tree_unflatten(treedef, list(inner))), leaves, tangents)[1]
+            return jvp(of_floats, primals, tangents)[1]
 
     def _vjp(
         self, cotangent: Any, ans: Any, *leaves: Any, treedef: TreeDef, boundary: tuple, random_states: Any
@@ -196,9 +226,13 @@ class _Checkpointed:
             return self._vjp_on_tensors(cotangent, leaves, treedef, boundary, random_states)
         from .differentiate import vjp
 
+        positions, of_floats = self._of_floats(leaves, treedef)
         with _replaying(random_states):
-            _, pullback = vjp(lambda *inner: self.function(*tree_unflatten(treedef, list(inner))), *leaves)
-        return list(pullback(cotangent))
+            _, pullback = vjp(of_floats, *(leaves[index] for index in positions))
+        cotangents: list = [None] * len(leaves)
+        for index, value in zip(positions, pullback(cotangent)):
+            cotangents[index] = value
+        return cotangents
 
     # -- PyTorch-style tensors (level 0) -----------------------------------------
 
