@@ -60,3 +60,31 @@ def test_bad_seeds_and_devices_are_refused_by_name():
     with pytest.raises(TypeError, match="must be a wengert.Generator"):
         random_state.numpy_generator(np.random.default_rng(0))
     assert random_state.manual_seed(-1).initial_seed() == (1 << 64) - 1  # wrapped, as PyTorch does
+
+
+def test_manual_seed_makes_initialisation_and_training_repeat_exactly():
+    import wengert as wg
+    import wengert.nn as nn
+
+    def train():
+        wg.manual_seed(2024)
+        model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1))
+        x = wg.randn(64, 3)
+        y = (x**2).sum(dim=1, keepdim=True)
+        optimizer = wg.optim.Adam(model.parameters(), lr=1e-2)
+        losses = []
+        for _ in range(5):
+            for batch in wg.randperm(64).split(16):  # random minibatches from the same stream
+                optimizer.zero_grad()
+                loss = nn.functional.mse_loss(model(x[batch]), y[batch])
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+        return losses, {name: value.numpy() for name, value in model.state_dict().items()}
+
+    (first_losses, first_state), (second_losses, second_state) = train(), train()
+    assert first_losses == second_losses and first_losses[-1] < first_losses[0]
+    for name in first_state:
+        np.testing.assert_array_equal(first_state[name], second_state[name])
+    initial = [wg.manual_seed(seed) and nn.Linear(3, 16).weight.detach().numpy() for seed in (2024, 2025, 2024)]
+    assert not np.array_equal(initial[0], initial[1]) and np.array_equal(initial[0], initial[2])
