@@ -202,3 +202,14 @@ def test_refusals_name_the_argument() -> None:
         jnn.one_hot([0, 1], 2, axis=3)
     with pytest.raises(TypeError, match="concrete int"):
         wg.jit(lambda n: jnn.one_hot(np.arange(2), n))(3)
+
+
+def test_sigmoid_keeps_its_far_negative_tail():
+    # 1 / (1 + e^-x) to the last digits where the value is tiny: sigmoid(-30) = 9.357622968839299e-14.
+    from wengert.numpy.special import sigmoid
+
+    x = np.array([-700.0, -30.0, -5.0, 0.0, 5.0, 30.0])
+    expected = np.array([1.0 / (1.0 + np.exp(700.0)), 9.357622968839299e-14, 1 / (1 + np.exp(5.0)), 0.5])
+    np.testing.assert_allclose(sigmoid(x)[:4], expected, rtol=1e-15)
+    assert sigmoid(-30.0) == pytest.approx(9.357622968839299e-14, rel=1e-15)
+    assert sigmoid(np.float32(-3.0)).dtype == np.float32

@@ -25,7 +25,17 @@ from .shape import broadcast_like, reshape, unbroadcast
 
 
 def _sigmoid_impl(x: Any) -> Any:
-    return 0.5 * (np.tanh(np.multiply(x, 0.5)) + 1.0)
+    """1 / (1 + e^-x) from e^-|x| ≤ 1, which neither overflows nor loses the far negative tail
+    (0.5·(1 + tanh(x/2)) kept about four digits of sigmoid(-30) ≈ 9.4e-14)."""
+    if type(x) is float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        small = math.exp(x)
+        return small / (1.0 + small)
+    small = np.exp(np.negative(np.abs(x)))
+    large = np.reciprocal(np.add(small, 1.0))
+    out = np.where(np.greater_equal(x, 0), large, np.multiply(small, large))
+    return out[()] if out.ndim == 0 else out
 
 
 sigmoid = unary_function(
