@@ -76,7 +76,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--no-plot", action="store_true", help="write the JSON report only")
         sub.add_argument("--eager", action="store_true", help="train without compiling the loss (wg.jit)")
         quick = ", ".join(f"--{option} {value}" for option, value in QUICK[name].items()) or "the defaults"
-        sub.add_argument("--quick", action="store_true", help=f"a run of under ~30 s: {quick} (options given win)")
+        caveat = "; the shock is not yet resolved (error ~0.4, 0.02 in the full run)" if name == "burgers" else ""
+        sub.add_argument(
+            "--quick", action="store_true", help=f"a run of under ~30 s: {quick} (options given win){caveat}"
+        )
         sub.add_argument(
             "--threads",
             type=int,
