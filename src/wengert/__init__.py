@@ -11,8 +11,9 @@ Example:
     5.5
 """
 
-from . import (  # noqa: F401  (wg.random: JAX's explicit keys)
+from . import (  # noqa: F401  (the subpackages, as wg.<name>)
     autograd,
+    cuda,  # PyTorch's device queries: wg.cuda.is_available() is False
     dtypes,
     errors,  # noqa: F401  (wg.errors)
     lax,  # noqa: F401  (wg.lax: structured control flow)
@@ -20,7 +21,7 @@ from . import (  # noqa: F401  (wg.random: JAX's explicit keys)
     numpy,  # noqa: F401  (installs the array interface on tracers)
     optim,  # noqa: F401  (wg.optim)
     pinn,  # noqa: F401  (wg.pinn: physics-informed networks)
-    random,
+    random,  # JAX's explicit keys
     serialization,
     tree_util,
 )
@@ -107,7 +108,7 @@ __all__ = [
     "value_and_grad",
     "vjp",
 ]
-__all__ += ["dtypes", "jnn", "load", "pinn", "random", "save", "serialization", "tree_util"]
+__all__ += ["cuda", "dtypes", "jnn", "load", "pinn", "random", "save", "serialization", "tree_util"]
 # wg.max, wg.sum... stay out of a star import: a script's max(a, b) on numbers would become PyTorch's.
 _BUILTIN_NAMES = {"abs", "all", "any", "max", "min", "pow", "round", "sum"}
 __all__ += [

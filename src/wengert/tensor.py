@@ -702,6 +702,14 @@ class Tensor(ReverseTracer):
 
     # -- in-place operations -------------------------------------------------------
 
+    def _refuse_leaf_in_place(self, operation: str) -> None:
+        """PyTorch's refusal of an in-place update of a leaf that requires grad, while recording."""
+        if state.grad_enabled and self._node is not None and self._node.primitive is None:
+            raise RuntimeError(
+                f"a leaf tensor that requires grad is being used in an in-place operation ('{operation}'); "
+                "wrap the update in `with wg.no_grad():` or use an out-of-place operation"
+            )
+
     def _update_in_place(self, result: Any, operation: str) -> Tensor:
         """Make this tensor hold ``result``: a new version, rebased onto result's node.
 
@@ -711,11 +719,7 @@ class Tensor(ReverseTracer):
         that saved this tensor's old value fails loudly, as in PyTorch.
         """
         recording = state.grad_enabled
-        if recording and self._node is not None and self._node.primitive is None:
-            raise RuntimeError(
-                f"a leaf tensor that requires grad is being used in an in-place operation ('{operation}'); "
-                "wrap the update in `with wg.no_grad():` or use an out-of-place operation"
-            )
+        self._refuse_leaf_in_place(operation)
         if not isinstance(result, Tensor):
             result = Tensor(result, TAPE, None)
         if recording and self._node is not None and result._node is None:
@@ -777,6 +781,20 @@ class Tensor(ReverseTracer):
     def fill_(self, value: Any) -> Tensor:
         """Set every element to ``value``, in place (a tensor value is differentiated through)."""
         return self._update_in_place(index_update(self, _as_value(value), Ellipsis), "fill_")
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with draws from N(mean, std²), in place, from the default generator unless one is given."""
+        from .nn.init import normal_
+
+        self._refuse_leaf_in_place("normal_")
+        return normal_(self, mean, std, generator=generator)
+
+    def uniform_(self, low: float = 0.0, high: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with draws uniform on [low, high), in place (PyTorch's ``from``/``to``), from the default generator."""
+        from .nn.init import uniform_
+
+        self._refuse_leaf_in_place("uniform_")
+        return uniform_(self, low, high, generator=generator)
 
     def copy_(self, source: Any) -> Tensor:
         """Copy ``source`` (broadcast to this tensor's shape) into this tensor, in place."""
