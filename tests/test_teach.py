@@ -96,7 +96,7 @@ def test_bad_arguments_are_named():
         trace(lambda z: z * z, np.array([1j]))
     assert trace(seed_f, 2, 5).gradient()["x1"] == pytest.approx(5.5)  # integers are taken as floats
     with pytest.raises(ValueError, match="choose one with wrt="):
-        trace(seed_f, 2.0, 5.0).forward_table()
+        trace(seed_f, 2.0, 5.0).tangents()
     with pytest.raises(ValueError, match="wrt='y' is not an input"):
         trace(seed_f, 2.0, 5.0).forward_table("y")
     with pytest.raises(KeyError, match="no entry named 'v9'"):
@@ -290,25 +290,27 @@ def test_several_outputs_and_constant_outputs():
 
 
 def test_tensor_program_shows_shapes():
-    w = np.arange(6.0).reshape(2, 3) / 10
-    x = np.array([1.0, 2.0, 3.0])
+    # Arrays of more than 6 numbers are shown by dtype and shape (smaller ones by their numbers).
+    w = np.arange(12.0).reshape(3, 4) / 10
+    x = np.array([1.0, 2.0, 3.0, 4.0])
 
     def loss(w, x):
         return (wnp.tanh(w @ x) ** 2).sum()
 
     wl = trace(loss, w, x)
     text = str(wl)
-    assert "v1 = w" in text and "float64[2×3]" in text and "v3 = v1 @ v2" in text
-    assert wl.to_text(ascii=True).count("float64[2x3]") == 1
+    assert "v1 = w" in text and "float64[3×4]" in text and "v3 = v1 @ v2" in text
+    assert "v2 = x         = [1, 2, 3, 4]" in text
+    assert wl.to_text(ascii=True).count("float64[3x4]") == 1
     table = wl.backward_table()
     expected = wg.grad(loss, argnums=(0, 1))(w, x)
     np.testing.assert_allclose(table.info["gradient"]["w"], expected[0])
     np.testing.assert_allclose(table.info["gradient"]["x"], expected[1])
-    assert "float64[2×3]" in table.to_text()
+    assert "float64[3×4]" in table.to_text()
     forward = wl.forward_table("x")
-    assert forward.rows[-1].tangent == pytest.approx(wg.jvp(lambda x: loss(w, x), (x,), (np.ones(3),))[1])
+    assert forward.rows[-1].tangent == pytest.approx(wg.jvp(lambda x: loss(w, x), (x,), (np.ones(4),))[1])
     data = json.loads(wl.to_json())
-    assert data["entries"][0]["shape"] == [2, 3]
+    assert data["entries"][0]["shape"] == [3, 4]
 
 
 def test_graph_of_a_tensor_computation():
@@ -410,7 +412,8 @@ def test_json_and_html(seed_list):
     constant = json.loads(trace(lambda x: x * 3.0, 1.0).to_json())
     assert constant["entries"][1]["inputs"] == ["v1", {"constant": 3.0}]
     page = seed_list._repr_html_()
-    assert page.startswith('<table class="wengert">') and "ln(v1)" in page and "0.693147" in page
+    assert page.startswith('<div class="wengert-trace"><table class="wengert">') and "ln(v1)" in page
+    assert "0.693147" in page
     assert "v̇1·v2 + v1·v̇2" in seed_list.forward_table("x1")._repr_html_()
     backward = seed_list.backward_table().to_dict()
     assert backward["gradient"] == {"x1": 5.5, "x2": pytest.approx(2 - COS5)}

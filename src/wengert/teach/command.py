@@ -6,6 +6,10 @@ Example::
     wengert trace "sin(x**2) + exp(x)" --at x=1 --format mermaid
     wengert trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --format python
 
+The list is numbered in the order the engine records it, which is Python's
+order of evaluation, as ``wg.trace`` numbers it (``--order levels`` numbers it
+level by level, as textbooks do: ``v5 = sin(v2)`` before ``v6 = v3 + v4``).
+
 ``--format python`` prints the derivative program that ``wg.jit`` generates for
 the expression's value and gradient: the source-transformation strategy, shown.
 
@@ -45,9 +49,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     parser.add_argument(
         "--order",
-        choices=("levels", "evaluation"),
-        default="levels",
-        help="evaluate level by level as textbooks number the list (default), or in Python's order",
+        choices=("evaluation", "levels"),
+        default="evaluation",
+        help="number the list in the order the engine records it, Python's order (default, as wg.trace does), "
+        "or level by level as textbooks do",
     )
     parser.add_argument("--ascii", action="store_true", help="plain ASCII symbols (vdot, vbar, *) in text output")
     parser.epilog = "Functions: " + _function_names()
@@ -239,8 +244,8 @@ def _render(wl: Any, source: str, point: dict[str, float], args: argparse.Namesp
     ascii = args.ascii
     at = ", ".join(f"{name} = {value:g}" for name, value in point.items())
     parts = [f"f = {source}   at {at}", "", "Wengert list", wl.to_text(ascii=ascii)]
-    for name in wrt:
-        parts += ["", wl.forward_table(name, ascii=ascii).to_text()]
+    # One forward table per input (or the --wrt one): what wl.forward_table() shows in Python.
+    parts += ["", wl.forward_table(args.wrt, ascii=ascii).to_text()]
     backward = wl.backward_table(ascii=ascii)
     parts += ["", backward.to_text(), ""]
     gradient = ", ".join(f"∂f/∂{name} = {value:.10g}" for name, value in backward.info["gradient"].items())

@@ -12,8 +12,9 @@ checking and evaluating never reach Python's recursion limit.
 The evaluator chooses the order of evaluation, so the tape it records can be
 numbered as textbooks do: ``order="levels"`` evaluates every operation whose
 operands are ready, level by level, left to right (``ln x1``, ``x1·x2``,
-``sin x2``, then ``+``, then ``−``); ``order="evaluation"`` follows Python's
-left-to-right, innermost-first order.
+``sin x2``, then ``+``, then ``−``); ``order="evaluation"`` (the default, as
+``wg.trace`` records a Python function) follows Python's left-to-right,
+innermost-first order.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ class Expression:
     tree: ast.Expression
     variables: tuple[str, ...]
 
-    def function(self, order: str = "levels") -> Callable[..., Any]:
+    def function(self, order: str = "evaluation") -> Callable[..., Any]:
         """A function of the variables (positionally, in ``variables`` order) that evaluates the expression.
 
         Example:

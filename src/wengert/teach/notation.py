@@ -116,14 +116,26 @@ def shape_text(value: Any, ascii: bool = False) -> str:
     return f"{value.dtype}[{dims}]"
 
 
+SMALL_ARRAY = 6  # arrays of at most this many numbers are shown number by number
+
+
 def format_value(value: Any, digits: int = 6, ascii: bool = False) -> str:
-    """A value as the tables show it: a number for scalars, the dtype and shape for arrays."""
+    """A value as the tables show it: a number, a small array's numbers, or a larger array's dtype and shape.
+
+    Example:
+        >>> import numpy as np
+        >>> format_value(np.array([1.0, 2.0, 3.0])), format_value(np.zeros((3, 4)))
+        ('[1, 2, 3]', 'float64[3×4]')
+    """
     if value is None:
         return "freed"
     if isinstance(value, tuple):
         return "(" + ", ".join(format_value(v, digits, ascii) for v in value) + ")"
     value = primal_value(value)
     if not is_scalar(value):
+        array = np.asarray(value)
+        if 0 < array.size <= SMALL_ARRAY and array.dtype.kind in "biuf":
+            return _nested_text(array, digits, ascii)
         return shape_text(value, ascii)
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
@@ -131,6 +143,12 @@ def format_value(value: Any, digits: int = 6, ascii: bool = False) -> str:
     if number == 0.0:
         return "0"  # also -0.0: a sign on a zero only distracts in a table
     return f"{number:.{digits}g}"
+
+
+def _nested_text(array: np.ndarray, digits: int, ascii: bool) -> str:
+    if array.ndim == 0:
+        return format_value(array[()], digits, ascii)
+    return "[" + ", ".join(_nested_text(part, digits, ascii) for part in array) + "]"
 
 
 def number_text(value: Any, digits: int = 6, ascii: bool = False) -> str:

@@ -63,6 +63,19 @@ def list_html(wl: WengertList, digits: int = 6) -> str:
     return _html_table(caption, ("v", "expression", "value"), rows, numeric={2})
 
 
+def trace_html(wl: WengertList, digits: int = 6) -> str:
+    """The list, the forward table of each input and the backward table of each output, as HTML tables."""
+    parts = [list_html(wl, digits)]
+    try:
+        tables = [wl.forward_table(index, digits=digits) for index in range(len(wl.inputs))]
+        tables += [wl.backward_table(output=index, digits=digits) for index in range(len(wl.outputs))]
+    except RuntimeError as error:  # the graph's saved values were freed: the list is all there is to show
+        parts.append(f'<p class="wengert-note">{html.escape(str(error))}</p>')
+    else:
+        parts += [table_html(table) for table in tables]
+    return '<div class="wengert-trace">' + "".join(parts) + "</div>"
+
+
 def _html_table(caption: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], numeric: set[int]) -> str:
     head = "".join(f"<th>{html.escape(column)}</th>" for column in columns)
     body = []
@@ -259,36 +272,133 @@ def _edges(wl: WengertList, ids: dict[int, str], output_ids: list[str]) -> list[
     return edges
 
 
-def _label_lines(entry: Entry, values: bool, ascii: bool) -> list[str]:
+SHOW = ("values", "tangents", "adjoints")
+
+
+class Annotations:
+    """What the graph's nodes show besides their expressions: values, tangents for one input, adjoints.
+
+    Built by `annotations` from the ``show=``, ``wrt=`` and ``output=``
+    arguments of ``to_dot``/``to_svg``/``to_mermaid``; the numbers come from
+    the list's own `tangents` and `adjoints` (the engine's interpreters).
+    """
+
+    def __init__(self, wl: WengertList, show: tuple[str, ...], wrt: Any, output: Any, ascii: bool) -> None:
+        self.show = show
+        self.ascii = ascii
+        self.tangents: dict[str, Any] = {}
+        self.adjoints: dict[str, Any] = {}
+        self.wrt_label = ""
+        self.output_name = ""
+        if "tangents" in show:
+            wrt_entry = wl._input(wrt)
+            self.wrt_label = wrt_entry.label or wrt_entry.name
+            self.tangents = wl.tangents(wrt)
+        if "adjoints" in show:
+            self.output_name = wl._output(output)[0]
+            self.adjoints = wl.adjoints(output=output)
+
+    def _name(self, entry: Entry, mark: Any) -> str:
+        name = (entry.label or entry.name) if entry.is_input else entry.name
+        marked = mark(name, self.ascii)
+        return marked if self.ascii else notation.subscripted(marked)
+
+    def entry_lines(self, entry: Entry) -> list[str]:
+        lines = []
+        if "values" in self.show:
+            lines.append(format_value(entry.value, 4, self.ascii))
+        if "tangents" in self.show:
+            lines.append(f"{self._name(entry, notation.tangent_name)} = {self._number(self.tangents[entry.name])}")
+        if "adjoints" in self.show:
+            lines.append(f"{self._name(entry, notation.adjoint_name)} = {self._number(self.adjoints[entry.name])}")
+        return lines
+
+    def output_lines(self, name: str, output: Any) -> list[str]:
+        if "tangents" not in self.show:
+            return []
+        tangent = self.tangents[output.name] if hasattr(output, "name") else 0.0
+        label = self.wrt_label if self.ascii else notation.subscripted(self.wrt_label)
+        text = f"∂{name}/∂{label} = {self._number(tangent)}"
+        return [notation.ascii_text(text) if self.ascii else text]
+
+    def caption(self) -> str:
+        """A line under the graph saying what the numbers are (empty for values only)."""
+        parts = []
+        if "tangents" in self.show:
+            label = self.wrt_label if self.ascii else notation.subscripted(self.wrt_label)
+            parts.append(f"tangents {notation.tangent_name('v', self.ascii)} = ∂v/∂{label}")
+        if "adjoints" in self.show:
+            parts.append(f"adjoints {notation.adjoint_name('v', self.ascii)} = ∂{self.output_name}/∂v")
+        text = "; ".join(parts)
+        return notation.ascii_text(text) if self.ascii else text
+
+    def _number(self, value: Any) -> str:
+        return format_value(value, 4, self.ascii)
+
+
+def annotations(wl: WengertList, values: bool | None, show: Any, wrt: Any, output: Any, ascii: bool) -> Annotations:
+    """Check ``values=``/``show=``/``wrt=``/``output=`` and read the numbers the nodes will show."""
+    if show is not None and values is not None:
+        raise ValueError("give show= (what the nodes show) or the older values=True/False, not both")
+    if show is None:
+        chosen: tuple[str, ...] = () if values is False else ("values",)
+    else:
+        names = (show,) if isinstance(show, str) else tuple(show)
+        for name in names:
+            if name not in SHOW + ("none",):
+                raise ValueError(
+                    f"show={name!r}: choose 'values', 'tangents' (with wrt=), 'adjoints' (with output= for "
+                    "several outputs), 'none', or a tuple of them"
+                )
+        chosen = tuple(name for name in SHOW if name in names)
+    if wrt is not None and "tangents" not in chosen:
+        raise ValueError(f"wrt={wrt!r} chooses the input of the tangents: pass show='tangents' as well")
+    if output is not None and "adjoints" not in chosen:
+        raise ValueError(f"output={output!r} chooses the output of the adjoints: pass show='adjoints' as well")
+    return Annotations(wl, chosen, wrt, output, ascii)
+
+
+def _label_lines(entry: Entry, notes: Annotations) -> list[str]:
+    ascii = notes.ascii
     if entry.is_input:
         label = entry.label or entry.name
         lines = [label if ascii else notation.subscripted(label)]
     else:
         name = entry.name if ascii else notation.subscripted(entry.name)
         lines = [f"{name} = {entry.expression(ascii, subscripts=not ascii)}"]
-    if values:
-        lines.append(format_value(entry.value, 4, ascii))
-    return lines
+    return lines + notes.entry_lines(entry)
 
 
-def _output_lines(name: str, output: Any, values: bool, ascii: bool) -> list[str]:
+def _output_lines(name: str, output: Any, notes: Annotations) -> list[str]:
     if hasattr(output, "name"):
-        return [name]
-    return [f"{name} = {format_value(output.value, 4, ascii)}"]
+        return [name] + notes.output_lines(name, output)
+    return [f"{name} = {format_value(output.value, 4, notes.ascii)}"] + notes.output_lines(name, output)
 
 
-def to_mermaid(wl: WengertList, values: bool = True, ascii: bool = False) -> str:
+def to_mermaid(
+    wl: WengertList,
+    values: bool | None = None,
+    ascii: bool = False,
+    *,
+    show: Any = None,
+    wrt: Any = None,
+    output: Any = None,
+) -> str:
     """A Mermaid ``flowchart LR``: inputs and outputs as circles, entries as boxes, edges as data flow."""
+    notes = annotations(wl, values, show, wrt, output, ascii)
     ids, output_ids = _node_ids(wl)
     lines = ["flowchart LR"]
+    caption = notes.caption()
+    if caption:
+        lines.append(f"    %% {caption}")
     for entry in wl.entries:
-        text = "<br/>".join(_mermaid_escape(line) for line in _label_lines(entry, values, ascii))
+        text = "<br/>".join(_mermaid_escape(line) for line in _label_lines(entry, notes))
         if entry.is_input:
             lines.append(f'    {ids[id(entry)]}(("{text}"))')
         else:
             lines.append(f'    {ids[id(entry)]}["{text}"]')
-    for name, output, output_id in zip(wl.output_names, wl.outputs, output_ids):
-        text = "<br/>".join(_mermaid_escape(line) for line in _output_lines(name, output, values, ascii))
+    for name, output_entry, output_id in zip(wl.output_names, wl.outputs, output_ids):
+        text = "<br/>".join(_mermaid_escape(line) for line in _output_lines(name, output_entry, notes))
         lines.append(f'    {output_id}(("{text}"))')
     for source, target in _edges(wl, ids, output_ids):
         lines.append(f"    {source} --> {target}")
@@ -299,8 +409,17 @@ def _mermaid_escape(text: str) -> str:
     return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
-def to_dot(wl: WengertList, values: bool = True, ascii: bool = False) -> str:
+def to_dot(
+    wl: WengertList,
+    values: bool | None = None,
+    ascii: bool = False,
+    *,
+    show: Any = None,
+    wrt: Any = None,
+    output: Any = None,
+) -> str:
     """A Graphviz ``digraph``, left to right: inputs as circles, entries as boxes, outputs as double circles."""
+    notes = annotations(wl, values, show, wrt, output, ascii)
     ids, output_ids = _node_ids(wl)
     lines = [
         "digraph wengert {",
@@ -308,13 +427,18 @@ def to_dot(wl: WengertList, values: bool = True, ascii: bool = False) -> str:
         '    node [fontname="Helvetica", fontsize=11];',
         "    edge [arrowsize=0.7];",
     ]
+    caption = notes.caption()
+    if caption:
+        lines.append(f'    label="{_dot_escape(caption)}"; labelloc=t; fontname="Helvetica"; fontsize=12;')
     for entry in wl.entries:
-        label = "\\n".join(_dot_escape(line) for line in _label_lines(entry, values, ascii))
+        label = "\\n".join(_dot_escape(line) for line in _label_lines(entry, notes))
         shape = 'shape=ellipse, style=filled, fillcolor="#e8f0fe"' if entry.is_input else "shape=box, style=rounded"
         lines.append(f'    "{ids[id(entry)]}" [label="{label}", {shape}];')
-    for name, output, output_id in zip(wl.output_names, wl.outputs, output_ids):
-        label = "\\n".join(_dot_escape(line) for line in _output_lines(name, output, values, ascii))
-        lines.append(f'    "{output_id}" [label="{label}", shape=doublecircle];')
+    for name, output_entry, output_id in zip(wl.output_names, wl.outputs, output_ids):
+        label = "\\n".join(_dot_escape(line) for line in _output_lines(name, output_entry, notes))
+        # A derivative under the name would swell a circle: a double-bordered box holds it better.
+        shape = "shape=doublecircle" if "\\n" not in label else "shape=box, style=rounded, peripheries=2"
+        lines.append(f'    "{output_id}" [label="{label}", {shape}];')
     for source, target in _edges(wl, ids, output_ids):
         lines.append(f'    "{source}" -> "{target}";')
     lines.append("}")

@@ -253,7 +253,7 @@ class WengertList:
 
     def forward_table(
         self, wrt: str | int | None = None, *, tangent: Any = None, ascii: bool = False, digits: int = 6
-    ) -> Table:
+    ) -> Table | Tables:
         """The forward-mode (tangent) table for a seed tangent on input ``wrt``.
 
         One row per entry: i, the entry, its value, its tangent rule in words and
@@ -261,12 +261,24 @@ class WengertList:
         per output. ``tangent`` is the seed (1 for a scalar input, ones for an
         array: the directional derivative along all ones).
 
+        Without ``wrt``, a list with several inputs gives one table per input
+        (a `Tables`, in the inputs' order; one forward pass each, as forward
+        mode needs), shown one under the other.
+
         Example:
             >>> import wengert.numpy as wnp
             >>> table = trace(lambda x: wnp.sin(x * x), 1.5).forward_table()
             >>> [row.rule for row in table.rows]
             ['seed', 'v̇1·v1 + v1·v̇1', 'cos(v2)·v̇2', '∂f/∂x = v̇3']
+            >>> tables = trace(lambda x1, x2: x1 * x2, 2.0, 5.0).forward_table()
+            >>> [(name, table.rows[-1].tangent) for name, table in tables.items()]
+            [('x1', 5.0), ('x2', 2.0)]
         """
+        if wrt is None and len(self.inputs) > 1:
+            if tangent is not None:
+                raise ValueError("a seed tangent= belongs to one input: choose it with wrt=")
+            tables = [self.forward_table(index, ascii=ascii, digits=digits) for index in range(len(self.inputs))]
+            return Tables("forward", [entry.label or entry.name for entry in self.inputs], tables)
         wrt_entry = self._input(wrt)
         tangents = self._push_forward(wrt_entry, tangent)
         label = wrt_entry.label or wrt_entry.name
@@ -388,19 +400,76 @@ class WengertList:
         """The gradient by the engine's backward pass, by input name (the backward table's last row)."""
         return self.backward_table(output=output, seed=seed).info["gradient"]
 
+    def adjoints(self, *, output: int | str | None = None, seed: Any = None) -> dict[str, Any]:
+        """The adjoint v̄ = ∂output/∂v of every entry (by name), as the engine's backward pass leaves it.
+
+        Each is the last running value of the backward table for that entry (the
+        seed for the output); an entry the output does not depend on gets zeros.
+
+        Example:
+            >>> adjoints = trace(lambda x1, x2: x1 * x2 + x1, 2.0, 5.0).adjoints()
+            >>> adjoints
+            {'v1': 6.0, 'v2': 2.0, 'v3': 1.0, 'v4': 1.0}
+        """
+        table = self.backward_table(output=output, seed=seed)
+        found: dict[str, Any] = {}
+        for row in table.rows[:-1]:
+            found[row.target] = row.value
+        return {entry.name: found.get(entry.name, _zeros(entry.value)) for entry in self.entries}
+
     # -- pictures and data -----------------------------------------------------------
 
-    def to_dot(self, values: bool = True, ascii: bool = False) -> str:
-        """The computational graph in Graphviz's DOT language."""
-        return render.to_dot(self, values=values, ascii=ascii)
+    def to_dot(
+        self,
+        values: bool | None = None,
+        ascii: bool = False,
+        *,
+        show: str | Sequence[str] | None = None,
+        wrt: str | int | None = None,
+        output: int | str | None = None,
+    ) -> str:
+        """The computational graph in Graphviz's DOT language, each node annotated as ``show`` says.
 
-    def to_mermaid(self, values: bool = True, ascii: bool = False) -> str:
-        """The computational graph as a Mermaid flowchart (``flowchart LR``)."""
-        return render.to_mermaid(self, values=values, ascii=ascii)
+        ``show`` is ``"values"`` (the default), ``"tangents"`` (v̇ = ∂v/∂wrt for
+        the input ``wrt``, by the forward interpreter), ``"adjoints"`` (v̄ =
+        ∂output/∂v, by the backward pass), ``"none"``, or a tuple of them.
+        ``values=False`` is the older spelling of ``show="none"``.
 
-    def to_svg(self, values: bool = True) -> str:
-        """The graph rendered to SVG by Graphviz's ``dot`` (raises `GraphvizNotFoundError` without it)."""
-        return render.to_svg(self.to_dot(values=values))
+        Example:
+            >>> import wengert.numpy as wnp
+            >>> wl = trace(lambda x1, x2: wnp.log(x1) + x1 * x2 - wnp.sin(x2), 2.0, 5.0)
+            >>> "x̄₁ = 5.5" in wl.to_dot(show="adjoints")  # the node of x1: its adjoint ∂f/∂x1
+            True
+            >>> "ẋ₂ = 1" in wl.to_dot(show="tangents", wrt="x2")
+            True
+        """
+        return render.to_dot(self, values=values, ascii=ascii, show=show, wrt=wrt, output=output)
+
+    def to_mermaid(
+        self,
+        values: bool | None = None,
+        ascii: bool = False,
+        *,
+        show: str | Sequence[str] | None = None,
+        wrt: str | int | None = None,
+        output: int | str | None = None,
+    ) -> str:
+        """The computational graph as a Mermaid flowchart (``flowchart LR``), annotated as `to_dot`'s ``show``."""
+        return render.to_mermaid(self, values=values, ascii=ascii, show=show, wrt=wrt, output=output)
+
+    def to_svg(
+        self,
+        values: bool | None = None,
+        *,
+        show: str | Sequence[str] | None = None,
+        wrt: str | int | None = None,
+        output: int | str | None = None,
+    ) -> str:
+        """The graph rendered to SVG by Graphviz's ``dot``, annotated as `to_dot`'s ``show`` says.
+
+        Raises `GraphvizNotFoundError` when ``dot`` is not installed.
+        """
+        return render.to_svg(self.to_dot(values=values, show=show, wrt=wrt, output=output))
 
     def to_dict(self) -> dict[str, Any]:
         """The list as plain data (what `to_json` writes)."""
@@ -413,7 +482,8 @@ class WengertList:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def _repr_html_(self) -> str:
-        return render.list_html(self)
+        # The list, then the forward table of each input and the backward table of each output.
+        return render.trace_html(self)
 
     def _repr_svg_(self) -> str | None:
         try:
@@ -551,6 +621,59 @@ class Table:
 
     def _repr_html_(self) -> str:
         return render.table_html(self)
+
+
+class Tables:
+    """Several tables shown one under the other: the forward tables of a list, one per input.
+
+    Look a table up by input name (``tables["x2"]``) or position
+    (``tables[1]``); ``info["derivative"]`` maps each input to its table's
+    ``info["derivative"]``.
+    """
+
+    def __init__(self, kind: str, keys: list[str], tables: list[Table]) -> None:
+        self.kind = kind
+        self.keys = list(keys)
+        self.tables = list(tables)
+        self.info = {"derivative": {key: table.info.get("derivative") for key, table in zip(keys, tables)}}
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    def __iter__(self) -> Iterator[Table]:
+        return iter(self.tables)
+
+    def __getitem__(self, key: str | int) -> Table:
+        if isinstance(key, str):
+            if key not in self.keys:
+                raise KeyError(f"no table for {key!r}; the tables are for {', '.join(self.keys)}")
+            return self.tables[self.keys.index(key)]
+        return self.tables[key]
+
+    def items(self) -> list[tuple[str, Table]]:
+        """``(input name, table)`` pairs, in order."""
+        return list(zip(self.keys, self.tables))
+
+    def to_text(self) -> str:
+        """Every table as text, separated by a blank line."""
+        return "\n\n".join(table.to_text() for table in self.tables)
+
+    def to_markdown(self) -> str:
+        """Every table in Markdown under its title."""
+        return "\n\n".join(f"**{table.title}**\n\n{table.to_markdown()}" for table in self.tables)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: ``{"kind": ..., "tables": {input name: table.to_dict()}}``."""
+        return {"kind": self.kind, "tables": {key: table.to_dict() for key, table in self.items()}}
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return f"<Tables {self.kind}: {len(self.tables)} tables, for {', '.join(self.keys)}>"
+
+    def _repr_html_(self) -> str:
+        return "".join(table._repr_html_() for table in self.tables)
 
 
 # -- building lists from the engine's records -------------------------------------------
