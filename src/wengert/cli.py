@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 SUBCOMMANDS = {
     "trace": ("wengert.teach.command", "show the Wengert list, tangent and adjoint tables of an expression"),
+    "explore": ("wengert.explore.command", "the interactive computational graph in the browser (forward and backward)"),
     "demo": ("wengert.pinn.demo", "run a physics-informed network demo (sir, burgers, wave)"),
 }
 
