@@ -18,6 +18,7 @@ import wengert as wg
 import wengert.numpy as wnp
 from wengert.cli import main
 from wengert.teach import Table, trace
+from wengert.teach.studies import CostRow, ModeCost, finite_difference_study
 from wengert.teach.wengert_list import Tables
 
 COS5 = math.cos(5.0)
@@ -213,3 +214,77 @@ def test_svg_shows_tangents_and_adjoints(seed_list, tmp_path):
         ["dot", "-Tsvg"], input=seed_list.to_dot(show=("values", "tangents"), wrt="x2").encode(), capture_output=True
     )
     assert result.returncode == 0 and result.stderr == b""
+
+
+# -- 5. finite differences of a function with several outputs, component by component ----------
+
+
+def test_finite_difference_study_of_a_vector_function_is_per_component():
+    def f(x):  # the running example beside x1·x2, along x2 at (2, 5)
+        return wnp.stack([wnp.log(x[0]) + x[0] * x[1] - wnp.sin(x[1]), x[0] * x[1]])
+
+    study = finite_difference_study(f, np.array([2.0, 5.0]), direction=np.array([0.0, 1.0]))
+    assert study.output_shape == (2,)
+    np.testing.assert_allclose(study.exact, [2 - COS5, 2.0])
+    assert study.forward_error.shape == study.central_error.shape == (len(study.steps), 2)
+    first, second = study.component(0), study.component(1)
+    assert first.exact == pytest.approx(2 - COS5) and second.exact == 2.0
+    sqrt_eps = math.sqrt(np.finfo(float).eps)
+    assert sqrt_eps / 100 < first.forward_optimum < sqrt_eps * 100
+    assert first.central_min_error < first.forward_min_error < 1e-6
+    assert second.forward_min_error < 1e-9  # x1·x2 is linear in x2: a difference is exact up to rounding
+    # Each component's errors are those of the scalar study of that component.
+    alone = finite_difference_study(lambda t: wnp.log(2.0) + 2.0 * t - wnp.sin(t), 5.0)
+    assert alone.exact == pytest.approx(first.exact)
+    np.testing.assert_allclose(study.forward_optimum, [first.forward_optimum, second.forward_optimum])
+    assert "component [0]: exact derivative (wengert): 1.71633781" in str(study)
+    assert "component [1]: exact derivative (wengert): 2" in str(study)
+    with pytest.raises(IndexError, match=r"component 2 is not an index of the output's shape \(2,\)"):
+        study.component(2)
+    with pytest.raises(ValueError, match="the study itself"):
+        alone.component(0)
+
+
+def test_finite_difference_study_checks_exact_and_outputs():
+    square_and_sine = lambda x: wnp.stack([x * x, wnp.sin(x)])  # noqa: E731
+    study = finite_difference_study(square_and_sine, 0.5, exact=[1.0, math.cos(0.5)])
+    assert study.component(1).central_min_error < 1e-9
+    with pytest.raises(ValueError, match=r"exact has shape \(\) but the function's output has shape \(2,\)"):
+        finite_difference_study(square_and_sine, 0.5, exact=1.0)
+    with pytest.raises(TypeError, match="must return real numbers"):
+        finite_difference_study(lambda x: "text", 0.5, exact=1.0)
+
+
+def test_vector_study_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    study = finite_difference_study(lambda x: wnp.stack([x * x, wnp.sin(x)]), 0.5)
+    assert study.plot(tmp_path / "fd.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# -- 6. the mode-cost figure's headline comes from the measurements --------------------------------
+
+
+def _cost(*timings: tuple[int, int, float, float]) -> ModeCost:
+    return ModeCost([CostRow(n, m, n, m, forward, reverse, 0.0) for n, m, forward, reverse in timings], "passes")
+
+
+def test_mode_cost_headline_is_computed_from_the_measurements():
+    cost = _cost((100, 1, 0.031, 0.010), (2, 8, 0.002, 0.005), (10, 10, 0.004, 0.004))
+    assert cost.summary() == (
+        "reverse mode was 3.1× faster than forward at n = 100, m = 1; "
+        "forward mode was 2.5× faster than reverse at n = 2, m = 8"
+    )
+    assert [line.split()[-1] for line in str(cost).splitlines()[3:6]] == ["reverse", "forward", "tie"]
+    # Data where forward mode always wins: the headline does not say reverse mode wins.
+    forward_only = _cost((2, 8, 0.001, 0.004), (4, 8, 0.002, 0.004))
+    assert forward_only.summary() == "forward mode was 4× faster than reverse at n = 2, m = 8"
+    ties = _cost((4, 4, 0.010, 0.0102))
+    assert ties.summary() == "forward and reverse mode took the same time within 5% at every n and m measured"
+    pytest.importorskip("matplotlib")
+    figure = cost.figure()
+    headline = figure._suptitle.get_text()
+    assert "reverse mode was 3.1× faster than forward at n = 100, m = 1" in headline
+    assert "forward mode was 2.5× faster than reverse at n = 2, m = 8" in headline
+    titles = [axes.get_title() for axes in figure.axes]
+    assert "Forward mode grows with n, reverse with m" not in titles
+    assert "reverse mode was" not in forward_only.figure()._suptitle.get_text()

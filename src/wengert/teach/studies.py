@@ -51,51 +51,101 @@ class FiniteDifferenceStudy:
     ``forward_optimum`` and ``central_optimum`` are the measured best steps
     (after a 5-step median, so a lucky cancellation at one step does not
     count); theory puts them near √ε and ε^(1/3).
+
+    For a function with several outputs every output component is studied on
+    its own: ``exact``, the optima and the minimum errors are arrays of the
+    output's shape, the error arrays have one column per component
+    (``(len(steps), *output_shape)``), and ``component(k)`` is the study of
+    one component.
     """
 
     steps: np.ndarray
     forward_error: np.ndarray
     central_error: np.ndarray
-    exact: float
+    exact: float | np.ndarray
     epsilon: float
-    forward_optimum: float
-    central_optimum: float
-    forward_min_error: float
-    central_min_error: float
+    forward_optimum: float | np.ndarray
+    central_optimum: float | np.ndarray
+    forward_min_error: float | np.ndarray
+    central_min_error: float | np.ndarray
+    output_shape: tuple[int, ...] = ()
 
     @property
     def sqrt_epsilon(self) -> float:
         """√ε, the textbook optimal step of a forward difference."""
         return float(np.sqrt(self.epsilon))
 
-    def __str__(self) -> str:
-        return "\n".join(
-            [
-                f"exact derivative (wengert): {self.exact:.17g}",
-                f"forward difference: best step {self.forward_optimum:.2e} (√ε = {self.sqrt_epsilon:.2e}), "
-                f"error {self.forward_min_error:.2e}",
-                f"central difference: best step {self.central_optimum:.2e} (ε^(1/3) = {self.epsilon ** (1 / 3):.2e}), "
-                f"error {self.central_min_error:.2e}",
-            ]
+    def component(self, index: int | tuple[int, ...]) -> FiniteDifferenceStudy:
+        """The study of one output component (``index`` into the output's shape).
+
+        Example:
+            >>> import wengert.numpy as wnp
+            >>> study = finite_difference_study(lambda x: wnp.stack([x * x, wnp.sin(x)]), 0.0)
+            >>> study.component(0).exact, study.component(1).exact
+            (0.0, 1.0)
+        """
+        if not self.output_shape:
+            raise ValueError("the function has one output: the study itself is that component's")
+        position = (index,) if not isinstance(index, tuple) else index
+        try:
+            np.empty(self.output_shape)[position]
+            if len(position) != len(self.output_shape):
+                raise IndexError
+        except (IndexError, TypeError):
+            raise IndexError(f"component {index!r} is not an index of the output's shape {self.output_shape}") from None
+        column = (slice(None), *position)
+        return FiniteDifferenceStudy(
+            steps=self.steps,
+            forward_error=self.forward_error[column],
+            central_error=self.central_error[column],
+            exact=float(np.asarray(self.exact)[position]),
+            epsilon=self.epsilon,
+            forward_optimum=float(np.asarray(self.forward_optimum)[position]),
+            central_optimum=float(np.asarray(self.central_optimum)[position]),
+            forward_min_error=float(np.asarray(self.forward_min_error)[position]),
+            central_min_error=float(np.asarray(self.central_min_error)[position]),
         )
 
+    def _components(self) -> list[tuple[str, FiniteDifferenceStudy]]:
+        if not self.output_shape:
+            return [("", self)]
+        return [(f"[{', '.join(map(str, index))}]", self.component(index)) for index in np.ndindex(*self.output_shape)]
+
+    def __str__(self) -> str:
+        lines = []
+        for name, study in self._components():
+            prefix = f"component {name}: " if name else ""
+            lines += [
+                f"{prefix}exact derivative (wengert): {study.exact:.17g}",
+                f"{prefix}forward difference: best step {study.forward_optimum:.2e} (√ε = {self.sqrt_epsilon:.2e}), "
+                f"error {study.forward_min_error:.2e}",
+                f"{prefix}central difference: best step {study.central_optimum:.2e} "
+                f"(ε^(1/3) = {self.epsilon ** (1 / 3):.2e}), error {study.central_min_error:.2e}",
+            ]
+        return "\n".join(lines)
+
     def plot(self, path: str | Path) -> Path:
-        """Write the error-versus-step plot (log-log, √ε marked) to ``path`` (PNG); returns the path."""
+        """Write the error-versus-step plot (log-log, √ε marked, a pair of curves per component) to ``path``."""
         figure = _figure((6.0, 4.0))
         axes = figure.add_subplot()
-        forward = np.where(self.forward_error > 0, self.forward_error, np.nan)
-        central = np.where(self.central_error > 0, self.central_error, np.nan)
-        axes.loglog(self.steps, forward, color="#7B1FA2", lw=1.4, label="forward difference")
-        axes.loglog(self.steps, central, color="#00796B", lw=1.4, label="central difference")
+        components = self._components()
+        styles = ["-", "--", "-.", (0, (1, 1))]  # one line style per output component
+        for k, (name, study) in enumerate(components):
+            suffix = f", component {name}" if name else ""
+            style = styles[k % len(styles)]
+            forward = np.where(study.forward_error > 0, study.forward_error, np.nan)
+            central = np.where(study.central_error > 0, study.central_error, np.nan)
+            axes.loglog(self.steps, forward, color="#7B1FA2", lw=1.4, ls=style, label=f"forward difference{suffix}")
+            axes.loglog(self.steps, central, color="#00796B", lw=1.4, ls=style, label=f"central difference{suffix}")
+            axes.plot([study.forward_optimum], [study.forward_min_error], "o", color="#7B1FA2", ms=6)
+            axes.plot([study.central_optimum], [study.central_min_error], "o", color="#00796B", ms=6)
         axes.axvline(self.sqrt_epsilon, color="black", ls="--", lw=1, label=r"$h = \sqrt{\varepsilon}$")
         axes.axvline(self.epsilon ** (1 / 3), color="gray", ls=":", lw=1, label=r"$h = \varepsilon^{1/3}$")
-        axes.plot([self.forward_optimum], [self.forward_min_error], "o", color="#7B1FA2", ms=6)
-        axes.plot([self.central_optimum], [self.central_min_error], "o", color="#00796B", ms=6)
         axes.set_xlabel("step size $h$")
         axes.set_ylabel("|finite difference − exact|")
         axes.set_title("Finite differences: error versus step size")
         axes.grid(True, which="major", alpha=0.3)
-        axes.legend(fontsize=8)
+        axes.legend(fontsize=8 if len(components) < 3 else 6)
         path = Path(path)
         figure.savefig(path, dpi=120)
         return path
@@ -104,7 +154,7 @@ class FiniteDifferenceStudy:
 def finite_difference_study(
     function: Callable[[Any], Any],
     x0: Any,
-    exact: float | None = None,
+    exact: Any = None,
     *,
     direction: Any = None,
     steps: Sequence[float] | None = None,
@@ -113,6 +163,8 @@ def finite_difference_study(
 
     ``exact`` defaults to wengert's forward-mode derivative (``jvp``). For an
     array ``x0`` the derivative is taken along ``direction`` (default: all ones).
+    A function with several outputs (an array) is studied component by
+    component, from the same evaluations (see `FiniteDifferenceStudy`).
 
     Example:
         >>> import wengert.numpy as wnp
@@ -131,39 +183,65 @@ def finite_difference_study(
         raise ValueError(f"direction has shape {direction.shape} but x0 has shape {x0.shape}")
     point = float(x0) if scalar else x0
     along = float(direction) if scalar else direction
+    centre = _output_array(function, point)
+    output_shape = centre.shape
 
-    def value(x: Any) -> float:
-        out = np.asarray(primal_value(function(x)))
-        if out.size != 1:
-            raise ValueError(f"the function must return a scalar, got shape {out.shape}")
-        return float(out.reshape(()))
+    def value(x: Any) -> np.ndarray:
+        out = _output_array(function, x)
+        if out.shape != output_shape:
+            raise ValueError(f"the function's output changed shape from {output_shape} to {out.shape} near x0")
+        return out
 
     if exact is None:
         from ..transforms import jvp
 
-        exact = float(np.asarray(jvp(function, (point,), (along,))[1]).reshape(()))
+        exact_array = np.asarray(primal_value(jvp(function, (point,), (along,))[1]), dtype=np.float64)
+    else:
+        exact_array = np.asarray(primal_value(exact), dtype=np.float64)
+        if exact_array.shape != output_shape:
+            raise ValueError(
+                f"exact has shape {exact_array.shape} but the function's output has shape {output_shape}: "
+                "give the derivative of every output component"
+            )
     steps = np.logspace(-16, 0, 161) if steps is None else np.asarray(steps, dtype=float)
-    centre = value(point)
-    forward = np.empty(len(steps))
-    central = np.empty(len(steps))
+    forward = np.empty((len(steps), *output_shape))
+    central = np.empty((len(steps), *output_shape))
     for k, h in enumerate(steps):
         up = value(point + h * along)
         down = value(point - h * along)
-        forward[k] = abs((up - centre) / h - exact)
-        central[k] = abs((up - down) / (2 * h) - exact)
-    forward_best = _measured_optimum(forward)
-    central_best = _measured_optimum(central)
+        forward[k] = np.abs((up - centre) / h - exact_array)
+        central[k] = np.abs((up - down) / (2 * h) - exact_array)
+    columns = forward.reshape(len(steps), -1), central.reshape(len(steps), -1)
+    forward_best = np.array([_measured_optimum(column) for column in columns[0].T], dtype=int)
+    central_best = np.array([_measured_optimum(column) for column in columns[1].T], dtype=int)
+    picks = np.arange(columns[0].shape[1])
+
+    def shaped(values: np.ndarray) -> float | np.ndarray:
+        return float(values[0]) if not output_shape else values.reshape(output_shape)
+
     return FiniteDifferenceStudy(
         steps=steps,
         forward_error=forward,
         central_error=central,
-        exact=exact,
+        exact=float(exact_array) if not output_shape else exact_array,
         epsilon=float(np.finfo(x0.dtype).eps),
-        forward_optimum=float(steps[forward_best]),
-        central_optimum=float(steps[central_best]),
-        forward_min_error=float(forward[forward_best]),
-        central_min_error=float(central[central_best]),
+        forward_optimum=shaped(steps[forward_best]),
+        central_optimum=shaped(steps[central_best]),
+        forward_min_error=shaped(columns[0][forward_best, picks]),
+        central_min_error=shaped(columns[1][central_best, picks]),
+        output_shape=output_shape,
     )
+
+
+def _output_array(function: Callable[[Any], Any], x: Any) -> np.ndarray:
+    out = primal_value(function(x))
+    array = np.asarray(out)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"the function must return real numbers (a number or an array of them), got {type(out).__name__} "
+            f"of dtype {array.dtype}"
+        )
+    return array.astype(np.float64)
 
 
 def _measured_optimum(errors: np.ndarray, window: int = 5) -> int:
@@ -309,16 +387,45 @@ class ModeCost:
         header = "    n      m  fwd passes  rev passes    fwd ms    rev ms  faster"
         lines = [f"Full Jacobian of tanh(A·x), A of shape m×n ({self.method})", header, "-" * len(header)]
         for row in self.rows:
-            faster = "forward" if row.forward_seconds < row.reverse_seconds else "reverse"
             lines.append(
                 f"{row.n:5d}  {row.m:5d}  {row.forward_passes:10d}  {row.reverse_passes:10d}  "
-                f"{row.forward_seconds * 1e3:8.2f}  {row.reverse_seconds * 1e3:8.2f}  {faster}"
+                f"{row.forward_seconds * 1e3:8.2f}  {row.reverse_seconds * 1e3:8.2f}  {_faster(row)}"
             )
+        lines.append(self.summary())
         return "\n".join(lines)
 
-    def plot(self, path: str | Path) -> Path:
-        """Write time against n (one line per m and mode) and the time ratio against n/m to ``path`` (PNG)."""
-        figure = _figure((10.0, 4.0))
+    def summary(self) -> str:
+        """What the measurements show, in one sentence computed from them: the largest win of each mode.
+
+        A mode "wins" a row when it was at least 5% faster; rows closer than
+        that are called a tie.
+
+        Example:
+            >>> rows = [CostRow(100, 1, 100, 1, 0.031, 0.010, 0.0), CostRow(2, 8, 2, 8, 0.002, 0.005, 0.0)]
+            >>> print(ModeCost(rows, "passes").summary().replace("; ", ";\\n"))
+            reverse mode was 3.1× faster than forward at n = 100, m = 1;
+            forward mode was 2.5× faster than reverse at n = 2, m = 8
+        """
+        wins = {"forward": (1.0, None), "reverse": (1.0, None)}
+        for row in self.rows:
+            if row.forward_seconds <= 0 or row.reverse_seconds <= 0:
+                continue
+            ratio = row.forward_seconds / row.reverse_seconds
+            mode, factor = ("reverse", ratio) if ratio >= 1 else ("forward", 1 / ratio)
+            if factor > wins[mode][0]:
+                wins[mode] = (factor, row)
+        parts = []
+        for mode, other in (("reverse", "forward"), ("forward", "reverse")):
+            factor, row = wins[mode]
+            if row is not None and factor >= TIE:
+                parts.append(f"{mode} mode was {factor:.2g}× faster than {other} at n = {row.n}, m = {row.m}")
+        if not parts:
+            return f"forward and reverse mode took the same time within {TIE - 1:.0%} at every n and m measured"
+        return "; ".join(parts)
+
+    def figure(self) -> Any:
+        """The Matplotlib figure `plot` writes: time against n, and the time ratio against n/m."""
+        figure = _figure((10.0, 4.4))
         left, right = figure.subplots(1, 2)
         ms = sorted({row.m for row in self.rows})
         colors = _colors(len(ms))
@@ -327,9 +434,12 @@ class ModeCost:
             n = [row.n for row in chosen]
             left.loglog(n, [row.forward_seconds for row in chosen], "o-", color=color, label=f"forward, m = {m}")
             left.loglog(n, [row.reverse_seconds for row in chosen], "s--", color=color, label=f"reverse, m = {m}")
+        measured_n = sorted({row.n for row in self.rows})
+        left.set_xticks(measured_n, [str(n) for n in measured_n])
+        left.set_xticks([], minor=True)
         left.set_xlabel("inputs n")
         left.set_ylabel("seconds for the full Jacobian")
-        left.set_title("Forward mode grows with n, reverse with m")
+        left.set_title("Time of the full Jacobian by each mode")
         left.grid(True, which="major", alpha=0.3)
         left.legend(fontsize=7)
         ratio_x = np.array([row.n / row.m for row in self.rows])
@@ -340,12 +450,31 @@ class ModeCost:
         right.axhline(1.0, color="black", lw=0.8)
         right.set_xlabel("n / m")
         right.set_ylabel("forward time / reverse time")
-        right.set_title("Which mode wins")
+        right.set_title("forward time / reverse time (above 1: reverse faster)")
         right.grid(True, which="major", alpha=0.3)
         right.legend(fontsize=8)
+        # The headline is computed from these measurements, so it never claims what they do not show.
+        headline = [f"Full Jacobian of tanh(A·x), method {self.method!r}; in these measurements:"]
+        headline += self.summary().split("; ")
+        figure.suptitle("\n".join(headline), fontsize=10)
+        return figure
+
+    def plot(self, path: str | Path) -> Path:
+        """Write time against n (one line per m and mode) and the time ratio against n/m to ``path`` (PNG)."""
         path = Path(path)
-        figure.savefig(path, dpi=120)
+        self.figure().savefig(path, dpi=120)
         return path
+
+
+TIE = 1.05  # a mode that is not at least 5% faster has not won
+
+
+def _faster(row: CostRow) -> str:
+    if row.forward_seconds * TIE <= row.reverse_seconds:
+        return "forward"
+    if row.reverse_seconds * TIE <= row.forward_seconds:
+        return "reverse"
+    return "tie"
 
 
 def _colors(count: int) -> list[str]:
