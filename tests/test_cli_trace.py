@@ -183,3 +183,16 @@ def test_format_python_prints_the_generated_derivative_program(capsys):
     value, d_x1, d_x2 = namespace["f_floats"](2.0, 5.0)
     assert value == pytest.approx(11.652071455223084, rel=1e-15)
     assert d_x1 == pytest.approx(5.5, rel=1e-15) and d_x2 == pytest.approx(2.0 - math.cos(5.0), rel=1e-15)
+
+
+def test_graph_formats_show_tangents_or_adjoints(capsys):
+    status, out, _ = run(capsys, SEED, "--at", "x1=2,x2=5", "--format", "dot", "--show", "tangents", "--wrt", "x2")
+    assert status == 0 and "∂f/∂x₂ = 1.716" in out and "v̇₆ = 0.2837" in out  # cos 5
+    status, out, _ = run(capsys, SEED, "--at", "x1=2,x2=5", "--format", "mermaid", "--show", "adjoints")
+    assert status == 0 and "x̄₁ = 5.5" in out and "x̄₂ = 1.716" in out
+    status, out, _ = run(capsys, SEED, "--at", "x1=2,x2=5", "--format", "dot", "--wrt", "x1")
+    assert status == 0 and "0.6931" in out and "v̇" not in out  # --wrt alone keeps the values
+    status, out, err = run(capsys, SEED, "--at", "x1=2,x2=5", "--format", "dot", "--show", "tangents")
+    assert status == 2 and out == "" and "--show tangents: choose the input with --wrt (x1, x2)" in err
+    status, out, _ = run(capsys, "sin(x)", "--at", "x=0", "--format", "dot", "--show", "tangents")
+    assert status == 0 and "∂f/∂x = 1" in out

@@ -5,6 +5,7 @@ Example::
     wengert trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5
     wengert trace "sin(x**2) + exp(x)" --at x=1 --format mermaid
     wengert trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --format python
+    wengert trace "log(x1) + x1*x2 - sin(x2)" --at x1=2,x2=5 --format svg --show tangents --wrt x2
 
 The list is numbered in the order the engine records it, which is Python's
 order of evaluation, as ``wg.trace`` numbers it (``--order levels`` numbers it
@@ -54,6 +55,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="number the list in the order the engine records it, Python's order (default, as wg.trace does), "
         "or level by level as textbooks do",
     )
+    parser.add_argument(
+        "--show",
+        choices=("values", "tangents", "adjoints"),
+        default="values",
+        help="what the graph's nodes show in the mermaid, dot and svg formats (default: values; "
+        "tangents are for the --wrt input)",
+    )
     parser.add_argument("--ascii", action="store_true", help="plain ASCII symbols (vdot, vbar, *) in text output")
     parser.epilog = "Functions: " + _function_names()
     report = parser.error
@@ -82,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         expression = parse_expression(args.expression, list(point))
         if args.wrt is not None and args.wrt not in point:
             raise ExpressionError(f"--wrt {args.wrt}: not one of the variables {', '.join(point)}")
+        if args.show == "tangents" and args.wrt is None and len(point) > 1:
+            raise ExpressionError(f"--show tangents: choose the input with --wrt ({', '.join(point)})")
     except ExpressionError as error:
         print(f"wengert trace: {error}", file=sys.stderr)
         return 2
@@ -223,12 +233,14 @@ def _render(wl: Any, source: str, point: dict[str, float], args: argparse.Namesp
     wrt = [args.wrt] if args.wrt else list(point)
     if args.format == "python":
         return _python_program(args.function, source, point)
+    show = args.show
+    annotate = {"show": show, "wrt": args.wrt if show == "tangents" else None}
     if args.format == "mermaid":
-        return wl.to_mermaid(ascii=args.ascii)
+        return wl.to_mermaid(ascii=args.ascii, **annotate)
     if args.format == "dot":
-        return wl.to_dot(ascii=args.ascii)
+        return wl.to_dot(ascii=args.ascii, **annotate)
     if args.format == "svg":
-        return wl.to_svg()
+        return wl.to_svg(**annotate)
     if args.format == "json":
         import json
 

@@ -69,8 +69,8 @@ def trace_html(wl: WengertList, digits: int = 6) -> str:
     try:
         tables = [wl.forward_table(index, digits=digits) for index in range(len(wl.inputs))]
         tables += [wl.backward_table(output=index, digits=digits) for index in range(len(wl.outputs))]
-    except RuntimeError as error:  # the graph's saved values were freed: the list is all there is to show
-        parts.append(f'<p class="wengert-note">{html.escape(str(error))}</p>')
+    except Exception as error:  # e.g. the graph's saved values were freed: show the list and say why no tables
+        parts.append(f'<p class="wengert-note">no tables: {html.escape(str(error))}</p>')
     else:
         parts += [table_html(table) for table in tables]
     return '<div class="wengert-trace">' + "".join(parts) + "</div>"
