@@ -25,7 +25,7 @@ from .layout import graph_layout
 # At most this many primitive applications: the page is for reading, not for large programs.
 MAX_OPERATIONS = 200
 DIGITS = 6
-ORDER = "levels"  # the order `wengert trace` numbers the list in (as textbooks do)
+ORDER = "evaluation"  # as `wengert trace` and `wg.trace` number the list: the order the program ran
 
 # One trace at a time: the engine's tracing state is shared by the server's threads.
 _ENGINE_LOCK = threading.Lock()
@@ -174,6 +174,7 @@ def explore_expression(source: str, at: Any = None, *, default: float = 1.0, lay
         ('11.6521', ['5.5', '1.71634'])
     """
     variables = expression_variables(source)
+    expression = parse_expression(source, variables)  # the parser's refusals come first
     point = parse_point(at)
     unknown = [name for name in point if name not in variables]
     if unknown:
@@ -181,7 +182,6 @@ def explore_expression(source: str, at: Any = None, *, default: float = 1.0, lay
         raise ExplorerError(
             f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in the expression (its variables: {used})"
         )
-    expression = parse_expression(source, variables)
     if not variables:
         raise ExplorerError("the expression has no variables to differentiate (write one, as in x*sin(x))")
     values = {name: point.get(name, float(default)) for name in variables}
