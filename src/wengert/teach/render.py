@@ -73,7 +73,8 @@ def trace_html(wl: WengertList, digits: int = 6) -> str:
         parts.append(f'<p class="wengert-note">no tables: {html.escape(str(error))}</p>')
     else:
         parts += [table_html(table) for table in tables]
-    return '<div class="wengert-trace">' + "".join(parts) + "</div>"
+    spaced = "".join(f'<div style="margin-bottom:1.2em">{part}</div>' for part in parts)
+    return '<div class="wengert-trace">' + spaced + "</div>"
 
 
 def _html_table(caption: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], numeric: set[int]) -> str:
