@@ -32,9 +32,11 @@ def node_sizes(model: dict[str, Any]) -> dict[str, tuple[float, float]]:
     # The adjoint line: "v̄1 = 5 + 0.5 = 5.5" (every contribution, then the sum).
     terms: dict[str, list[str]] = {}
     for step in model.get("backward", []):
-        terms.setdefault(step["to"], []).append(step["contribution"]["text"])
+        received = terms.setdefault(step["to"], [])
+        received.append(step["contribution"]["text"])
+        shown = received if len(received) <= 3 else [received[0], "…", received[-1], "(00 terms)"]  # as the page
         longest[step["to"]] = max(
-            longest.get(step["to"], 0), 6 + sum(len(t) + 3 for t in terms[step["to"]]) + len(step["adjoint"]["text"])
+            longest.get(step["to"], 0), 6 + sum(len(t) + 3 for t in shown) + len(step["adjoint"]["text"])
         )
     for block in model.get("tangents", {}).values():
         for row in block["rows"]:

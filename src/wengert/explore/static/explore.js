@@ -18,8 +18,12 @@
   const sub = (id) => id.replace(/^v/, "");
   const bar = (id) => (id.startsWith("v") ? "v̄" + sub(id) : id + "̄");
   const dot = (id) => (id.startsWith("v") ? "v̇" + sub(id) : id + "̇");
-  const sumText = (terms) =>
-    terms.map((t, k) => (k === 0 ? minus(t) : t.startsWith("-") ? " − " + t.slice(1) : " + " + t)).join("");
+  // The contributions to one adjoint, written as a sum; more than three: the first, the last and how many.
+  const sumText = (terms) => {
+    const shown = terms.length > 3 ? [terms[0], terms[terms.length - 1]] : terms;
+    const text = shown.map((t, k) => (k === 0 ? minus(t) : t.startsWith("-") ? " − " + t.slice(1) : " + " + t));
+    return terms.length > 3 ? `${text[0]} + … ${text[1].trim()} (${terms.length} terms)` : text.join("");
+  };
   const el = (tag, attrs, text) => {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
@@ -58,6 +62,11 @@
     svg.replaceChildren();
     const pad = 24;
     svg.setAttribute("viewBox", `${-pad} ${-pad} ${layout.width + 2 * pad} ${layout.height + 2 * pad}`);
+    // Fit the panel, but never shrink the text below 70%: a large graph scrolls instead.
+    const room = $("graph-panel").clientWidth - 20;
+    const smallest = 0.7 * (layout.width + 2 * pad);
+    svg.style.width = room > 0 && smallest > room ? `${smallest}px` : "100%";
+    svg.style.maxHeight = room > 0 && smallest > room ? "none" : "";
     const defs = svgEl("defs");
     for (const [name, colour] of [["arrow", "#7d8b99"], ["arrow-value", "#1d4ed8"], ["arrow-adjoint", "#6d28d9"]]) {
       const marker = svgEl("marker", { id: name, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
@@ -90,7 +99,9 @@
       const group = svgEl("g", { class: classes.join(" "), "data-edge": edge.id });
       group.appendChild(svgEl("path", { d: place.path, "marker-end": `url(#${marker})` }));
       edgeLayer.appendChild(group);
-      if (reverse && carried[edge.id] !== undefined && place.label) {
+      // On a large graph only the current contribution is written on its edge (the table has them all).
+      const labelled = m.edges.length <= 24 || isCurrent;
+      if (reverse && labelled && carried[edge.id] !== undefined && place.label) {
         const text = minus(carried[edge.id]);
         const label = svgEl("g", { class: "edge-label" + (isCurrent ? " current" : ""), "data-edge": edge.id });
         const width = 8.2 * text.length + 12;
@@ -175,7 +186,7 @@
     const list = $("list-table");
     list.replaceChildren();
     const head = el("tr");
-    ["i", "", "value"].forEach((h) => head.appendChild(el("th", {}, h)));
+    ["v", "expression", "value"].forEach((h) => head.appendChild(el("th", {}, h)));
     list.appendChild(head);
     const currentForward = state.forward > 0 && state.backward === 0 ? m.forward_order[state.forward - 1] : null;
     const currentStep = state.backward > 0 ? m.backward[state.backward - 1] : null;
@@ -337,6 +348,7 @@
 
   function changed(name, value) {
     state.at[name] = value;
+    document.body.dataset.busy = "1"; // a request is coming: the page's numbers are about to change
     clearTimeout(state.timer);
     state.timer = setTimeout(() => ask(state.expr, state.at, false), 90);
   }
