@@ -265,6 +265,20 @@ def test_server_serves_the_page_and_its_files(server):
         assert _request(server, "GET", path)[0] == 404
 
 
+def test_server_page_starts_with_the_command_lines_expression():
+    server = make_server(port=0, expr=RUNNING, at={"x1": 2.0, "x2": 5.0})
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        page = _request(server, "GET", "/")[2].decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    config = json.loads(re.search(r'<script id="explore-config" type="application/json">(.*?)</script>', page).group(1))
+    assert config["mode"] == "server" and config["start"] == {"expr": RUNNING, "at": {"x1": 2.0, "x2": 5.0}}
+
+
 def test_server_answers_the_engines_model(server):
     status, model = _trace(server, RUNNING, {"x1": 2, "x2": 5})
     assert status == 200

@@ -139,9 +139,10 @@
       if (reverse && terms[node.id]) {
         const name = node.kind === "output" ? bar(node.id) : bar(node.id);
         if (gradientShown) {
-          third.appendChild(svgEl("tspan", { class: "node-adjoint node-contribs" }, `${name} = ${sumText(terms[node.id])}`));
-          if (terms[node.id].length > 1) third.appendChild(svgEl("tspan", { class: "node-adjoint" }, " = "));
-          else third.appendChild(svgEl("tspan", { class: "node-adjoint" }, " → "));
+          // One contribution: v̄ = gradient; several: v̄ = a + b = gradient (the shared input's sum).
+          const several = terms[node.id].length > 1;
+          const start = several ? `${name} = ${sumText(terms[node.id])} = ` : `${name} = `;
+          third.appendChild(svgEl("tspan", { class: "node-adjoint node-contribs" }, start));
           third.appendChild(svgEl("tspan", { class: "node-grad" }, minus(m.gradient[node.name].text)));
         } else {
           const sum = terms[node.id].length > 1 ? sumText(terms[node.id]) + " = " : "";
