@@ -78,7 +78,7 @@ def graph_layout(model: dict[str, Any], engine: str = "auto") -> dict[str, Any]:
 def _dot_source(model: dict[str, Any], sizes: dict[str, tuple[float, float]]) -> str:
     lines = [
         "digraph explore {",
-        "  rankdir=LR; nodesep=0.25; ranksep=0.6;",
+        "  rankdir=LR; nodesep=0.25; ranksep=0.8;",
         '  node [shape=box, fixedsize=true, label=""];',
     ]
     for name, (width, height) in sizes.items():
