@@ -412,7 +412,9 @@ def test_json_and_html(seed_list):
     constant = json.loads(trace(lambda x: x * 3.0, 1.0).to_json())
     assert constant["entries"][1]["inputs"] == ["v1", {"constant": 3.0}]
     page = seed_list._repr_html_()
-    assert page.startswith('<div class="wengert-trace"><div') and '<table class="wengert">' in page
+    # In a notebook: the explorer page (issue 14), then the list and its tables as plain HTML.
+    assert page.startswith("<iframe srcdoc=") and '<div class="wengert-trace"><div' in page
+    assert '<table class="wengert">' in page
     assert "ln(v1)" in page
     assert "0.693147" in page
     assert "v̇1·v2 + v1·v̇2" in seed_list.forward_table("x1")._repr_html_()

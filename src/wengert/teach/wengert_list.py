@@ -481,9 +481,33 @@ class WengertList:
 
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
+    def explore(self, height: int = 640) -> Any:
+        """The interactive explorer page of this trace, inline in a notebook (`wengert.explore.notebook_html`).
+
+        Example:
+            >>> import wengert.numpy as wnp
+            >>> view = trace(lambda x1, x2: wnp.log(x1) + x1 * x2 - wnp.sin(x2), 2.0, 5.0).explore()
+            >>> view._repr_html_().startswith("<iframe srcdoc=")
+            True
+        """
+        traced = getattr(self, "traced", None)
+        if traced is None:
+            raise ValueError("explore() needs a list made by wg.trace(f, *args): this one records no function")
+        from ..explore.page import notebook_html
+
+        function, args, names = traced
+        html = notebook_html(function, *args, names=names, height=height)
+        return type("ExplorerView", (), {"_repr_html_": lambda view: html, "html": html})()
+
     def _repr_html_(self) -> str:
-        # The list, then the forward table of each input and the backward table of each output.
-        return render.trace_html(self)
+        # A trace of a function: the interactive explorer (it steps through the list and its tables), then
+        # the list and tables as plain HTML; otherwise the plain HTML alone.
+        tables = render.trace_html(self)
+        try:
+            page = self.explore()._repr_html_()
+        except Exception:  # noqa: BLE001  (a list the explorer cannot draw still shows its tables)
+            return tables
+        return f"{page}<details><summary>Wengert list and tables</summary>{tables}</details>"
 
     def _repr_svg_(self) -> str | None:
         try:
@@ -796,7 +820,9 @@ def trace(
         leaf if isinstance(leaf, Tracer) and leaf._trace is tape_trace else primal_value(leaf) for leaf in out_flat
     ]
     name = getattr(function, "__name__", type(function).__name__)
-    return build_list(tape_trace.tape, tracers, labels, values, outputs, order, f"trace({name})")
+    wl = build_list(tape_trace.tape, tracers, labels, values, outputs, order, f"trace({name})")
+    wl.traced = (function, args, names)  # what the explorer page retraces (`explore`)
+    return wl
 
 
 def _input_labels(function: Callable[..., Any], args: tuple, names: Sequence[str] | None) -> list[str]:
