@@ -98,6 +98,34 @@ class Tanh(Module):
         return wnp.tanh(x)
 
 
+class Dropout(Module):
+    """Zero each element with probability ``p`` in training mode, scaling the rest by 1/(1 − p) (PyTorch's).
+
+    Off in evaluation mode (``model.eval()``). See `wengert.nn.functional.dropout`.
+
+    Example:
+        >>> import wengert as wg
+        >>> layer = Dropout(0.5).eval()
+        >>> bool((layer(wg.ones(4)) == 1).all())
+        True
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
+        self.p = float(p)
+        self.inplace = bool(inplace)
+
+    def forward(self, x: Any) -> Any:
+        from .functional import dropout
+
+        return dropout(x, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
 class ReLU(Module):
     """``max(x, 0)``, with derivative 0 at 0 (``inplace=True``: the input tensor takes the result, as PyTorch's)."""
 
@@ -351,6 +379,7 @@ __all__ = [
     "LeakyReLU",
     "LogSoftmax",
     "ReLU",
+    "Dropout",
     "SiLU",
     "Sigmoid",
     "Sin",

@@ -587,6 +587,45 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Any:
     return _new_tensor(result) if isinstance(tensor, Tensor) else result
 
 
+def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False, generator: Any = None) -> Any:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1 − p), in training; else ``input``.
+
+    The mask comes from the default generator (``wg.manual_seed``) unless
+    ``generator`` is given. Inside ``wg.jit`` or ``wg.vmap`` it is refused:
+    a compiled program would reuse one mask on every call, and a batch would
+    share one mask across its examples (draw with ``wg.random.bernoulli`` and
+    a key there instead).
+
+    Example:
+        >>> import wengert as wg
+        >>> x = wg.ones(1000)
+        >>> y = dropout(x, 0.25)
+        >>> sorted(set(y.numpy().round(6).tolist())), abs(float((y == 0).float().mean()) - 0.25) < 0.05
+        ([0.0, 1.333333], True)
+    """
+    from ..generator import numpy_generator
+    from ..numpy.logic import stays_traced
+
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= float(p) <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
+    p = float(p)
+    if not training or p == 0.0:
+        return input
+    if stays_traced(input):
+        raise TypeError(
+            "dropout: the mask is drawn from the default generator, which wg.jit would freeze into the compiled "
+            "program and wg.vmap would share across the batch; draw it with wg.random.bernoulli(key, 1 - p, shape) "
+            "there, or call model.eval() to switch dropout off"
+        )
+    shape = _shape(input)
+    dtype = value_dtype(input)
+    if np.dtype(dtype).kind != "f":
+        raise TypeError(f"dropout: expects a floating-point input, got dtype {dtype}")
+    keep = numpy_generator(generator).random(shape) >= p
+    scale = np.where(keep, 1.0 / (1.0 - p) if p < 1.0 else 0.0, 0.0).astype(dtype)
+    return in_place(input, input * scale, inplace, "dropout")
+
+
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     """``input @ weight.T + bias`` with PyTorch's ``(out_features, in_features)`` weight.
 
@@ -635,6 +674,7 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out:
 
 
 __all__ = [
+    "dropout",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
