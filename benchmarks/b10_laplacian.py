@@ -1,0 +1,267 @@
+"""B10, the Laplacian of an MLP at many points: collapsed Taylor mode against nested forward mode and the peers.
+
+An MLP d→128→128→128→1 (tanh), weights drawn once with NumPy (seed 0, as
+B2's `mlp_weights`: Glorot normal, biases N(0, 0.1²)); N = 1,000 points
+uniform on [−1, 1]^d (seed 1); float64. The task is Δu = Σ_i ∂²u/∂x_i² at
+every point (N values), for d = 2, 8, 32 and 128, one task per d. The figure
+is ms per Laplacian.
+
+wengert: `wengert.pinn.laplacian` on a `wengert.pinn.taylor.DenseNetwork`
+(collapsed Taylor mode: u, the d first-order streams and ONE second-order
+stream, 1 + d + 1 streams through the network; the reference); the same
+function with ``method="jvp"`` — which on a network the Taylor recogniser
+knows still runs Taylor mode, one pass of 3 streams (u, u_i, u_ii) per
+coordinate; nested forward mode proper (d jvps of jvps, 4 streams each: the
+network wrapped in a plain function, which the recogniser does not know);
+the trace of ``wg.vmap(wg.hessian(u))`` over the points; and ``wg.jit`` of
+the collapsed and the jvp-of-jvp rows (compile time reported apart).
+JAX (under ``jit``, the weights as arguments): jvp-of-jvp vmapped over the d
+unit directions, ``jax.experimental.jet`` (order 2) vmapped likewise, and the
+trace of ``vmap(hessian)``. PyTorch: double backward (∇u by one backward
+with ``create_graph=True``, then one backward per coordinate for ∂²u/∂x_i²,
+the reference of the ×PyTorch column) and the trace of
+``torch.func.vmap(torch.func.hessian(u))``.
+
+Every answer is checked against the collapsed row to 1e-8 before timing. The
+notes give ``×JAX best`` (median ÷ the fastest JAX jit row of the same d: the
+issue's goal is ≤ 1.0 for collapsed Taylor) and, on the collapsed rows,
+``nested/collapsed`` (the jvp-of-jvp row of the same dialect over this one:
+the goal is ≥ 3 at d ≥ 32). A row whose single call exceeds `CALL_BUDGET_S`
+seconds is n/a with its measured time (it would take ten such calls to time
+it), so that B10 stays within a few minutes.
+
+Run: ``python benchmarks/run.py B10 --threads 1`` (or ``python benchmarks/b10_laplacian.py --threads 1``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from b2_pinn_sir import mlp, mlp_weights
+from harness import PYTORCH, WENGERT, Case, Config, Figure, Row, block, import_jax, run_cases
+
+WORKLOAD = "B10"
+TITLE = "B10 Laplacian: MLP d→128→128→128→1 tanh, N=1,000 points in [−1, 1]^d, Δu at every point (float64)"
+DIMENSIONS = (2, 8, 32, 128)
+HIDDEN = (128, 128, 128)
+POINTS = 1000
+CALL_BUDGET_S = 2.0
+
+
+def problem(d: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """The weights [W1, b1, …] (W of shape (in, out); seed 0) and the (N, d) points (seed 1).
+
+    Example:
+        >>> params, x = problem(2)
+        >>> [w.shape for w in params[::2]], x.shape
+        ([(2, 128), (128, 128), (128, 128), (128, 1)], (1000, 2))
+    """
+    params = mlp_weights((d, *HIDDEN, 1), np.random.default_rng(0))
+    points = np.random.default_rng(1).uniform(-1.0, 1.0, (POINTS, d))
+    return params, points
+
+
+def within_budget(prepare: Callable[[], Callable[[], Any]]) -> Callable[[], Callable[[], Any]]:
+    """``prepare``, made n/a (NotImplementedError with the measured time) when one call exceeds the budget."""
+
+    def guarded():
+        call = prepare()
+        start = time.perf_counter()
+        call()
+        elapsed = time.perf_counter() - start
+        if elapsed > CALL_BUDGET_S:
+            raise NotImplementedError(
+                f"one call took {elapsed:.1f} s (> {CALL_BUDGET_S:g} s budget; timing needs ~10 calls)"
+            )
+        return call
+
+    return guarded
+
+
+# ----------------------------------------------------------------------------- wengert
+
+
+def wengert_laplacian(d: int, method: str, wrapped: bool = False, jit: bool = False) -> Callable:
+    """`pinn.laplacian` on a DenseNetwork; ``wrapped`` hides the network from the Taylor recogniser."""
+
+    def prepare():
+        import wengert as wg
+        from wengert.pinn import laplacian
+        from wengert.pinn.taylor import DenseNetwork
+
+        params, x = problem(d)
+        network = DenseNetwork(params, "tanh")
+        u = (lambda p: network(p)) if wrapped else network
+
+        def delta(points):
+            return laplacian(u, points, method=method)[:, 0]
+
+        if jit:
+            delta = wg.jit(delta)
+        return lambda: delta(x)
+
+    return prepare
+
+
+def wengert_hessian_trace(d: int) -> Callable:
+    def prepare():
+        import wengert as wg
+        import wengert.numpy as wnp
+
+        params, x = problem(d)
+        hessians = wg.vmap(wg.hessian(lambda p: mlp(params, p, wnp.tanh)[0]))  # (N, d, d)
+        return lambda: np.trace(np.asarray(hessians(x)), axis1=1, axis2=2)
+
+    return prepare
+
+
+# ----------------------------------------------------------------------------- JAX
+
+
+def jax_case(d: int, method: str) -> Callable:
+    def prepare():
+        jax = import_jax()
+        import jax.numpy as jnp
+
+        params, x = problem(d)
+        params, x = [jnp.asarray(p) for p in params], jnp.asarray(x)
+        units = jnp.eye(d)
+
+        if method == "jvp":
+
+            def delta(params, x):
+                u = lambda p: mlp(params, p, jnp.tanh)[:, 0]  # noqa: E731
+
+                def along(unit):
+                    tangent = jnp.broadcast_to(unit, x.shape)
+                    return jax.jvp(lambda p: jax.jvp(u, (p,), (tangent,))[1], (x,), (tangent,))[1]
+
+                return jax.vmap(along)(units).sum(axis=0)
+
+        elif method == "jet":
+            from jax.experimental.jet import jet
+
+            def delta(params, x):
+                u = lambda p: mlp(params, p, jnp.tanh)[:, 0]  # noqa: E731
+
+                def along(unit):
+                    tangent = jnp.broadcast_to(unit, x.shape)
+                    # factorial-scaled series: the second term is the second derivative along the tangent
+                    return jet(u, (x,), ((tangent, jnp.zeros_like(x)),))[1][1]
+
+                return jax.vmap(along)(units).sum(axis=0)
+
+        else:
+
+            def delta(params, x):
+                hessian = jax.hessian(lambda p: mlp(params, p, jnp.tanh)[0])
+                return jax.vmap(lambda p: jnp.trace(hessian(p)))(x)
+
+        delta = jax.jit(delta)
+        return lambda: block(delta(params, x))
+
+    return prepare
+
+
+# ----------------------------------------------------------------------------- PyTorch
+
+
+def pytorch_double_backward(d: int) -> Callable:
+    def prepare():
+        import torch
+
+        params, x = problem(d)
+        params, points = [torch.from_numpy(p) for p in params], torch.from_numpy(x)
+
+        def call():
+            x = points.clone().requires_grad_(True)
+            u = mlp(params, x, torch.tanh)
+            (gradient,) = torch.autograd.grad(u.sum(), x, create_graph=True)
+            total = None
+            for i in range(d):  # the network acts row by row: Σ_n ∂u_n/∂x_{n,i} seeds every point at once
+                (row,) = torch.autograd.grad(gradient[:, i].sum(), x, retain_graph=i < d - 1)
+                total = row[:, i] if total is None else total + row[:, i]
+            return total
+
+        return call
+
+    return prepare
+
+
+def pytorch_hessian_trace(d: int) -> Callable:
+    def prepare():
+        import torch
+        from torch.func import hessian, vmap
+
+        params, x = problem(d)
+        params, points = [torch.from_numpy(p) for p in params], torch.from_numpy(x)
+        hessians = vmap(hessian(lambda p: mlp(params, p, torch.tanh)[0]))
+        return lambda: hessians(points).diagonal(dim1=-2, dim2=-1).sum(-1)
+
+    return prepare
+
+
+# ----------------------------------------------------------------------------- run
+
+
+NESTED = "laplacian(λ, method='jvp'): d jvps of jvps"
+COLLAPSED = "pinn.laplacian (collapsed Taylor)"
+JIT_NESTED = "jit, laplacian(λ, method='jvp'): jvp-of-jvp"
+JIT_COLLAPSED = "jit, pinn.laplacian (collapsed Taylor)"
+
+
+def cases_for(d: int) -> list[Case]:
+    task = f"laplacian d={d}"
+    return [
+        Case("wengert", task, COLLAPSED, wengert_laplacian(d, "auto"), role=WENGERT),
+        Case("wengert", task, "laplacian(method='jvp'): d Taylor passes u, u_i, u_ii", wengert_laplacian(d, "jvp")),
+        Case("wengert", task, NESTED, within_budget(wengert_laplacian(d, "jvp", wrapped=True))),
+        Case("wengert", task, "trace of vmap(hessian)", within_budget(wengert_hessian_trace(d))),
+        Case("wengert jit", task, JIT_COLLAPSED, wengert_laplacian(d, "auto", jit=True), jit=True),
+        Case("wengert jit", task, JIT_NESTED, wengert_laplacian(d, "jvp", wrapped=True, jit=True), jit=True),
+        Case("JAX jit", task, "jit, vmap over e_i of jvp-of-jvp", jax_case(d, "jvp"), jit=True),
+        Case("JAX jit", task, "jit, vmap over e_i of jet (order 2)", jax_case(d, "jet"), jit=True),
+        Case("JAX jit", task, "jit, trace of vmap(hessian)", jax_case(d, "hessian"), jit=True),
+        Case(
+            "PyTorch eager",
+            task,
+            "double backward, one per coordinate",
+            within_budget(pytorch_double_backward(d)),
+            role=PYTORCH,
+        ),
+        Case("PyTorch torch.func", task, "trace of vmap(hessian)", within_budget(pytorch_hessian_trace(d))),
+    ]
+
+
+def add_goal_ratios(rows: list[Row]) -> None:
+    """×JAX best on every row; nested/collapsed on the collapsed rows (the issue's two goals)."""
+    for task in {row.task for row in rows}:
+        same = [row for row in rows if row.task == task and row.median_s is not None]
+        jax_best = min((row.median_s for row in same if row.implementation == "JAX jit"), default=None)
+        methods = {row.method: row.median_s for row in same}
+        for row in same:
+            if jax_best is not None:
+                row.extra["×JAX best"] = row.median_s / jax_best
+            nested = {COLLAPSED: NESTED, JIT_COLLAPSED: JIT_NESTED}.get(row.method)
+            if nested in methods:
+                row.extra["nested/collapsed"] = methods[nested] / row.median_s
+
+
+def run(config: Config) -> list[Row]:
+    """Check and time B10 for d = 2, 8, 32 and 128."""
+    rows = []
+    for d in DIMENSIONS:
+        rows += run_cases(WORKLOAD, cases_for(d), config, Figure("ms", 1e3))
+    add_goal_ratios(rows)
+    return rows
+
+
+if __name__ == "__main__":
+    import run as runner
+
+    runner.main([WORKLOAD, *sys.argv[1:]])
