@@ -911,3 +911,39 @@ def test_compiled_equals_eager(c: Case) -> None:
         compiled_gradients = wg.jit(wg.grad(loss, argnums))(*c.args)
     for compiled_gradient, eager_gradient in zip(compiled_gradients, eager_gradients):
         assert_same_value(compiled_gradient, eager_gradient, rtol=1e-12, atol=1e-14)
+
+
+def _direction(value: Any, seed: int) -> Any:
+    direction = np.random.default_rng(seed).standard_normal(np.shape(value))
+    return float(direction) if isinstance(value, float) else direction
+
+
+def _is_float(value: Any) -> bool:
+    return np.asarray(value).dtype.kind == "f"
+
+
+@pytest.mark.parametrize("c", SMOOTH)
+def test_taylor_mode_equals_nested_forward_mode(c: Case) -> None:
+    """``wg.jet`` of each smooth case along a line: its three derivatives equal three nested jvps."""
+    moving = [i for i, arg in enumerate(c.args) if _is_float(arg)]
+    directions = {i: _direction(c.args[i], i) for i in moving}
+
+    def along(*floats: Any) -> Any:
+        args = list(c.args)
+        for i, value in zip(moving, floats):
+            args[i] = value
+        return c(*args)
+
+    primals = tuple(c.args[i] for i in moving)
+    tangents = tuple(directions[i] for i in moving)
+    zeros = tuple(np.zeros_like(t) if isinstance(t, np.ndarray) else 0.0 for t in tangents)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        value, series = wg.jet(along, primals, tuple((t, z, z) for t, z in zip(tangents, zeros)))
+        first = lambda *p: wg.jvp(along, p, tangents)[1]  # noqa: E731
+        second = lambda *p: wg.jvp(first, p, tangents)[1]  # noqa: E731
+        expected = [first(*primals), second(*primals), wg.jvp(second, primals, tangents)[1]]
+    assert_same_value(value, along(*primals), rtol=1e-12, atol=1e-12)
+    for order, (got, want) in enumerate(zip(series, expected), start=1):
+        scale = max(1.0, float(np.max(np.abs(want))) if np.size(want) else 1.0)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * scale, err_msg=f"order {order}")

@@ -3,7 +3,8 @@
 This package knows nothing of NumPy's function set; ``wengert.numpy`` plugs the
 primitives in. Read it in this order: ``trace`` (levels and tracers),
 ``primitive`` (declaring an operation and dispatching it), ``reverse`` (the
-tape and the backward pass), ``forward`` (dual numbers), ``pytree``.
+tape and the backward pass), ``forward`` (dual numbers), ``taylor`` (Taylor
+series, from the JVP rules), ``pytree``.
 """
 
 from .batch import BatchTrace, BatchTracer, set_stack
@@ -30,6 +31,7 @@ from .reverse import (
     mark_needed,
     toposort,
 )
+from .taylor import JetTracer, TaylorTrace, jet
 from .trace import (
     Trace,
     Tracer,
@@ -45,6 +47,9 @@ from .trace import (
 __all__ = [
     "BatchTrace",
     "BatchTracer",
+    "JetTracer",
+    "TaylorTrace",
+    "jet",
     "set_stack",
     "DeferredDual",
     "Dual",
