@@ -4,6 +4,7 @@ from .checkpoint import checkpoint, checkpoint_sequential
 from .custom import custom_jvp, custom_vjp, stop_gradient
 from .differentiate import grad, jvp, value_and_grad, vjp
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, linearize
+from .operators import differential_operator, laplacian
 from .vectorize import vmap
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "checkpoint_sequential",
     "custom_jvp",
     "custom_vjp",
+    "differential_operator",
+    "laplacian",
     "stop_gradient",
     "grad",
     "hessian",

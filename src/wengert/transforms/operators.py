@@ -1,0 +1,159 @@
+"""Differential operators by Taylor mode: `laplacian` and `differential_operator` (Σ C_ij ∂i∂j f + Σ b_i ∂i f).
+
+A second-order jet of f along a direction v gives vᵀ·H·v (its second
+coefficient) and v·∇f (its first): so the operator Σ_ij C_ij ∂i∂j f equals
+Σ_k λ_k q_kᵀ·H·q_k over the eigenpairs (λ_k, q_k) of the symmetric part of C,
+one jet per eigenvector with λ_k ≠ 0 (d jets for the Laplacian). The
+stochastic option estimates it from random directions instead (Hutchinson's
+estimator, unbiased: E[zᵀLᵀHLz] = tr(H·LLᵀ) for Rademacher z), with a
+`wengert.random` key, when d jets are too many.
+
+``f`` maps a point (d,) to a number, or points (..., d) to values (...),
+row by row (a PINN's network on its collocation points): every point's
+operator comes from the same jets, the direction repeated on every row.
+
+Example:
+    >>> import numpy as np
+    >>> import wengert.numpy as wnp
+    >>> f = lambda p: wnp.sum(p**3, axis=-1)            # Δf = 6 Σ p_i
+    >>> float(laplacian(f)(np.array([1.0, 2.0])))
+    18.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core import jet
+
+
+def laplacian(f: Callable[[Any], Any], *, samples: int | None = None, key: Any = None) -> Callable[[Any], Any]:
+    """``x ↦ Δf(x) = Σ_i ∂²f/∂x_i²`` (exact: one second-order jet per coordinate; or estimated from ``samples``).
+
+    Example:
+        >>> import numpy as np
+        >>> import wengert.numpy as wnp
+        >>> lap = laplacian(lambda p: wnp.sin(p[..., 0]) * p[..., 1] ** 2)
+        >>> bool(np.isclose(lap(np.array([0.5, 2.0])), -np.sin(0.5) * 4 + 2 * np.sin(0.5)))
+        True
+    """
+
+    _check_sampling(samples, key, "laplacian")
+
+    def operator(x: Any) -> Any:
+        dimension = _dimension(x, "laplacian")
+        return differential_operator(f, np.eye(dimension), samples=samples, key=key)(x)
+
+    return operator
+
+
+def differential_operator(
+    f: Callable[[Any], Any],
+    coefficients: Any,
+    first_order: Any = None,
+    *,
+    samples: int | None = None,
+    key: Any = None,
+) -> Callable[[Any], Any]:
+    """``x ↦ Σ_ij C_ij ∂i∂j f(x) + Σ_i b_i ∂i f(x)`` for C = ``coefficients`` (d × d), b = ``first_order`` (d,).
+
+    Exact by default; ``samples=S`` with a ``wengert.random`` ``key`` estimates
+    the second-order part from S random directions (unbiased).
+
+    Example:
+        >>> import numpy as np
+        >>> import wengert.numpy as wnp
+        >>> wave = differential_operator(lambda p: wnp.sin(p[..., 0] - p[..., 1]), [[1.0, 0.0], [0.0, -1.0]])
+        >>> float(wave(np.array([0.3, 0.1])))  # u_xx - u_tt of a travelling wave
+        0.0
+    """
+    matrix = np.asarray(coefficients, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or not np.all(np.isfinite(matrix)):
+        raise ValueError(
+            f"differential_operator: coefficients must be a finite square matrix (d × d), got shape {matrix.shape}"
+        )
+    dimension = matrix.shape[0]
+    drift = None
+    if first_order is not None:
+        drift = np.asarray(first_order, dtype=float)
+        if drift.shape != (dimension,):
+            raise ValueError(f"differential_operator: first_order must have shape ({dimension},), got {drift.shape}")
+    _check_sampling(samples, key, "differential_operator")
+    # Only the symmetric part of C acts on the symmetric Hessian; its eigenvectors are the directions.
+    eigenvalues, eigenvectors = np.linalg.eigh((matrix + matrix.T) / 2.0)
+    scale = float(np.max(np.abs(eigenvalues))) if dimension else 0.0
+    kept = np.abs(eigenvalues) > 1e-14 * scale
+
+    def operator(x: Any) -> Any:
+        if _dimension(x, "differential_operator") != dimension:
+            raise ValueError(
+                f"differential_operator: the points have {_dimension(x, 'differential_operator')} coordinates "
+                f"but the coefficients are {dimension} × {dimension}"
+            )
+        total = None
+        if samples is None:
+            for value, direction in zip(eigenvalues[kept], eigenvectors.T[kept]):
+                term = value * _second(f, x, direction)
+                total = term if total is None else total + term
+        else:
+            total = _estimated(f, x, eigenvalues[kept], eigenvectors[:, kept], samples, key)
+        if drift is not None and np.any(drift):
+            term = _first(f, x, drift)
+            total = term if total is None else total + term
+        if total is None:  # C = 0 and b = 0
+            return 0.0 * f(x)
+        return total
+
+    return operator
+
+
+def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray, samples: int, key: Any) -> Any:
+    """Hutchinson's estimate of Σ_k λ_k q_kᵀHq_k: C = L₊L₊ᵀ − L₋L₋ᵀ, E[(L z)ᵀH(L z)] = tr(H·LLᵀ), z Rademacher."""
+    from .. import random as wrandom
+
+    total = None
+    for sign in (1.0, -1.0):
+        chosen = values * sign > 0
+        if not np.any(chosen):
+            continue
+        root = vectors[:, chosen] * np.sqrt(values[chosen] * sign)  # d × r, L Lᵀ = the part of C of this sign
+        signs = 2.0 * wrandom.bernoulli(key if sign > 0 else wrandom.fold_in(key, 1), 0.5, (samples, root.shape[1]))
+        for z in signs - 1.0:
+            term = (sign / samples) * _second(f, x, root @ z)
+            total = term if total is None else total + term
+    return total
+
+
+def _second(f: Callable[[Any], Any], x: Any, direction: Any) -> Any:
+    """vᵀ·H·v at every point: the second coefficient of a jet along v."""
+    tangent = np.broadcast_to(direction, np.shape(x)) if not hasattr(direction, "_trace") else direction + 0 * x
+    _, (_, second) = jet(f, (x,), ((tangent, None),))
+    return second
+
+
+def _first(f: Callable[[Any], Any], x: Any, direction: Any) -> Any:
+    """v·∇f at every point: the first coefficient of a jet along v."""
+    _, (first,) = jet(f, (x,), ((np.broadcast_to(direction, np.shape(x)),),))
+    return first
+
+
+def _check_sampling(samples: Any, key: Any, operation: str) -> None:
+    if samples is None:
+        return
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
+        raise ValueError(f"{operation}: samples must be a positive integer, got {samples!r}")
+    if key is None:
+        raise ValueError(f"{operation}: samples= needs a key (wg.random.PRNGKey(seed)) to draw from")
+
+
+def _dimension(x: Any, operation: str) -> int:
+    shape = np.shape(x)
+    if not shape:
+        raise ValueError(f"{operation}: expects a point of shape (d,) or points of shape (..., d), got a scalar")
+    return int(shape[-1])
+
+
+__all__ = ["differential_operator", "laplacian"]

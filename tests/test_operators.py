@@ -1,0 +1,92 @@
+"""`wg.laplacian` and `wg.differential_operator` by Taylor mode, exact and stochastic, against Hessians."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import wengert as wg
+import wengert.numpy as wnp
+
+RNG = np.random.default_rng(64)
+
+
+def _network(dimension: int):
+    w1, w2, w3 = RNG.standard_normal((dimension, 12)), RNG.standard_normal((12, 12)), RNG.standard_normal(12)
+    return lambda p: wnp.tanh(wnp.tanh(p @ w1) @ w2) @ w3
+
+
+def _trace_of_hessian(f, points):
+    return np.array([np.trace(np.atleast_2d(wg.hessian(f)(point))) for point in points])
+
+
+@pytest.mark.parametrize("dimension", [1, 2, 8, 64])
+def test_the_laplacian_of_a_network_on_many_points_is_the_trace_of_its_hessian(dimension):
+    u = _network(dimension)
+    points = RNG.standard_normal((6, dimension))
+    np.testing.assert_allclose(wg.laplacian(u)(points), _trace_of_hessian(u, points), rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("dimension", [1, 3, 16])
+def test_the_laplacian_of_a_plain_function_of_one_point(dimension):
+    def f(p):
+        return wnp.exp(-wnp.sum(p * p)) * wnp.sin(wnp.sum(p)) + wnp.log(1.0 + wnp.sum(p**4))
+
+    point = RNG.standard_normal(dimension)
+    assert float(wg.laplacian(f)(point)) == pytest.approx(np.trace(np.atleast_2d(wg.hessian(f)(point))), rel=1e-11)
+
+
+def test_a_general_operator_with_first_order_terms():
+    u = _network(5)
+    points = RNG.standard_normal((4, 5))
+    coefficients, drift = RNG.standard_normal((5, 5)), RNG.standard_normal(5)  # not symmetric: its symmetric part acts
+    got = wg.differential_operator(u, coefficients, drift)(points)
+    expected = [np.sum(coefficients * wg.hessian(u)(p)) + drift @ wg.grad(u)(p) for p in points]
+    np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-12)
+    np.testing.assert_array_equal(wg.differential_operator(u, np.zeros((5, 5)))(points), np.zeros(4))
+
+
+@pytest.mark.parametrize("coefficients", ["identity", "indefinite"])
+def test_the_stochastic_estimate_is_unbiased(coefficients):
+    u = _network(6)
+    points = RNG.standard_normal((3, 6))
+    matrix = np.eye(6) if coefficients == "identity" else np.diag([2.0, -1.0, 0.5, -3.0, 1.0, 0.0])
+    exact = wg.differential_operator(u, matrix)(points)
+    keys = wg.random.split(wg.random.PRNGKey(7), 400)
+    estimates = np.array([wg.differential_operator(u, matrix, samples=3, key=key)(points) for key in keys])
+    standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(len(keys))
+    assert np.all(np.abs(estimates.mean(axis=0) - exact) < 4.0 * standard_error)  # 4 standard errors
+    assert np.all(standard_error > 0)  # it is an estimate, not the exact value
+
+
+def test_operators_compose_with_jit_and_grad():
+    w = RNG.standard_normal((3, 8))
+    points = RNG.standard_normal((5, 3))
+
+    def residual(weights):
+        u = lambda p: wnp.sum(wnp.tanh(p @ weights), axis=-1)  # noqa: E731
+        return wnp.mean(wg.laplacian(u)(points) ** 2)
+
+    gradient = wg.grad(residual)(w)
+    step = np.zeros_like(w)
+    step[2, 5] = 1e-6
+    assert gradient[2, 5] == pytest.approx((residual(w + step) - residual(w - step)) / 2e-6, rel=1e-6)
+    np.testing.assert_allclose(wg.jit(wg.grad(residual))(w), gradient, rtol=1e-12)
+    key = wg.random.PRNGKey(3)
+    u = _network(3)
+    estimate = wg.jit(lambda p, k: wg.laplacian(u, samples=2, key=k)(p))
+    np.testing.assert_allclose(estimate(points, key), wg.laplacian(u, samples=2, key=key)(points), rtol=1e-12)
+
+
+def test_bad_operators_are_refused_by_name():
+    u = _network(2)
+    with pytest.raises(ValueError, match="square matrix"):
+        wg.differential_operator(u, np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"first_order must have shape \(2,\)"):
+        wg.differential_operator(u, np.eye(2), np.ones(3))
+    with pytest.raises(ValueError, match="the points have 3 coordinates but the coefficients are 2 × 2"):
+        wg.differential_operator(u, np.eye(2))(np.ones((4, 3)))
+    with pytest.raises(ValueError, match="samples= needs a key"):
+        wg.laplacian(u, samples=4)
+    with pytest.raises(ValueError, match="samples must be a positive integer"):
+        wg.laplacian(u, samples=0, key=wg.random.PRNGKey(0))
