@@ -90,3 +90,14 @@ def test_bad_operators_are_refused_by_name():
         wg.laplacian(u, samples=4)
     with pytest.raises(ValueError, match="samples must be a positive integer"):
         wg.laplacian(u, samples=0, key=wg.random.PRNGKey(0))
+
+
+@pytest.mark.parametrize("dimension", [1, 2, 4])
+def test_the_biharmonic_by_fourth_order_jets_equals_nested_laplacians(dimension):
+    u = _network(dimension)
+    points = RNG.standard_normal((3, dimension))
+    nested = wg.laplacian(lambda p: wg.laplacian(u)(p))(points)
+    np.testing.assert_allclose(wg.biharmonic(u)(points), nested, rtol=1e-10, atol=1e-10)
+    # a closed form: Δ²|x|⁴ = 8d(d + 2)
+    radial = wg.biharmonic(lambda p: wnp.sum(p**2, axis=-1) ** 2)(points)
+    np.testing.assert_allclose(radial, 8 * dimension * (dimension + 2), rtol=1e-12)

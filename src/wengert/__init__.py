@@ -45,6 +45,7 @@ from .tensor import (
 )
 from .torch_functions import *  # noqa: F403  (PyTorch's top-level functions: wg.exp, wg.sum(x, dim=)...)
 from .transforms import (
+    biharmonic,
     checkpoint,
     checkpoint_sequential,
     custom_jvp,
@@ -86,6 +87,7 @@ __all__ = [
     "jit",
     "jet",
     "laplacian",
+    "biharmonic",
     "differential_operator",
     "lax",
     "jacfwd",

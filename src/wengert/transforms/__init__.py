@@ -4,7 +4,7 @@ from .checkpoint import checkpoint, checkpoint_sequential
 from .custom import custom_jvp, custom_vjp, stop_gradient
 from .differentiate import grad, jvp, value_and_grad, vjp
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, linearize
-from .operators import differential_operator, laplacian
+from .operators import biharmonic, differential_operator, laplacian
 from .vectorize import vmap
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "checkpoint_sequential",
     "custom_jvp",
     "custom_vjp",
+    "biharmonic",
     "differential_operator",
     "laplacian",
     "stop_gradient",
