@@ -7,7 +7,10 @@ y = f(x), y'(t) = J(x(t))·x'(t), so k·y_k is the (k−1)-th coefficient of the
 JVP rule applied to the jets x(t), y(t) and the tangent x'(t), all truncated
 at order k − 1. That is evaluated by a Taylor trace of order k − 1, so the
 rule's own primitives propagate series too (Faà di Bruno, carried out by the
-interpreter). A coefficient of None is a symbolic zero.
+interpreter). A primitive may give a recurrence of its own instead
+(``primitive.taylor``: Cauchy products for multiply and matmul, tanh's and
+exp's differential equations), beside its JVP rule. A coefficient of None is
+a symbolic zero.
 
 Example:
     >>> import math
@@ -49,6 +52,9 @@ class TaylorTrace(Trace):
         ans = bind(primitive, primals, params)
         if not primitive.differentiable or all(s is None for s in series):
             return ans
+        rule = getattr(primitive, "taylor", None)
+        if rule is not None and not params:  # a recurrence of its own (Cauchy products, tanh's ODE...)
+            return JetTracer(ans, rule(primals, series, ans, self.order), self)
         coefficients: list[Any] = []
         for k in range(1, self.order + 1):
             coefficient = _coefficient(primitive, primals, series, ans, coefficients, params, k)

@@ -994,6 +994,85 @@ for _name, _template in SCALAR_TEMPLATES.items():
     REGISTRY[_name].scalar_template = _template
 add_any_p.scalar_template = "{0} + {1}"  # the core's sum of two cotangents
 
+# Taylor mode's recurrences (`wengert.core.taylor`): the coefficients y_1..y_K of y(t) = f(x(t)) from
+# x's, without running the JVP rule once per order. ``series`` holds, per argument, its K normalised
+# coefficients (None entries are zeros) or None for a constant.
+
+
+def cauchy_coefficient(a: list, b: list, k: int, product: Callable[[Any, Any], Any]) -> Any:
+    """The t^k coefficient of a(t)·b(t) (a and b from order 0; None is zero), with ``product`` for ·."""
+    total = None
+    for j in range(k + 1):
+        left, right = a[j], b[k - j]
+        if left is None or right is None:
+            continue
+        term = product(left, right)
+        total = term if total is None else total + term
+    return total
+
+
+def product_taylor(product: Callable[[Any, Any], Any]) -> Callable[..., list]:
+    """The Taylor rule of a bilinear primitive (multiply, matmul): the Cauchy product of the two series."""
+
+    def rule(primals: list, series: list, ans: Any, order: int) -> list:
+        a, b = ([p, *(s if s is not None else [None] * order)] for p, s in zip(primals, series))
+        return [cauchy_coefficient(a, b, k, product) for k in range(1, order + 1)]
+
+    return rule
+
+
+def _ode_taylor(derivative_series: Callable[[list, int], Any]) -> Callable[..., list]:
+    """The Taylor rule of y = f(x) with y' = g·x', g's series from y's: k·y_k = Σ_{j=1..k} j·x_j·g_{k−j}."""
+
+    def rule(primals: list, series: list, ans: Any, order: int) -> list:
+        x = [primals[0], *series[0]]
+        y = [ans]
+        g: list = []
+        for k in range(1, order + 1):
+            g.append(derivative_series(y, k - 1))
+            total = None
+            for j in range(1, k + 1):
+                if x[j] is None or g[k - j] is None:
+                    continue
+                term = x[j] * g[k - j] * (j / k)
+                total = term if total is None else total + term
+            y.append(total)
+        return y[1:]
+
+    return rule
+
+
+def _tanh_slope(y: list, m: int) -> Any:
+    """The t^m coefficient of 1 − y(t)²."""
+    square = cauchy_coefficient(y, y, m, operator.mul)
+    if m == 0:
+        return 1.0 - square
+    return None if square is None else -square
+
+
+def _sum_taylor(sign: float) -> Callable[..., list]:
+    """The Taylor rule of add (sign 1) and subtract (−1): coefficientwise, broadcast to the result's shape."""
+
+    def rule(primals: list, series: list, ans: Any, order: int) -> list:
+        out = []
+        for k in range(order):
+            a, b = (None if s is None else s[k] for s in series)
+            if b is not None and sign < 0:
+                b = negative(b)
+            value = a if b is None else b if a is None else a + b
+            out.append(None if value is None else broadcast_like(value, ans))
+        return out
+
+    return rule
+
+
+REGISTRY["add"].taylor = _sum_taylor(1.0)
+REGISTRY["subtract"].taylor = _sum_taylor(-1.0)
+REGISTRY["multiply"].taylor = product_taylor(operator.mul)
+REGISTRY["tanh"].taylor = _ode_taylor(_tanh_slope)
+REGISTRY["exp"].taylor = _ode_taylor(lambda y, m: y[m])  # exp' = exp
+
+
 # NumPy ufuncs that compute these primitives on arrays: jit writes a result into a dying temporary
 # with ``out=`` (codegen's buffer reuse). Each gives the implementation's value on arrays. (A
 # primitive's ``ufunc`` may also be any function with ufunc's ``out=`` convention: where, relu.)

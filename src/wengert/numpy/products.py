@@ -18,7 +18,7 @@ from ..core import Tracer, bind
 from ..core.staging import Abstract
 from ._primitives import EMPTY, as_array_arg, primitive, shape, wraps_primitive
 from ._primitives import dtype as _dtype
-from .elementwise import astype
+from .elementwise import astype, product_taylor
 from .shape import broadcast_like, broadcast_to, moveaxis, reshape, stack, swapaxes, unbroadcast
 
 
@@ -172,6 +172,7 @@ matmul_tn_p = primitive(
 
 
 matmul_nt_p.fresh = matmul_tn_p.fresh = True  # new arrays, like matmul's
+matmul_p.taylor = product_taylor(lambda a, b: matmul(a, b))  # Taylor mode: the Cauchy product of the series
 
 
 def matmul_nt(a: Any, b: Any) -> Any:
