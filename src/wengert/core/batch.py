@@ -87,6 +87,11 @@ def _missing_stack(values: list) -> Any:
 _stack: Callable[[list], Any] = _missing_stack
 
 
+def stack_values(values: list) -> Any:
+    """The values stacked on a new axis 0, by the array library's ``stack``."""
+    return _stack(values)
+
+
 def set_stack(function: Callable[[list], Any]) -> None:
     """Install the array library's ``stack`` (the core knows no array library)."""
     global _stack

@@ -1066,6 +1066,15 @@ def _sum_taylor(sign: float) -> Callable[..., list]:
     return rule
 
 
+# Collapsed Taylor mode (`wengert.core.taylor.CollapsedTrace`) needs a primitive's kind: bilinear ones, and
+# elementwise ones with f''(x) from x and y = f(x).
+REGISTRY["multiply"].bilinear = True
+REGISTRY["tanh"].second_derivative = lambda x, y: -2.0 * y * (1.0 - y * y)
+REGISTRY["exp"].second_derivative = lambda x, y: y
+REGISTRY["sin"].second_derivative = lambda x, y: -y
+REGISTRY["cos"].second_derivative = lambda x, y: -y
+REGISTRY["square"].second_derivative = lambda x, y: 2.0
+
 REGISTRY["add"].taylor = _sum_taylor(1.0)
 REGISTRY["subtract"].taylor = _sum_taylor(-1.0)
 REGISTRY["multiply"].taylor = product_taylor(operator.mul)

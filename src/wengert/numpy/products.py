@@ -173,6 +173,7 @@ matmul_tn_p = primitive(
 
 matmul_nt_p.fresh = matmul_tn_p.fresh = True  # new arrays, like matmul's
 matmul_p.taylor = product_taylor(lambda a, b: matmul(a, b))  # Taylor mode: the Cauchy product of the series
+matmul_p.bilinear = True  # collapsed Taylor mode's curvature term is Σ_i a1_i @ b1_i
 
 
 def matmul_nt(a: Any, b: Any) -> Any:

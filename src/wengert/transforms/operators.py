@@ -2,8 +2,10 @@
 
 A second-order jet of f along a direction v gives vᵀ·H·v (its second
 coefficient) and v·∇f (its first): so the operator Σ_ij C_ij ∂i∂j f equals
-Σ_k λ_k q_kᵀ·H·q_k over the eigenpairs (λ_k, q_k) of the symmetric part of C,
-one jet per eigenvector with λ_k ≠ 0 (d jets for the Laplacian). The
+Σ_k λ_k q_kᵀ·H·q_k over the eigenpairs (λ_k, q_k) of the symmetric part of C.
+Collapsed Taylor mode (`wengert.core.taylor.collapsed_jet`) pushes all the
+directions of one sign through f in one pass, their second-order terms summed;
+where some primitive has no collapsed rule, one jet per eigenvector does it. The
 stochastic option estimates it from random directions instead (Hutchinson's
 estimator, unbiased: E[zᵀLᵀHLz] = tr(H·LLᵀ) for Rademacher z), with a
 `wengert.random` key, when d jets are too many.
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..core import jet
+from ..core.taylor import NoCollapsedRule, collapsed_jet
 
 
 def laplacian(f: Callable[[Any], Any], *, samples: int | None = None, key: Any = None) -> Callable[[Any], Any]:
@@ -126,9 +129,7 @@ def differential_operator(
             )
         total = None
         if samples is None:
-            for value, direction in zip(eigenvalues[kept], eigenvectors.T[kept]):
-                term = value * _second(f, x, direction)
-                total = term if total is None else total + term
+            total = _exact(f, x, eigenvalues[kept], eigenvectors[:, kept])
         else:
             total = _estimated(f, x, eigenvalues[kept], eigenvectors[:, kept], samples, key)
         if drift is not None and np.any(drift):
@@ -139,6 +140,32 @@ def differential_operator(
         return total
 
     return operator
+
+
+def _exact(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray) -> Any:
+    """Σ_k λ_k q_kᵀHq_k: by collapsed Taylor mode (one pass per sign of λ) where every primitive has a
+    collapsed rule, else by one second-order jet per eigenvector."""
+    total = None
+    try:
+        for sign in (1.0, -1.0):
+            chosen = values * sign > 0
+            if not np.any(chosen):
+                continue
+            scaled = (vectors[:, chosen] * np.sqrt(values[chosen] * sign)).T  # D × d, Σ v vᵀ = ±(that part of C)
+            directions = np.broadcast_to(
+                scaled.reshape((len(scaled),) + (1,) * (np.ndim(x) - 1) + (-1,)), (len(scaled), *np.shape(x))
+            )
+            _, _, curvature = collapsed_jet(f, x, directions)
+            term = sign * curvature
+            total = term if total is None else total + term
+        return total
+    except NoCollapsedRule:
+        pass
+    total = None
+    for value, direction in zip(values, vectors.T):
+        term = value * _second(f, x, direction)
+        total = term if total is None else total + term
+    return total
 
 
 def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray, samples: int, key: Any) -> Any:
