@@ -126,7 +126,29 @@ def test_collapsed_taylor_mode_sums_the_second_order_terms_of_all_directions_in_
     np.testing.assert_allclose(slopes, [first for first, _ in per_direction], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(curvature, sum(second for _, second in per_direction), rtol=1e-11, atol=1e-13)
     # A primitive without a collapsed rule says so (the operators then take one jet per direction).
-    with pytest.raises(NoCollapsedRule, match="'log' has no collapsed second-order rule"):
-        collapsed_jet(lambda p: wnp.sum(wnp.log(1.0 + p * p)), x[0], np.eye(5))
-    lap = wg.laplacian(lambda p: wnp.sum(wnp.log(1.0 + p * p), axis=-1))(x)
-    np.testing.assert_allclose(lap, np.sum(2 * (1 - x * x) / (1 + x * x) ** 2, axis=-1), rtol=1e-12)
+    with pytest.raises(NoCollapsedRule, match="'tan' has no collapsed second-order rule"):
+        collapsed_jet(lambda p: wnp.sum(wnp.tan(p)), x[0], np.eye(5))
+    small = x * 0.3
+    lap = wg.laplacian(lambda p: wnp.sum(wnp.tan(p), axis=-1))(small)  # one jet per direction instead
+    np.testing.assert_allclose(lap, np.sum(2 * np.tan(small) / np.cos(small) ** 2, axis=-1), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["tanh", "exp", "sin", "cos", "square", "log", "log1p", "expm1", "sqrt", "sinh", "cosh", "arctan"]
+    + ["reciprocal", "sigmoid", "softplus"],
+)
+def test_every_collapsed_second_derivative_agrees_with_per_direction_jets(name):
+    from wengert.core.taylor import collapsed_jet
+
+    function = getattr(wnp, name)
+    w = RNG.standard_normal((4, 6)) * 0.3
+
+    def u(p):
+        return wnp.sum(function(p @ w + 1.5), axis=-1)  # inputs near 1.5: inside every domain
+
+    x = RNG.standard_normal((5, 4)) * 0.3
+    directions = RNG.standard_normal((3, 4))
+    _, _, curvature = collapsed_jet(u, x, np.broadcast_to(directions[:, None, :], (3, 5, 4)))
+    expected = sum(wg.jet(u, (x,), ((np.broadcast_to(v, x.shape), None),))[1][1] for v in directions)
+    np.testing.assert_allclose(curvature, expected, rtol=1e-11, atol=1e-12)

@@ -1074,6 +1074,14 @@ REGISTRY["exp"].second_derivative = lambda x, y: y
 REGISTRY["sin"].second_derivative = lambda x, y: -y
 REGISTRY["cos"].second_derivative = lambda x, y: -y
 REGISTRY["square"].second_derivative = lambda x, y: 2.0
+REGISTRY["log"].second_derivative = lambda x, y: -1.0 / (x * x)
+REGISTRY["log1p"].second_derivative = lambda x, y: -1.0 / ((1.0 + x) * (1.0 + x))
+REGISTRY["expm1"].second_derivative = lambda x, y: y + 1.0
+REGISTRY["sqrt"].second_derivative = lambda x, y: -0.25 / (y * y * y)
+REGISTRY["sinh"].second_derivative = lambda x, y: y
+REGISTRY["cosh"].second_derivative = lambda x, y: y
+REGISTRY["arctan"].second_derivative = lambda x, y: -2.0 * x / ((1.0 + x * x) * (1.0 + x * x))
+REGISTRY["reciprocal"].second_derivative = lambda x, y: 2.0 * y * y * y
 
 REGISTRY["add"].taylor = _sum_taylor(1.0)
 REGISTRY["subtract"].taylor = _sum_taylor(-1.0)

@@ -47,6 +47,7 @@ sigmoid = unary_function(
     ),
     _sigmoid_impl,
 )
+sigmoid.primitive.second_derivative = lambda x, y: y * (1.0 - y) * (1.0 - 2.0 * y)  # collapsed Taylor mode
 sigmoid.__doc__ = """The logistic function 1 / (1 + exp(-x)), stable for large |x|.
 
 Example:
@@ -70,6 +71,7 @@ softplus = unary_function(
     _softplus_impl,
 )
 softplus.__doc__ = "log(1 + exp(x)) without overflow; its derivative is sigmoid(x)."
+softplus.primitive.second_derivative = lambda x, y: sigmoid(x) * (1.0 - sigmoid(x))  # collapsed Taylor mode
 
 
 def _relu_impl(x: Any) -> Any:
