@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -27,26 +26,6 @@ import numpy as np
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _legacy_reduction(owner: str, size_average: Any, reduce: Any, reduction: str) -> str:
-    """``reduction`` from PyTorch's deprecated ``size_average``/``reduce`` when either is given; checked."""
-    if size_average is not None or reduce is not None:
-        warnings.warn(
-            f"{owner}: size_average and reduce are deprecated, please use reduction='mean', 'sum' or 'none' instead",
-            UserWarning,
-            stacklevel=3,
-        )
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "none" if not reduce else ("mean" if size_average else "sum")
-    if reduction not in _REDUCTIONS:
-        raise ValueError(
-            f"{owner}: {reduction!r} is not a valid value for reduction (expected 'mean', 'sum' or 'none')"
-        )
-    return reduction
 
 
 def _buffer_value(value: Any, owner: str, name: str) -> Any:
@@ -65,7 +44,7 @@ class _Loss(Module):
 
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = _legacy_reduction(type(self).__name__, size_average, reduce, reduction)
+        self.reduction = F._reduction(type(self).__name__, size_average, reduce, reduction)
 
     def _register(self, name: str, value: Any) -> None:
         self.register_buffer(name, _buffer_value(value, type(self).__name__, name))

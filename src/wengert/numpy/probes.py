@@ -9,7 +9,8 @@ the stand-ins and reads the results; `install` hands it to the core.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -41,10 +42,16 @@ def probe(aval: Abstract, variant: int) -> Any:
     return array
 
 
-def run_probe(impl: Callable[..., Any], args: list, params: dict) -> Any:
-    """Run an implementation on stand-ins, with NumPy's floating-point warnings silenced."""
-    with np.errstate(all="ignore"):
-        return impl(*args, **params)
+@contextmanager
+def reported(primitive: Primitive, avals: list) -> Iterator[None]:
+    """Run a probe of ``primitive`` with NumPy's floating-point warnings silenced; a failure names the primitive."""
+    try:
+        with np.errstate(all="ignore"):
+            yield
+    except (TracerConversionError, UnexpectedTracerError):
+        raise
+    except Exception as error:
+        raise type(error)(f"jit: staging '{primitive.name}' failed on inputs {avals}: {error}") from error
 
 
 def shape_of(value: Any) -> tuple[int, ...]:
@@ -91,12 +98,8 @@ def abstract_eval(primitive: Primitive, args: tuple, avals: list, params: dict, 
             if stand_in is None:
                 stand_in = cache[key] = probe(aval, variant)
             stand_ins.append(stand_in)
-        try:
-            result = run_probe(primitive.impl, stand_ins, params)
-        except (TracerConversionError, UnexpectedTracerError):
-            raise
-        except Exception as error:
-            raise type(error)(f"jit: staging '{primitive.name}' failed on inputs {avals}: {error}") from error
+        with reported(primitive, avals):
+            result = primitive.impl(*stand_ins, **params)
         shapes.append(shape_of(result))
         # Floats reach a value-shaped primitive only through a comparison, whose boolean result gets both probes.
         if not any(aval is not None and getattr(aval.dtype, "kind", "f") in "biu" for aval in avals):
@@ -124,13 +127,9 @@ def _elementwise_abstract(primitive: Primitive, args: tuple, avals: list, params
             stand_ins.append(probe(aval, 0))
         else:
             stand_ins.append(probe(Abstract((), aval.dtype), 0))
-    try:
-        result = abstract_of(run_probe(primitive.impl, stand_ins, params))
+    with reported(primitive, avals):
+        result = abstract_of(primitive.impl(*stand_ins, **params))
         shape = np.broadcast_shapes(*[np.shape(arg) if aval is None else aval.shape for arg, aval in zip(args, avals)])
-    except (TracerConversionError, UnexpectedTracerError):
-        raise
-    except Exception as error:
-        raise type(error)(f"jit: staging '{primitive.name}' failed on inputs {avals}: {error}") from error
     if not shape:
         return result
     return Abstract(shape, result.dtype)
@@ -145,12 +144,8 @@ def _broadcast_probe_abstract(primitive: Primitive, args: tuple, avals: list, pa
             stand_ins.append(arg if aval is None else probe(aval, 0))
         else:
             stand_ins.append(np.broadcast_to(probe(Abstract((), aval.dtype), 0), aval.shape))
-    try:
-        return abstract_of(run_probe(primitive.impl, stand_ins, params))
-    except (TracerConversionError, UnexpectedTracerError):
-        raise
-    except Exception as error:
-        raise type(error)(f"jit: staging '{primitive.name}' failed on inputs {avals}: {error}") from error
+    with reported(primitive, avals):
+        return abstract_of(primitive.impl(*stand_ins, **params))
 
 
 def install() -> None:

@@ -70,14 +70,13 @@ def biharmonic(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def operator(x: Any) -> Any:
         dimension = _dimension(x, "biharmonic")
         eye = np.eye(dimension)
-        pure = [_fourth(f, x, eye[i]) for i in range(dimension)]
+        pure = [_derivative(f, x, eye[i], 4) for i in range(dimension)]
         total = None
         for i in range(dimension):
             total = pure[i] if total is None else total + pure[i]
             for j in range(i + 1, dimension):
-                mixed = (
-                    _fourth(f, x, eye[i] + eye[j]) + _fourth(f, x, eye[i] - eye[j]) - 2 * pure[i] - 2 * pure[j]
-                ) / 12
+                plus, minus = _derivative(f, x, eye[i] + eye[j], 4), _derivative(f, x, eye[i] - eye[j], 4)
+                mixed = (plus + minus - 2 * pure[i] - 2 * pure[j]) / 12
                 total = total + 2 * mixed
         return total
 
@@ -133,7 +132,7 @@ def differential_operator(
         else:
             total = _estimated(f, x, eigenvalues[kept], eigenvectors[:, kept], samples, key)
         if drift is not None and np.any(drift):
-            term = _first(f, x, drift)
+            term = _derivative(f, x, drift, 1)
             total = term if total is None else total + term
         if total is None:  # C = 0 and b = 0
             return 0.0 * f(x)
@@ -142,20 +141,25 @@ def differential_operator(
     return operator
 
 
+def _signed_roots(values: np.ndarray, vectors: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """C = L₊L₊ᵀ − L₋L₋ᵀ from its eigenpairs: (sign, L) for each sign that occurs, L of shape d × r."""
+    roots = []
+    for sign in (1.0, -1.0):
+        chosen = values * sign > 0
+        if np.any(chosen):
+            roots.append((sign, vectors[:, chosen] * np.sqrt(values[chosen] * sign)))
+    return roots
+
+
 def _exact(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray) -> Any:
     """Σ_k λ_k q_kᵀHq_k: by collapsed Taylor mode (one pass per sign of λ) where every primitive has a
     collapsed rule, else by one second-order jet per eigenvector."""
     total = None
     try:
-        for sign in (1.0, -1.0):
-            chosen = values * sign > 0
-            if not np.any(chosen):
-                continue
-            scaled = (vectors[:, chosen] * np.sqrt(values[chosen] * sign)).T  # D × d, Σ v vᵀ = ±(that part of C)
-            directions = np.broadcast_to(
-                scaled.reshape((len(scaled),) + (1,) * (np.ndim(x) - 1) + (-1,)), (len(scaled), *np.shape(x))
-            )
-            _, _, curvature = collapsed_jet(f, x, directions)
+        for sign, root in _signed_roots(values, vectors):
+            count = root.shape[1]
+            columns = root.T.reshape((count,) + (1,) * (np.ndim(x) - 1) + (-1,))  # the directions, one per row
+            _, _, curvature = collapsed_jet(f, x, np.broadcast_to(columns, (count, *np.shape(x))))
             term = sign * curvature
             total = term if total is None else total + term
         return total
@@ -163,46 +167,30 @@ def _exact(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndar
         pass
     total = None
     for value, direction in zip(values, vectors.T):
-        term = value * _second(f, x, direction)
+        term = value * _derivative(f, x, direction, 2)
         total = term if total is None else total + term
     return total
 
 
 def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray, samples: int, key: Any) -> Any:
-    """Hutchinson's estimate of Σ_k λ_k q_kᵀHq_k: C = L₊L₊ᵀ − L₋L₋ᵀ, E[(L z)ᵀH(L z)] = tr(H·LLᵀ), z Rademacher."""
+    """Hutchinson's estimate of Σ_k λ_k q_kᵀHq_k: E[(L z)ᵀH(L z)] = tr(H·LLᵀ) for Rademacher z, each sign's L."""
     from .. import random as wrandom
 
     total = None
-    for sign in (1.0, -1.0):
-        chosen = values * sign > 0
-        if not np.any(chosen):
-            continue
-        root = vectors[:, chosen] * np.sqrt(values[chosen] * sign)  # d × r, L Lᵀ = the part of C of this sign
+    for sign, root in _signed_roots(values, vectors):
         signs = 2.0 * wrandom.bernoulli(key if sign > 0 else wrandom.fold_in(key, 1), 0.5, (samples, root.shape[1]))
         for z in signs - 1.0:
-            term = (sign / samples) * _second(f, x, root @ z)
+            term = (sign / samples) * _derivative(f, x, root @ z, 2)
             total = term if total is None else total + term
     return total
 
 
-def _second(f: Callable[[Any], Any], x: Any, direction: Any) -> Any:
-    """vᵀ·H·v at every point: the second coefficient of a jet along v."""
-    tangent = np.broadcast_to(direction, np.shape(x)) if not hasattr(direction, "_trace") else direction + 0 * x
-    _, (_, second) = jet(f, (x,), ((tangent, None),))
-    return second
-
-
-def _fourth(f: Callable[[Any], Any], x: Any, direction: Any) -> Any:
-    """D⁴f[v, v, v, v] at every point: the fourth coefficient of a jet along v."""
-    tangent = np.broadcast_to(direction, np.shape(x))
-    _, series = jet(f, (x,), ((tangent, None, None, None),))
-    return series[3]
-
-
-def _first(f: Callable[[Any], Any], x: Any, direction: Any) -> Any:
-    """v·∇f at every point: the first coefficient of a jet along v."""
-    _, (first,) = jet(f, (x,), ((np.broadcast_to(direction, np.shape(x)),),))
-    return first
+def _derivative(f: Callable[[Any], Any], x: Any, direction: Any, order: int) -> Any:
+    """D^order f[v, …, v] at every point: the last coefficient of a jet of that order along v (on every row)."""
+    traced = hasattr(direction, "_trace")  # a direction drawn from a traced key
+    tangent = direction + 0 * x if traced else np.broadcast_to(direction, np.shape(x))
+    _, series = jet(f, (x,), ((tangent,) + (None,) * (order - 1),))
+    return series[order - 1]
 
 
 def _check_sampling(samples: Any, key: Any, operation: str) -> None:
