@@ -281,6 +281,6 @@ def test_core_is_small(name: str) -> None:
             stripped = line.strip()
             if stripped and not stripped.startswith("#"):
                 lines += 1
-    # Five interpreters (reverse, forward, batching, staging, Taylor with its collapsed form), the primitive,
-    # traces and pytrees.
-    assert lines < 1750, f"the core has {lines} lines of code; keep it under 1,750"
+    # Six interpreters (reverse, forward, batching, staging, Taylor, and second-order Taylor with its
+    # collapsed streams, which replaced pinn's network recogniser), the primitive, traces and pytrees.
+    assert lines < 1900, f"the core has {lines} lines of code; keep it under 1,900"

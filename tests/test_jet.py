@@ -109,7 +109,7 @@ def test_series_take_their_primals_precision_and_bad_calls_are_refused():
 
 
 def test_collapsed_taylor_mode_sums_the_second_order_terms_of_all_directions_in_one_pass():
-    from wengert.core.taylor import NoCollapsedRule, collapsed_jet
+    from wengert.core.taylor import collapsed_jet
 
     w1, b1, w2 = RNG.standard_normal((5, 9)), RNG.standard_normal(9), RNG.standard_normal((9, 1))
 
@@ -125,12 +125,35 @@ def test_collapsed_taylor_mode_sums_the_second_order_terms_of_all_directions_in_
     np.testing.assert_allclose(value, u(x), rtol=1e-14)
     np.testing.assert_allclose(slopes, [first for first, _ in per_direction], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(curvature, sum(second for _, second in per_direction), rtol=1e-11, atol=1e-13)
-    # A primitive without a collapsed rule says so (the operators then take one jet per direction).
-    with pytest.raises(NoCollapsedRule, match="'tan' has no collapsed second-order rule"):
-        collapsed_jet(lambda p: wnp.sum(wnp.tan(p)), x[0], np.eye(5))
+    # tan has no closed-form kind: its curvature comes from second-order jets of its JVP rule.
     small = x * 0.3
-    lap = wg.laplacian(lambda p: wnp.sum(wnp.tan(p), axis=-1))(small)  # one jet per direction instead
+    lap = wg.laplacian(lambda p: wnp.sum(wnp.tan(p), axis=-1))(small)
     np.testing.assert_allclose(lap, np.sum(2 * np.tan(small) / np.cos(small) ** 2, axis=-1), rtol=1e-12)
+
+
+def test_second_order_streams_give_mixed_derivatives_and_weighted_operators_of_any_primitive():
+    """Each stream is Σ c·∂_i∂_j, for primitives of every kind (closed forms, bilinear, jets of JVP rules)."""
+    from wengert.core.taylor import second_order_jet
+
+    def f(p):  # tan and arcsinh take the jet path; power (two moving arguments), multiply, tanh the rest
+        a, b, c = p[..., 0], p[..., 1], p[..., 2]
+        return wnp.tan(a * b) + wnp.arcsinh(b) * wnp.tanh(c) + (1.5 + a * a) ** (0.5 + c * c)
+
+    x = RNG.uniform(-0.6, 0.6, size=(4, 3))
+    hessians = wg.vmap(wg.hessian(f))(x)  # (4, 3, 3)
+    streams = [[(0, 1, 1.0)], [(2, 2, 1.0)], [(0, 0, 2.0), (1, 2, -3.0), (2, 1, 0.5), (0, 0, 1.0)], [(1, 1, 0.0)]]
+    units = np.broadcast_to(np.eye(3)[:, None, :], (3, 4, 3))
+    value, first, second = second_order_jet(f, x, units, streams)
+    np.testing.assert_allclose(value, f(x), rtol=1e-14)
+    np.testing.assert_allclose(first, wg.vmap(wg.grad(f))(x).T, rtol=1e-12)
+    np.testing.assert_allclose(second[0], hessians[:, 0, 1], rtol=1e-11)
+    np.testing.assert_allclose(second[1], hessians[:, 2, 2], rtol=1e-11)
+    np.testing.assert_allclose(second[2], 3 * hessians[:, 0, 0] - 2.5 * hessians[:, 1, 2], rtol=1e-11)
+    assert second[3] is None or np.all(np.asarray(second[3]) == 0)
+    # Directions need not be unit vectors: v1ᵀHv2 along two random directions.
+    v = RNG.standard_normal((2, 3))
+    _, _, (cross,) = second_order_jet(f, x, np.broadcast_to(v[:, None, :], (2, 4, 3)), [[(0, 1, 1.0)]])
+    np.testing.assert_allclose(cross, np.einsum("i,nij,j->n", v[0], hessians, v[1]), rtol=1e-10)
 
 
 @pytest.mark.parametrize(
@@ -138,17 +161,18 @@ def test_collapsed_taylor_mode_sums_the_second_order_terms_of_all_directions_in_
     ["tanh", "exp", "sin", "cos", "square", "log", "log1p", "expm1", "sqrt", "sinh", "cosh", "arctan"]
     + ["reciprocal", "sigmoid", "softplus"],
 )
-def test_every_collapsed_second_derivative_agrees_with_per_direction_jets(name):
+def test_every_closed_form_first_and_second_derivative_agrees_with_per_direction_jets(name):
     from wengert.core.taylor import collapsed_jet
 
     function = getattr(wnp, name)
     w = RNG.standard_normal((4, 6)) * 0.3
 
-    def u(p):
-        return wnp.sum(function(p @ w + 1.5), axis=-1)  # inputs near 1.5: inside every domain
+    def u(p):  # twice, so that a second-order stream comes in: inputs in [1.2, 3], inside every domain
+        return wnp.sum(function(function(p @ w + 1.5) * 0.3 + 1.5), axis=-1)
 
     x = RNG.standard_normal((5, 4)) * 0.3
     directions = RNG.standard_normal((3, 4))
-    _, _, curvature = collapsed_jet(u, x, np.broadcast_to(directions[:, None, :], (3, 5, 4)))
-    expected = sum(wg.jet(u, (x,), ((np.broadcast_to(v, x.shape), None),))[1][1] for v in directions)
-    np.testing.assert_allclose(curvature, expected, rtol=1e-11, atol=1e-12)
+    _, slopes, curvature = collapsed_jet(u, x, np.broadcast_to(directions[:, None, :], (3, 5, 4)))
+    jets = [wg.jet(u, (x,), ((np.broadcast_to(v, x.shape), None),))[1] for v in directions]
+    np.testing.assert_allclose(slopes, [first for first, _ in jets], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(curvature, sum(second for _, second in jets), rtol=1e-11, atol=1e-12)

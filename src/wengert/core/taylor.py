@@ -114,26 +114,33 @@ class JetTracer(Tracer):
         self._trace = trace
 
 
-class NoCollapsedRule(NotImplementedError):
-    """A primitive without a collapsed second-order rule (the caller falls back to one jet per direction)."""
+class SecondOrderTrace(Trace):
+    """Second-order Taylor mode along F directions at once, carrying S weighted sums of second derivatives.
 
+    A `SecondOrderTracer` holds x0, its derivatives along the F input directions
+    (``first``, on axis 0) and S second-order streams (``second``, a list), stream k
+    being Σ c·∂_i∂_j x over its terms (i, j, c): one stream per second derivative a
+    PINN asks for, or one for a whole linear operator (collapsed Taylor mode, Dangel
+    et al. 2025: the Laplacian's d terms travel as one stream). The first order is one
+    batched JVP. Each second-order stream is the JVP of the incoming stream plus the
+    curvature Σ c·D²f[ẋ_i, ẋ_j], which needs only the primitive's kind:
 
-class CollapsedTrace(Trace):
-    """Second-order Taylor mode along D directions at once, their second-order coefficients summed (collapsed).
-
-    A `CollapsedTracer` holds x0, the D first-order coefficients on a leading axis, and
-    the sum of the D second-order ones. The first order is one batched JVP; the summed
-    second order is J·X2 plus the curvature term, which needs only the primitive's kind:
-    none for a ``linear`` one, Σ_i f(a1_i, b1_i) for a ``bilinear`` one (multiply,
-    matmul), ½ f''(x0)·Σ_i x1_i² for an elementwise one with a ``second_derivative``.
+    - ``linear``: none;
+    - ``bilinear`` (multiply, matmul): Σ c·(f(ȧ_i, ḃ_j) + f(ȧ_j, ḃ_i));
+    - elementwise with ``elementwise_derivatives(x, y) -> (f'(x), f''(x))``, computed
+      together (tanh: s = 1 − y², f'' = −2y·s): ẏ_i = f'·ẋ_i, ÿ = f'·ẍ + f''·Σ c·ẋ_i·ẋ_j;
+    - any other: D²f[u, u] from a second-order jet along u (the JVP rule differentiated by
+      `TaylorTrace`), for u = ẋ_i, and for i ≠ j by polarisation:
+      4·D²f[a, b] = D²f[a + b, a + b] − D²f[a − b, a − b].
     """
 
-    __slots__ = ("directions",)
-    default_name = "collapsed jet"
+    __slots__ = ("directions", "streams")
+    default_name = "second-order jet"
 
-    def __init__(self, level: float, directions: int) -> None:
+    def __init__(self, level: float, directions: int, streams: Sequence[Sequence[tuple[int, int, float]]]) -> None:
         super().__init__(level)
         self.directions = directions
+        self.streams = tuple(_grouped(terms) for terms in streams)
 
     def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
         if not self.active:
@@ -142,28 +149,140 @@ class CollapsedTrace(Trace):
         primals = [arg.primal if own else arg for arg, own in zip(args, mine)]
         firsts = [arg.first if own else None for arg, own in zip(args, mine)]
         seconds = [arg.second if own else None for arg, own in zip(args, mine)]
+        if not primitive.differentiable or not any(mine):
+            return bind(primitive, primals, params)
         ans = bind(primitive, primals, params)
-        if not primitive.differentiable or all(f is None and s is None for f, s in zip(firsts, seconds)):
-            return ans
-        moving = [f is not None for f in firsts]
-        curvature = getattr(primitive, "second_derivative", None)
-        if not (primitive.linear or getattr(primitive, "bilinear", False) or curvature is not None):
-            raise NoCollapsedRule(f"'{primitive.name}' has no collapsed second-order rule")
-        second = primitive.apply_jvp(seconds, ans, primals, params) if any(x is not None for x in seconds) else None
+        derivatives = getattr(primitive, "elementwise_derivatives", None)
+        if derivatives is not None and len(args) == 1 and not params and firsts[0] is not None:
+            return self._elementwise(derivatives(primals[0], ans), ans, firsts[0], seconds[0])
+        ans = bind(primitive, primals, params)
         batch = BatchTrace(next_level(), self.directions)
         with running(batch):
-            tangents = [BatchTracer(f, batch) if move else None for f, move in zip(firsts, moving)]
+            tangents = [None if f is None else BatchTracer(f, batch) for f in firsts]
             first = _batched(primitive.apply_jvp(tangents, ans, primals, params), batch)
-            extra = None
-            if getattr(primitive, "bilinear", False) and all(moving):
-                extra = _batched(bind(primitive, tangents, params), batch).sum(axis=0)
-            elif curvature is not None and any(moving):
-                squares = _batched(tangents[0] * tangents[0], batch).sum(axis=0)
-                extra = curvature(primals[0], ans) * squares * 0.5
         batch.active = False
-        if extra is not None:
-            second = extra if second is None else second + extra
-        return CollapsedTracer(ans, first, second, self)
+        curvature = self._curvature(primitive, primals, firsts, ans, params)
+        second = []
+        for k in range(len(self.streams)):
+            incoming = [None if s is None else s[k] for s in seconds]
+            term = primitive.apply_jvp(incoming, ans, primals, params) if any(t is not None for t in incoming) else None
+            extra = curvature[k]
+            second.append(extra if term is None else term if extra is None else term + extra)
+        return SecondOrderTracer(ans, first, second, self)
+
+    def _elementwise(self, derivatives: tuple[Any, Any], ans: Any, first: Any, second: list | None) -> Any:
+        """y = f(x) elementwise from f'(x0) and f''(x0): ẏ_i = f'·ẋ_i, ÿ_k = f'·ẍ_k + f''·Σ c·ẋ_i·ẋ_j."""
+        slope, curvature = derivatives
+        out = []
+        for k, groups in enumerate(self.streams):
+            term = _scaled_sum(curvature, _quadratic(first, groups))
+            incoming = None if second is None else second[k]
+            if incoming is not None:
+                term = slope * incoming if term is None else slope * incoming + term
+            out.append(term)
+        return SecondOrderTracer(ans, slope * first, out, self)
+
+    def _curvature(self, primitive: Primitive, primals: list, firsts: list, ans: Any, params: dict) -> list:
+        """Σ c·D²f[ẋ_i, ẋ_j] for each stream (None where it vanishes)."""
+        moving = [f is not None for f in firsts]
+        if primitive.linear or not any(moving):
+            return [None] * len(self.streams)
+        if getattr(primitive, "bilinear", False):
+            if not all(moving):
+                return [None] * len(self.streams)
+            return [self._bilinear(primitive, firsts, params, groups) for groups in self.streams]
+        return [self._by_jets(primitive, primals, firsts, params, groups) for groups in self.streams]
+
+    def _bilinear(self, primitive: Primitive, firsts: list, params: dict, groups: list) -> Any:
+        total = None
+        for left, right, weight in groups:
+            count = len(left)
+            batch = BatchTrace(next_level(), count)
+            with running(batch):
+                a, b = (BatchTracer(_take(f, index), batch) for f, index in zip(firsts, (left, right)))
+                products = _batched(bind(primitive, [a, b], params), batch).sum(axis=0)
+                if left != right:
+                    a, b = (BatchTracer(_take(f, index), batch) for f, index in zip(firsts, (right, left)))
+                    products = products + _batched(bind(primitive, [a, b], params), batch).sum(axis=0)
+                    factor = weight
+                else:
+                    factor = 2.0 * weight
+            batch.active = False
+            term = products * factor
+            total = term if total is None else total + term
+        return total
+
+    def _by_jets(self, primitive: Primitive, primals: list, firsts: list, params: dict, groups: list) -> Any:
+        """Σ c·D²f[ẋ_i, ẋ_j] from second-order jets of the primitive (its JVP rule differentiated)."""
+        total = None
+        for left, right, weight in groups:
+            for sign, factor in ((1.0, weight), (-1.0, -weight)) if left != right else ((0.0, weight),):
+                directions = [
+                    None if f is None else (_take(f, left) if not sign else _take(f, left) + sign * _take(f, right))
+                    for f in firsts
+                ]
+                if left != right:
+                    factor = factor / 4.0
+                batch = BatchTrace(next_level(), len(left))
+                with running(batch):
+                    taylor = TaylorTrace(next_level(), 2)
+                    with running(taylor):
+                        inputs = [
+                            p if d is None else JetTracer(p, [BatchTracer(d, batch), None], taylor)
+                            for p, d in zip(primals, directions)
+                        ]
+                        out = bind(primitive, inputs, params)
+                    taylor.active = False
+                    curvature = out.series[1] if isinstance(out, JetTracer) and out._trace is taylor else None
+                    summed = None if curvature is None else _batched(curvature, batch).sum(axis=0)
+                batch.active = False
+                if summed is not None:
+                    term = summed * (2.0 * factor)  # the jet's coefficient is ½·D²f[u, u]
+                    total = term if total is None else total + term
+        return total
+
+
+def _grouped(terms: Sequence[tuple[int, int, float]]) -> list[tuple[list[int], list[int], float]]:
+    """A stream's terms (i, j, c) merged by pair and grouped by weight, diagonal and off-diagonal apart:
+    [(lefts, rights, c)] with Σ c·Σ_n ∂_lefts[n] ∂_rights[n]."""
+    merged: dict[tuple[int, int], float] = {}
+    for i, j, c in terms:
+        pair = (min(i, j), max(i, j))
+        merged[pair] = merged.get(pair, 0.0) + float(c)
+    groups: dict[tuple[float, bool], tuple[list[int], list[int]]] = {}
+    for (i, j), c in merged.items():
+        if c != 0.0:
+            left, right = groups.setdefault((c, i == j), ([], []))
+            left.append(i)
+            right.append(j)
+    return [(left, right, c) for (c, _), (left, right) in groups.items()]
+
+
+def _take(values: Any, index: list[int]) -> Any:
+    """values[index] along axis 0, as a view when the index is a range."""
+    start = index[0]
+    if index == list(range(start, start + len(index))):
+        return values if start == 0 and len(index) == len(values) else values[start : start + len(index)]
+    return values[index]
+
+
+def _quadratic(first: Any, groups: list) -> list[tuple[Any, float]]:
+    """The stream's Σ c·ẋ_i·ẋ_j, as (Σ_n ẋ_lefts[n]·ẋ_rights[n], c) pieces."""
+    pieces = []
+    for left, right, weight in groups:
+        a = _take(first, left)
+        product = a * a if left == right else a * _take(first, right)
+        pieces.append((product.sum(axis=0), weight))
+    return pieces
+
+
+def _scaled_sum(factor: Any, pieces: list[tuple[Any, float]]) -> Any:
+    """factor · Σ c·piece (None for no pieces)."""
+    total = None
+    for piece, weight in pieces:
+        term = piece if weight == 1.0 else piece * weight
+        total = term if total is None else total + term
+    return None if total is None else factor * total
 
 
 def _batched(value: Any, batch: BatchTrace) -> Any:
@@ -173,23 +292,50 @@ def _batched(value: Any, batch: BatchTrace) -> Any:
     return None if value is None else stack_values([value] * batch.size)
 
 
-class CollapsedTracer(Tracer):
-    """x0, the first-order coefficients of D directions (axis 0), and the sum of their second-order ones."""
+class SecondOrderTracer(Tracer):
+    """x0, its derivatives along F directions (axis 0), and S second-order streams (a list; None is zero)."""
 
     __slots__ = ("first", "second")
 
-    def __init__(self, primal: Any, first: Any, second: Any, trace: CollapsedTrace) -> None:
+    def __init__(self, primal: Any, first: Any, second: list, trace: SecondOrderTrace) -> None:
         self.primal = primal
         self.first = first
         self.second = second
         self._trace = trace
 
 
+def second_order_jet(
+    function: Callable[[Any], Any], x: Any, directions: Any, streams: Sequence[Sequence[tuple[int, int, float]]]
+) -> tuple[Any, Any, list]:
+    """``function(x)``, its derivatives along each direction (axis 0), and Σ c·D²f[v_i, v_j] per stream, in one pass.
+
+    ``directions`` has shape (F, *x.shape); ``streams`` lists the second-order outputs,
+    each a sequence of terms (i, j, c) over direction indices. A stream of many
+    terms costs about as much as one (collapsed Taylor mode).
+
+    Example:
+        >>> import numpy as np
+        >>> import wengert.numpy as wnp
+        >>> f = lambda p: p[0] ** 2 * wnp.sin(p[1])
+        >>> value, slopes, (mixed, laplace) = second_order_jet(
+        ...     f, np.array([1.0, 0.0]), np.eye(2), [[(0, 1, 1.0)], [(0, 0, 1.0), (1, 1, 1.0)]])
+        >>> float(mixed), float(laplace)  # 2x·cos y; 2 sin y − x² sin y
+        (2.0, 0.0)
+    """
+    trace = SecondOrderTrace(next_level(), len(directions), streams)
+    with running(trace):
+        out = function(SecondOrderTracer(x, directions, [None] * len(streams), trace))
+    trace.active = False
+    if not (isinstance(out, Tracer) and out._trace is trace):
+        return out, None, [None] * len(streams)
+    return out.primal, out.first, out.second
+
+
 def collapsed_jet(function: Callable[[Any], Any], x: Any, directions: Any) -> tuple[Any, Any, Any]:
     """``function(x)``, its derivative along each direction (axis 0), and Σ_i v_iᵀ·H·v_i, in one pass.
 
     ``directions`` has shape (D, *x.shape): collapsed Taylor mode (Dangel, Siebert,
-    Zeinhofer, Walther 2025). A primitive without a collapsed rule raises `NoCollapsedRule`.
+    Zeinhofer, Walther 2025), the D second-order terms travelling as one stream.
 
     Example:
         >>> import numpy as np
@@ -198,13 +344,8 @@ def collapsed_jet(function: Callable[[Any], Any], x: Any, directions: Any) -> tu
         >>> slopes.tolist(), float(curvature)  # the gradient, and Δ Σ exp = Σ exp
         ([1.0, 1.0], 2.0)
     """
-    trace = CollapsedTrace(next_level(), len(directions))
-    with running(trace):
-        out = function(CollapsedTracer(x, directions, None, trace))
-    trace.active = False
-    if not (isinstance(out, Tracer) and out._trace is trace):
-        return out, None, None
-    return out.primal, out.first, None if out.second is None else out.second * 2.0  # vᵀHv, not ½vᵀHv
+    value, first, (second,) = second_order_jet(function, x, directions, [[(i, i, 1.0) for i in range(len(directions))]])
+    return value, first, second
 
 
 def jet(function: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequence[Any]]) -> tuple[Any, list]:
@@ -254,4 +395,12 @@ def jet(function: Callable[..., Any], primals: Sequence[Any], series: Sequence[S
     return tree_unflatten(tree, values), [tree_unflatten(tree, [t[k] for t in terms]) for k in range(order)]
 
 
-__all__ = ["CollapsedTrace", "CollapsedTracer", "JetTracer", "NoCollapsedRule", "TaylorTrace", "collapsed_jet", "jet"]
+__all__ = [
+    "JetTracer",
+    "SecondOrderTrace",
+    "SecondOrderTracer",
+    "TaylorTrace",
+    "collapsed_jet",
+    "jet",
+    "second_order_jet",
+]

@@ -1066,22 +1066,44 @@ def _sum_taylor(sign: float) -> Callable[..., list]:
     return rule
 
 
-# Collapsed Taylor mode (`wengert.core.taylor.CollapsedTrace`) needs a primitive's kind: bilinear ones, and
-# elementwise ones with f''(x) from x and y = f(x).
+# Second-order Taylor mode (`wengert.core.taylor.SecondOrderTrace`) needs a primitive's kind: bilinear ones,
+# and elementwise ones with (f'(x), f''(x)) from x and y = f(x), computed together.
+
+
+def _tanh_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
+    slope = 1.0 - y * y
+    return slope, y * -2.0 * slope
+
+
+def _log_derivatives(x: Any, shift: float) -> tuple[Any, Any]:
+    slope = reciprocal(x + shift if shift else x)
+    return slope, -(slope * slope)
+
+
+def _arctan_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
+    slope = reciprocal(1.0 + x * x)
+    return slope, x * -2.0 * (slope * slope)
+
+
+def _sqrt_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
+    slope = 0.5 / y
+    return slope, -(slope * slope) / y
+
+
 REGISTRY["multiply"].bilinear = True
-REGISTRY["tanh"].second_derivative = lambda x, y: -2.0 * y * (1.0 - y * y)
-REGISTRY["exp"].second_derivative = lambda x, y: y
-REGISTRY["sin"].second_derivative = lambda x, y: -y
-REGISTRY["cos"].second_derivative = lambda x, y: -y
-REGISTRY["square"].second_derivative = lambda x, y: 2.0
-REGISTRY["log"].second_derivative = lambda x, y: -1.0 / (x * x)
-REGISTRY["log1p"].second_derivative = lambda x, y: -1.0 / ((1.0 + x) * (1.0 + x))
-REGISTRY["expm1"].second_derivative = lambda x, y: y + 1.0
-REGISTRY["sqrt"].second_derivative = lambda x, y: -0.25 / (y * y * y)
-REGISTRY["sinh"].second_derivative = lambda x, y: y
-REGISTRY["cosh"].second_derivative = lambda x, y: y
-REGISTRY["arctan"].second_derivative = lambda x, y: -2.0 * x / ((1.0 + x * x) * (1.0 + x * x))
-REGISTRY["reciprocal"].second_derivative = lambda x, y: 2.0 * y * y * y
+REGISTRY["tanh"].elementwise_derivatives = _tanh_derivatives
+REGISTRY["exp"].elementwise_derivatives = lambda x, y: (y, y)
+REGISTRY["sin"].elementwise_derivatives = lambda x, y: (cos(x), -y)
+REGISTRY["cos"].elementwise_derivatives = lambda x, y: (-sin(x), -y)
+REGISTRY["square"].elementwise_derivatives = lambda x, y: (x * 2.0, 2.0)
+REGISTRY["log"].elementwise_derivatives = lambda x, y: _log_derivatives(x, 0.0)
+REGISTRY["log1p"].elementwise_derivatives = lambda x, y: _log_derivatives(x, 1.0)
+REGISTRY["expm1"].elementwise_derivatives = lambda x, y: (y + 1.0, y + 1.0)
+REGISTRY["sqrt"].elementwise_derivatives = _sqrt_derivatives
+REGISTRY["sinh"].elementwise_derivatives = lambda x, y: (cosh(x), y)
+REGISTRY["cosh"].elementwise_derivatives = lambda x, y: (sinh(x), y)
+REGISTRY["arctan"].elementwise_derivatives = _arctan_derivatives
+REGISTRY["reciprocal"].elementwise_derivatives = lambda x, y: (-(y * y), y * y * y * 2.0)
 
 REGISTRY["add"].taylor = _sum_taylor(1.0)
 REGISTRY["subtract"].taylor = _sum_taylor(-1.0)

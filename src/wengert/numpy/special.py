@@ -47,7 +47,14 @@ sigmoid = unary_function(
     ),
     _sigmoid_impl,
 )
-sigmoid.primitive.second_derivative = lambda x, y: y * (1.0 - y) * (1.0 - 2.0 * y)  # collapsed Taylor mode
+
+
+def _sigmoid_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
+    slope = y * (1.0 - y)
+    return slope, slope * (1.0 - 2.0 * y)
+
+
+sigmoid.primitive.elementwise_derivatives = _sigmoid_derivatives  # second-order Taylor mode
 sigmoid.__doc__ = """The logistic function 1 / (1 + exp(-x)), stable for large |x|.
 
 Example:
@@ -71,7 +78,14 @@ softplus = unary_function(
     _softplus_impl,
 )
 softplus.__doc__ = "log(1 + exp(x)) without overflow; its derivative is sigmoid(x)."
-softplus.primitive.second_derivative = lambda x, y: sigmoid(x) * (1.0 - sigmoid(x))  # collapsed Taylor mode
+
+
+def _softplus_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
+    slope = sigmoid(x)
+    return slope, slope * (1.0 - slope)
+
+
+softplus.primitive.elementwise_derivatives = _softplus_derivatives  # second-order Taylor mode
 
 
 def _relu_impl(x: Any) -> Any:
