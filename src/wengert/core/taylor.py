@@ -118,144 +118,181 @@ class SecondOrderTrace(Trace):
     """Second-order Taylor mode along F directions at once, carrying S weighted sums of second derivatives.
 
     A `SecondOrderTracer` holds x0, its derivatives along the F input directions
-    (``first``, on axis 0) and S second-order streams (``second``, a list), stream k
-    being Σ c·∂_i∂_j x over its terms (i, j, c): one stream per second derivative a
-    PINN asks for, or one for a whole linear operator (collapsed Taylor mode, Dangel
-    et al. 2025: the Laplacian's d terms travel as one stream). The first order is one
-    batched JVP. Each second-order stream is the JVP of the incoming stream plus the
-    curvature Σ c·D²f[ẋ_i, ẋ_j], which needs only the primitive's kind:
+    (``first``, stacked on axis 0) and S second-order streams (``second``, stacked on
+    axis 0), stream k being Σ c·∂_i∂_j x over its terms (i, j, c): one stream per
+    second derivative a PINN asks for, or one for a whole linear operator (collapsed
+    Taylor mode, Dangel et al. 2025: the Laplacian's d terms travel as one stream).
+    Both stacks go through a primitive as one batched JVP each. Each stream then adds
+    the curvature Σ c·D²f[ẋ_i, ẋ_j], which needs only the primitive's kind:
 
     - ``linear``: none;
-    - ``bilinear`` (multiply, matmul): Σ c·(f(ȧ_i, ḃ_j) + f(ȧ_j, ḃ_i));
-    - elementwise with ``elementwise_derivatives(x, y) -> (f'(x), f''(x))``, computed
-      together (tanh: s = 1 − y², f'' = −2y·s): ẏ_i = f'·ẋ_i, ÿ = f'·ẍ + f''·Σ c·ẋ_i·ẋ_j;
+    - ``bilinear`` (multiply, matmul): Σ c·(f(ȧ_i, ḃ_j) + f(ȧ_j, ḃ_i)); ``multiaffine``
+      (``linear``'s x·W + b, einsum): none while only one argument moves;
+    - elementwise with ``elementwise_derivatives(x, y) -> (f'(x), f''(x), relative)``,
+      computed together: ẏ_i = f'·ẋ_i, ÿ = f'·ẍ + f''·Σ c·ẋ_i·ẋ_j; with ``relative``
+      the second entry r is f''/f' (tanh: f' = 1 − y², r = −2y), and ÿ = f'·(ẍ + r·Σ c·ẋ_i·ẋ_j);
     - any other: D²f[u, u] from a second-order jet along u (the JVP rule differentiated by
       `TaylorTrace`), for u = ẋ_i, and for i ≠ j by polarisation:
       4·D²f[a, b] = D²f[a + b, a + b] − D²f[a − b, a − b].
+
+    The sums over terms are products with the streams' weight matrices (`contract`):
+    the squares of the directions a diagonal term names, and the products of the pairs a
+    mixed term names, each computed once for all streams.
     """
 
-    __slots__ = ("directions", "streams")
+    __slots__ = ("directions", "count", "diagonal", "mixed")
     default_name = "second-order jet"
 
     def __init__(self, level: float, directions: int, streams: Sequence[Sequence[tuple[int, int, float]]]) -> None:
         super().__init__(level)
         self.directions = directions
-        self.streams = tuple(_grouped(terms) for terms in streams)
+        self.count = len(streams)
+        merged: list[dict[tuple[int, int], float]] = []
+        for terms in streams:
+            stream: dict[tuple[int, int], float] = {}
+            for i, j, c in terms:
+                pair = (min(i, j), max(i, j))
+                stream[pair] = stream.get(pair, 0.0) + float(c)
+            merged.append(stream)
+        used = sorted({pair for stream in merged for pair, c in stream.items() if c != 0.0})
+        squares = [i for i, j in used if i == j]
+        pairs = [(i, j) for i, j in used if i != j]
+        # (indices, weights[k][n]): Σ_n weights[k][n]·ẋ_indices[n]² is stream k's diagonal part
+        self.diagonal = (
+            (squares, [[stream.get((i, i), 0.0) for i in squares] for stream in merged]) if squares else None
+        )
+        self.mixed = (
+            ([i for i, _ in pairs], [j for _, j in pairs], [[stream.get(p, 0.0) for p in pairs] for stream in merged])
+            if pairs
+            else None
+        )
 
     def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
         if not self.active:
             raise UnexpectedTracerError(self, f"'{primitive.name}'")
         mine = [isinstance(arg, Tracer) and arg._trace is self for arg in args]
         primals = [arg.primal if own else arg for arg, own in zip(args, mine)]
-        firsts = [arg.first if own else None for arg, own in zip(args, mine)]
-        seconds = [arg.second if own else None for arg, own in zip(args, mine)]
         if not primitive.differentiable or not any(mine):
             return bind(primitive, primals, params)
+        firsts = [arg.first if own else None for arg, own in zip(args, mine)]
+        seconds = [arg.second if own else None for arg, own in zip(args, mine)]
         ans = bind(primitive, primals, params)
         derivatives = getattr(primitive, "elementwise_derivatives", None)
         if derivatives is not None and len(args) == 1 and not params and firsts[0] is not None:
-            return self._elementwise(derivatives(primals[0], ans), ans, firsts[0], seconds[0])
-        ans = bind(primitive, primals, params)
-        batch = BatchTrace(next_level(), self.directions)
-        with running(batch):
-            tangents = [None if f is None else BatchTracer(f, batch) for f in firsts]
-            first = _batched(primitive.apply_jvp(tangents, ans, primals, params), batch)
-        batch.active = False
-        curvature = self._curvature(primitive, primals, firsts, ans, params)
-        second = []
-        for k in range(len(self.streams)):
-            incoming = [None if s is None else s[k] for s in seconds]
-            term = primitive.apply_jvp(incoming, ans, primals, params) if any(t is not None for t in incoming) else None
-            extra = curvature[k]
-            second.append(extra if term is None else term if extra is None else term + extra)
+            slope, curvature, relative = derivatives(primals[0], ans)
+            quadratic = curvature * self._quadratic(firsts[0])
+            if seconds[0] is None:
+                second = slope * quadratic if relative else quadratic
+            elif relative:  # f'' = curvature·f': ÿ = f'·(ẍ + curvature·Σ c·ẋ_i·ẋ_j)
+                second = slope * (seconds[0] + quadratic)
+            else:
+                second = slope * seconds[0] + quadratic
+            return SecondOrderTracer(ans, slope * firsts[0], second, self)
+        first = _batched_jvp(primitive, firsts, ans, primals, params, self.directions)
+        second = _batched_jvp(primitive, seconds, ans, primals, params, self.count)
+        curvature = self._curvature(primitive, primals, firsts, params)
+        if curvature is not None:
+            second = curvature if second is None else second + curvature
         return SecondOrderTracer(ans, first, second, self)
 
-    def _elementwise(self, derivatives: tuple[Any, Any], ans: Any, first: Any, second: list | None) -> Any:
-        """y = f(x) elementwise from f'(x0) and f''(x0): ẏ_i = f'·ẋ_i, ÿ_k = f'·ẍ_k + f''·Σ c·ẋ_i·ẋ_j."""
-        slope, curvature = derivatives
-        out = []
-        for k, groups in enumerate(self.streams):
-            term = _scaled_sum(curvature, _quadratic(first, groups))
-            incoming = None if second is None else second[k]
-            if incoming is not None:
-                term = slope * incoming if term is None else slope * incoming + term
-            out.append(term)
-        return SecondOrderTracer(ans, slope * first, out, self)
-
-    def _curvature(self, primitive: Primitive, primals: list, firsts: list, ans: Any, params: dict) -> list:
-        """Σ c·D²f[ẋ_i, ẋ_j] for each stream (None where it vanishes)."""
-        moving = [f is not None for f in firsts]
-        if primitive.linear or not any(moving):
-            return [None] * len(self.streams)
-        if getattr(primitive, "bilinear", False):
-            if not all(moving):
-                return [None] * len(self.streams)
-            return [self._bilinear(primitive, firsts, params, groups) for groups in self.streams]
-        return [self._by_jets(primitive, primals, firsts, params, groups) for groups in self.streams]
-
-    def _bilinear(self, primitive: Primitive, firsts: list, params: dict, groups: list) -> Any:
+    def _quadratic(self, first: Any) -> Any:
+        """Σ c·ẋ_i·ẋ_j for every stream, stacked (S, …)."""
         total = None
-        for left, right, weight in groups:
-            count = len(left)
-            batch = BatchTrace(next_level(), count)
-            with running(batch):
-                a, b = (BatchTracer(_take(f, index), batch) for f, index in zip(firsts, (left, right)))
-                products = _batched(bind(primitive, [a, b], params), batch).sum(axis=0)
-                if left != right:
-                    a, b = (BatchTracer(_take(f, index), batch) for f, index in zip(firsts, (right, left)))
-                    products = products + _batched(bind(primitive, [a, b], params), batch).sum(axis=0)
-                    factor = weight
-                else:
-                    factor = 2.0 * weight
-            batch.active = False
-            term = products * factor
+        if self.diagonal is not None:
+            index, weights = self.diagonal
+            total = contract(weights, _take(first, index), squared=True)
+        if self.mixed is not None:
+            left, right, weights = self.mixed
+            term = contract(weights, _take(first, left) * _take(first, right))
             total = term if total is None else total + term
         return total
 
-    def _by_jets(self, primitive: Primitive, primals: list, firsts: list, params: dict, groups: list) -> Any:
+    def _curvature(self, primitive: Primitive, primals: list, firsts: list, params: dict) -> Any:
+        """Σ c·D²f[ẋ_i, ẋ_j] for every stream, stacked (S, …); None where it vanishes."""
+        moving = [f is not None for f in firsts]
+        if primitive.linear or not any(moving):
+            return None
+        bilinear = getattr(primitive, "bilinear", False)
+        if (bilinear or getattr(primitive, "multiaffine", False)) and sum(moving) == 1:
+            return None
+        if bilinear:
+            return self._bilinear(primitive, firsts, params)
+        return self._by_jets(primitive, primals, firsts, params)
+
+    def _bilinear(self, primitive: Primitive, firsts: list, params: dict) -> Any:
+        """Σ c·(f(ȧ_i, ḃ_j) + f(ȧ_j, ḃ_i)): for i = j that is 2c·f(ȧ_i, ḃ_i)."""
+        total = None
+        if self.diagonal is not None:
+            index, weights = self.diagonal
+            products = _batched_bind(primitive, [_take(f, index) for f in firsts], params, len(index))
+            total = contract([[2.0 * c for c in row] for row in weights], products)
+        if self.mixed is not None:
+            left, right, weights = self.mixed
+            a, b = firsts
+            products = _batched_bind(primitive, [_take(a, left), _take(b, right)], params, len(left))
+            products = products + _batched_bind(primitive, [_take(a, right), _take(b, left)], params, len(left))
+            term = contract(weights, products)
+            total = term if total is None else total + term
+        return total
+
+    def _by_jets(self, primitive: Primitive, primals: list, firsts: list, params: dict) -> Any:
         """Σ c·D²f[ẋ_i, ẋ_j] from second-order jets of the primitive (its JVP rule differentiated)."""
         total = None
-        for left, right, weight in groups:
-            for sign, factor in ((1.0, weight), (-1.0, -weight)) if left != right else ((0.0, weight),):
-                directions = [
-                    None if f is None else (_take(f, left) if not sign else _take(f, left) + sign * _take(f, right))
-                    for f in firsts
-                ]
-                if left != right:
-                    factor = factor / 4.0
-                batch = BatchTrace(next_level(), len(left))
-                with running(batch):
-                    taylor = TaylorTrace(next_level(), 2)
-                    with running(taylor):
-                        inputs = [
-                            p if d is None else JetTracer(p, [BatchTracer(d, batch), None], taylor)
-                            for p, d in zip(primals, directions)
-                        ]
-                        out = bind(primitive, inputs, params)
-                    taylor.active = False
-                    curvature = out.series[1] if isinstance(out, JetTracer) and out._trace is taylor else None
-                    summed = None if curvature is None else _batched(curvature, batch).sum(axis=0)
-                batch.active = False
-                if summed is not None:
-                    term = summed * (2.0 * factor)  # the jet's coefficient is ½·D²f[u, u]
-                    total = term if total is None else total + term
+        if self.diagonal is not None:
+            index, weights = self.diagonal
+            halves = _half_curvatures(
+                primitive, primals, [None if f is None else _take(f, index) for f in firsts], params
+            )
+            total = None if halves is None else contract([[2.0 * c for c in row] for row in weights], halves)
+        if self.mixed is not None:
+            left, right, weights = self.mixed
+            plus = [None if f is None else _take(f, left) + _take(f, right) for f in firsts]
+            minus = [None if f is None else _take(f, left) - _take(f, right) for f in firsts]
+            up = _half_curvatures(primitive, primals, plus, params)
+            down = _half_curvatures(primitive, primals, minus, params)
+            if up is not None:  # c·D²f[a, b] = c/4·(D²f[a+b]² − D²f[a−b]²) = c/2·(jet₊ − jet₋)
+                term = contract([[0.5 * c for c in row] for row in weights], up - down)
+                total = term if total is None else total + term
         return total
 
 
-def _grouped(terms: Sequence[tuple[int, int, float]]) -> list[tuple[list[int], list[int], float]]:
-    """A stream's terms (i, j, c) merged by pair and grouped by weight, diagonal and off-diagonal apart:
-    [(lefts, rights, c)] with Σ c·Σ_n ∂_lefts[n] ∂_rights[n]."""
-    merged: dict[tuple[int, int], float] = {}
-    for i, j, c in terms:
-        pair = (min(i, j), max(i, j))
-        merged[pair] = merged.get(pair, 0.0) + float(c)
-    groups: dict[tuple[float, bool], tuple[list[int], list[int]]] = {}
-    for (i, j), c in merged.items():
-        if c != 0.0:
-            left, right = groups.setdefault((c, i == j), ([], []))
-            left.append(i)
-            right.append(j)
-    return [(left, right, c) for (c, _), (left, right) in groups.items()]
+def _batched_jvp(primitive: Primitive, stacks: list, ans: Any, primals: list, params: dict, size: int) -> Any:
+    """The primitive's JVP applied to each of ``size`` stacked tangents at once (None: all zero)."""
+    if all(t is None for t in stacks):
+        return None
+    batch = BatchTrace(next_level(), size)
+    with running(batch):
+        tangents = [None if t is None else BatchTracer(t, batch) for t in stacks]
+        out = _batched(primitive.apply_jvp(tangents, ans, primals, params), batch)
+    batch.active = False
+    return out
+
+
+def _batched_bind(primitive: Primitive, stacks: list, params: dict, size: int) -> Any:
+    batch = BatchTrace(next_level(), size)
+    with running(batch):
+        out = _batched(bind(primitive, [BatchTracer(t, batch) for t in stacks], params), batch)
+    batch.active = False
+    return out
+
+
+def _half_curvatures(primitive: Primitive, primals: list, directions: list, params: dict) -> Any:
+    """½·D²f[u_n, u_n] for each stacked direction u_n: a second-order jet along each, batched."""
+    size = len(next(d for d in directions if d is not None))
+    batch = BatchTrace(next_level(), size)
+    with running(batch):
+        taylor = TaylorTrace(next_level(), 2)
+        with running(taylor):
+            inputs = [
+                p if d is None else JetTracer(p, [BatchTracer(d, batch), None], taylor)
+                for p, d in zip(primals, directions)
+            ]
+            out = bind(primitive, inputs, params)
+        taylor.active = False
+        half = out.series[1] if isinstance(out, JetTracer) and out._trace is taylor else None
+        half = None if half is None else _batched(half, batch)
+    batch.active = False
+    return half
 
 
 def _take(values: Any, index: list[int]) -> Any:
@@ -266,23 +303,24 @@ def _take(values: Any, index: list[int]) -> Any:
     return values[index]
 
 
-def _quadratic(first: Any, groups: list) -> list[tuple[Any, float]]:
-    """The stream's Σ c·ẋ_i·ẋ_j, as (Σ_n ẋ_lefts[n]·ẋ_rights[n], c) pieces."""
-    pieces = []
-    for left, right, weight in groups:
-        a = _take(first, left)
-        product = a * a if left == right else a * _take(first, right)
-        pieces.append((product.sum(axis=0), weight))
-    return pieces
+def _missing_contract(weights: list, values: Any, squared: bool = False) -> Any:
+    raise RuntimeError("no array library has installed a contraction for second-order Taylor mode")
 
 
-def _scaled_sum(factor: Any, pieces: list[tuple[Any, float]]) -> Any:
-    """factor · Σ c·piece (None for no pieces)."""
-    total = None
-    for piece, weight in pieces:
-        term = piece if weight == 1.0 else piece * weight
-        total = term if total is None else total + term
-    return None if total is None else factor * total
+_contract: Callable[..., Any] = _missing_contract
+
+
+def contract(weights: list[list[float]], values: Any, squared: bool = False) -> Any:
+    """Σ_n weights[k][n]·values[n] (or values[n]² when ``squared``) for each k, stacked on axis 0.
+
+    The array library's (`set_contract`), in the values' precision."""
+    return _contract(weights, values, squared)
+
+
+def set_contract(function: Callable[..., Any]) -> None:
+    """Install the array library's weighted sum over axis 0 (the core knows no array library)."""
+    global _contract
+    _contract = function
 
 
 def _batched(value: Any, batch: BatchTrace) -> Any:
@@ -293,11 +331,11 @@ def _batched(value: Any, batch: BatchTrace) -> Any:
 
 
 class SecondOrderTracer(Tracer):
-    """x0, its derivatives along F directions (axis 0), and S second-order streams (a list; None is zero)."""
+    """x0, its derivatives along F directions and its S second-order streams, each stacked on axis 0 (None: zero)."""
 
     __slots__ = ("first", "second")
 
-    def __init__(self, primal: Any, first: Any, second: list, trace: SecondOrderTrace) -> None:
+    def __init__(self, primal: Any, first: Any, second: Any, trace: SecondOrderTrace) -> None:
         self.primal = primal
         self.first = first
         self.second = second
@@ -306,12 +344,13 @@ class SecondOrderTracer(Tracer):
 
 def second_order_jet(
     function: Callable[[Any], Any], x: Any, directions: Any, streams: Sequence[Sequence[tuple[int, int, float]]]
-) -> tuple[Any, Any, list]:
-    """``function(x)``, its derivatives along each direction (axis 0), and Σ c·D²f[v_i, v_j] per stream, in one pass.
+) -> tuple[Any, Any, Any]:
+    """``function(x)``, its derivatives along each direction, and Σ c·D²f[v_i, v_j] per stream, in one pass.
 
     ``directions`` has shape (F, *x.shape); ``streams`` lists the second-order outputs,
-    each a sequence of terms (i, j, c) over direction indices. A stream of many
-    terms costs about as much as one (collapsed Taylor mode).
+    each a sequence of terms (i, j, c) over direction indices. The derivatives come
+    back stacked, (F, *y.shape) and (S, *y.shape). A stream of many terms costs about
+    as much as one (collapsed Taylor mode).
 
     Example:
         >>> import numpy as np
@@ -324,11 +363,17 @@ def second_order_jet(
     """
     trace = SecondOrderTrace(next_level(), len(directions), streams)
     with running(trace):
-        out = function(SecondOrderTracer(x, directions, [None] * len(streams), trace))
+        out = function(SecondOrderTracer(x, directions, None, trace))
     trace.active = False
-    if not (isinstance(out, Tracer) and out._trace is trace):
-        return out, None, [None] * len(streams)
-    return out.primal, out.first, out.second
+    if isinstance(out, Tracer) and out._trace is trace:
+        value, first, second = out.primal, out.first, out.second
+    else:
+        value, first, second = out, None, None
+    if first is None:
+        first = stack_values([_zero_like(value)] * len(directions))
+    if second is None:
+        second = stack_values([_zero_like(value)] * len(streams))
+    return value, first, second
 
 
 def collapsed_jet(function: Callable[[Any], Any], x: Any, directions: Any) -> tuple[Any, Any, Any]:
@@ -344,8 +389,8 @@ def collapsed_jet(function: Callable[[Any], Any], x: Any, directions: Any) -> tu
         >>> slopes.tolist(), float(curvature)  # the gradient, and Δ Σ exp = Σ exp
         ([1.0, 1.0], 2.0)
     """
-    value, first, (second,) = second_order_jet(function, x, directions, [[(i, i, 1.0) for i in range(len(directions))]])
-    return value, first, second
+    value, first, second = second_order_jet(function, x, directions, [[(i, i, 1.0) for i in range(len(directions))]])
+    return value, first, second[0]
 
 
 def jet(function: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequence[Any]]) -> tuple[Any, list]:
@@ -401,6 +446,8 @@ __all__ = [
     "SecondOrderTracer",
     "TaylorTrace",
     "collapsed_jet",
+    "contract",
     "jet",
     "second_order_jet",
+    "set_contract",
 ]

@@ -1067,43 +1067,38 @@ def _sum_taylor(sign: float) -> Callable[..., list]:
 
 
 # Second-order Taylor mode (`wengert.core.taylor.SecondOrderTrace`) needs a primitive's kind: bilinear ones,
-# and elementwise ones with (f'(x), f''(x)) from x and y = f(x), computed together.
+# and elementwise ones with (f'(x), f''(x), False) or (f'(x), f''(x)/f'(x), True) from x and y = f(x).
 
 
-def _tanh_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
-    slope = 1.0 - y * y
-    return slope, y * -2.0 * slope
-
-
-def _log_derivatives(x: Any, shift: float) -> tuple[Any, Any]:
+def _log_derivatives(x: Any, shift: float) -> tuple[Any, Any, bool]:
     slope = reciprocal(x + shift if shift else x)
-    return slope, -(slope * slope)
+    return slope, -slope, True
 
 
-def _arctan_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
-    slope = reciprocal(1.0 + x * x)
-    return slope, x * -2.0 * (slope * slope)
+def _arctan_derivatives(x: Any, y: Any) -> tuple[Any, Any, bool]:
+    slope = reciprocal(1.0 + square(x))
+    return slope, x * -2.0 * slope, True
 
 
-def _sqrt_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
+def _sqrt_derivatives(x: Any, y: Any) -> tuple[Any, Any, bool]:
     slope = 0.5 / y
-    return slope, -(slope * slope) / y
+    return slope, -0.5 / x, True
 
 
 REGISTRY["multiply"].bilinear = True
-REGISTRY["tanh"].elementwise_derivatives = _tanh_derivatives
-REGISTRY["exp"].elementwise_derivatives = lambda x, y: (y, y)
-REGISTRY["sin"].elementwise_derivatives = lambda x, y: (cos(x), -y)
-REGISTRY["cos"].elementwise_derivatives = lambda x, y: (-sin(x), -y)
-REGISTRY["square"].elementwise_derivatives = lambda x, y: (x * 2.0, 2.0)
+REGISTRY["tanh"].elementwise_derivatives = lambda x, y: (1.0 - square(y), y * -2.0, True)
+REGISTRY["exp"].elementwise_derivatives = lambda x, y: (y, 1.0, True)
+REGISTRY["sin"].elementwise_derivatives = lambda x, y: (cos(x), -y, False)
+REGISTRY["cos"].elementwise_derivatives = lambda x, y: (-sin(x), -y, False)
+REGISTRY["square"].elementwise_derivatives = lambda x, y: (x * 2.0, 2.0, False)
 REGISTRY["log"].elementwise_derivatives = lambda x, y: _log_derivatives(x, 0.0)
 REGISTRY["log1p"].elementwise_derivatives = lambda x, y: _log_derivatives(x, 1.0)
-REGISTRY["expm1"].elementwise_derivatives = lambda x, y: (y + 1.0, y + 1.0)
+REGISTRY["expm1"].elementwise_derivatives = lambda x, y: (y + 1.0, 1.0, True)
 REGISTRY["sqrt"].elementwise_derivatives = _sqrt_derivatives
-REGISTRY["sinh"].elementwise_derivatives = lambda x, y: (cosh(x), y)
-REGISTRY["cosh"].elementwise_derivatives = lambda x, y: (sinh(x), y)
+REGISTRY["sinh"].elementwise_derivatives = lambda x, y: (cosh(x), y, False)
+REGISTRY["cosh"].elementwise_derivatives = lambda x, y: (sinh(x), y, False)
 REGISTRY["arctan"].elementwise_derivatives = _arctan_derivatives
-REGISTRY["reciprocal"].elementwise_derivatives = lambda x, y: (-(y * y), y * y * y * 2.0)
+REGISTRY["reciprocal"].elementwise_derivatives = lambda x, y: (-square(y), y * -2.0, True)
 
 REGISTRY["add"].taylor = _sum_taylor(1.0)
 REGISTRY["subtract"].taylor = _sum_taylor(-1.0)

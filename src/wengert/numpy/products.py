@@ -16,9 +16,10 @@ import numpy as np
 
 from ..core import Tracer, bind
 from ..core.staging import Abstract
+from ..core.taylor import set_contract
 from ._primitives import EMPTY, as_array_arg, primitive, shape, wraps_primitive
 from ._primitives import dtype as _dtype
-from .elementwise import astype, product_taylor
+from .elementwise import astype, product_taylor, square
 from .shape import broadcast_like, broadcast_to, moveaxis, reshape, stack, swapaxes, unbroadcast
 
 
@@ -47,6 +48,8 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
         return unbroadcast(matmul(reshape(g, (*shape(g)[:-1], 1, shape(g)[-1])), a)[..., 0, :], b)
     if a_ndim == 2 and b_ndim == 2:
         return matmul_tn(a, g)
+    if b_ndim == 2:  # a stack of matrices times one matrix: one product over all their rows
+        return matmul_tn(reshape(a, (-1, shape(a)[-1])), reshape(g, (-1, shape(g)[-1])))
     return unbroadcast(matmul(swapaxes(a, -1, -2), g), b)
 
 
@@ -173,7 +176,9 @@ matmul_tn_p = primitive(
 
 matmul_nt_p.fresh = matmul_tn_p.fresh = True  # new arrays, like matmul's
 matmul_p.taylor = product_taylor(lambda a, b: matmul(a, b))  # Taylor mode: the Cauchy product of the series
-matmul_p.bilinear = True  # collapsed Taylor mode's curvature term is Σ_i a1_i @ b1_i
+# Second-order Taylor mode: a bilinear primitive's curvature is Σ c·(f(ȧ_i, ḃ_j) + f(ȧ_j, ḃ_i)), and none when
+# only one argument moves (a network's weights are constants of the points' jets).
+matmul_p.bilinear = matmul_nt_p.bilinear = matmul_tn_p.bilinear = True
 
 
 def matmul_nt(a: Any, b: Any) -> Any:
@@ -256,6 +261,7 @@ linear_p = primitive(
     ),
     batch=_linear_batch,
 )
+linear_p.multiaffine = True  # x @ w + b: affine in each argument, so no curvature when only one moves
 
 
 def linear(x: Any, weight: Any, bias: Any) -> Any:
@@ -483,3 +489,22 @@ def kron(a: Any, b: Any) -> Any:
 
 
 __all__ = ["cross", "dot", "inner", "kron", "matmul", "outer", "vdot"]
+
+
+def _contract(weights: list[list[float]], values: Any, squared: bool = False) -> Any:
+    """Σ_n weights[k][n]·values[n] (or values[n]²) for each k: second-order Taylor mode's sums over its terms,
+    one product of the (S, T) weights with the values flattened to (T, rest), in the values' precision."""
+    if squared:
+        values = square(values)
+    rest = tuple(shape(values))[1:]
+    matrix = np.asarray(weights, dtype=_dtype(values))
+    if matrix.shape[0] == matrix.shape[1] and np.array_equal(matrix, np.diag(np.diag(matrix))):
+        scales = np.diag(matrix)  # each stream reads one entry: a scaling, not a product
+        if np.all(scales == 1.0):
+            return values
+        return values * reshape(scales, (-1,) + (1,) * len(rest))
+    flat = reshape(values, (matrix.shape[1], -1))
+    return reshape(matmul(matrix, flat), (matrix.shape[0], *rest))
+
+
+set_contract(_contract)

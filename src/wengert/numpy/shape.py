@@ -28,6 +28,8 @@ def _sum_to_impl(x: Any, shape: tuple[int, ...]) -> Any:
         return x
     lead = len(x_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, size in enumerate(shape) if size == 1 and x_shape[lead + i] != 1)
+    if all(x_shape[axis] == 1 for axis in axes):  # only axes of length 1 go: a view, not a sum
+        return np.reshape(x, shape)
     total = np.sum(x, axis=axes, keepdims=True)
     return np.reshape(total, shape) if lead else total
 

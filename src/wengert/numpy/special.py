@@ -49,9 +49,8 @@ sigmoid = unary_function(
 )
 
 
-def _sigmoid_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
-    slope = y * (1.0 - y)
-    return slope, slope * (1.0 - 2.0 * y)
+def _sigmoid_derivatives(x: Any, y: Any) -> tuple[Any, Any, bool]:
+    return y * (1.0 - y), 1.0 - 2.0 * y, True
 
 
 sigmoid.primitive.elementwise_derivatives = _sigmoid_derivatives  # second-order Taylor mode
@@ -80,9 +79,9 @@ softplus = unary_function(
 softplus.__doc__ = "log(1 + exp(x)) without overflow; its derivative is sigmoid(x)."
 
 
-def _softplus_derivatives(x: Any, y: Any) -> tuple[Any, Any]:
+def _softplus_derivatives(x: Any, y: Any) -> tuple[Any, Any, bool]:
     slope = sigmoid(x)
-    return slope, slope * (1.0 - slope)
+    return slope, 1.0 - slope, True
 
 
 softplus.primitive.elementwise_derivatives = _softplus_derivatives  # second-order Taylor mode

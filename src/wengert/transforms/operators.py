@@ -159,8 +159,8 @@ def _exact(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndar
     signs = np.concatenate([np.full(root.shape[1], sign) for sign, root in roots])
     count = len(columns)
     directions = np.broadcast_to(columns.reshape((count,) + (1,) * (np.ndim(x) - 1) + (-1,)), (count, *np.shape(x)))
-    _, _, (curvature,) = second_order_jet(f, x, directions, [[(k, k, float(signs[k])) for k in range(count)]])
-    return curvature
+    _, _, curvature = second_order_jet(f, x, directions, [[(k, k, float(signs[k])) for k in range(count)]])
+    return curvature[0]
 
 
 def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray, samples: int, key: Any) -> Any:
