@@ -6,13 +6,12 @@ uniform on [−1, 1]^d (seed 1); float64. The task is Δu = Σ_i ∂²u/∂x_i²
 every point (N values), for d = 2, 8, 32 and 128, one task per d. The figure
 is ms per Laplacian.
 
-wengert: `wengert.pinn.laplacian` on a `wengert.pinn.taylor.DenseNetwork`
-(collapsed Taylor mode: u, the d first-order streams and ONE second-order
-stream, 1 + d + 1 streams through the network; the reference); the same
-function with ``method="jvp"`` — which on a network the Taylor recogniser
-knows still runs Taylor mode, one pass of 3 streams (u, u_i, u_ii) per
-coordinate; nested forward mode proper (d jvps of jvps, 4 streams each: the
-network wrapped in a plain function, which the recogniser does not know);
+wengert: `wengert.pinn.laplacian` on a `wengert.pinn.DenseNetwork`
+(collapsed Taylor mode, `wengert.core.taylor.second_order_jet`: u, the d
+first-order streams and ONE second-order stream, 1 + d + 1 streams through
+the network; the reference); ``wg.laplacian`` of the network written as a
+plain function (the same interpreter, through `wg.differential_operator`);
+nested forward mode (``method="jvp"``: d jvps of jvps, 4 streams each);
 the trace of ``wg.vmap(wg.hessian(u))`` over the points; and ``wg.jit`` of
 the collapsed and the jvp-of-jvp rows (compile time reported apart).
 JAX (under ``jit``, the weights as arguments): jvp-of-jvp vmapped over the d
@@ -86,20 +85,18 @@ def within_budget(prepare: Callable[[], Callable[[], Any]]) -> Callable[[], Call
 # ----------------------------------------------------------------------------- wengert
 
 
-def wengert_laplacian(d: int, method: str, wrapped: bool = False, jit: bool = False) -> Callable:
-    """`pinn.laplacian` on a DenseNetwork; ``wrapped`` hides the network from the Taylor recogniser."""
+def wengert_laplacian(d: int, method: str, jit: bool = False) -> Callable:
+    """`pinn.laplacian` on a DenseNetwork: collapsed Taylor mode, or jvps of jvps (``method="jvp"``)."""
 
     def prepare():
         import wengert as wg
-        from wengert.pinn import laplacian
-        from wengert.pinn.taylor import DenseNetwork
+        from wengert.pinn import DenseNetwork, laplacian
 
         params, x = problem(d)
         network = DenseNetwork(params, "tanh")
-        u = (lambda p: network(p)) if wrapped else network
 
         def delta(points):
-            return laplacian(u, points, method=method)[:, 0]
+            return laplacian(network, points, method=method)[:, 0]
 
         if jit:
             delta = wg.jit(delta)
@@ -235,14 +232,13 @@ def cases_for(d: int) -> list[Case]:
     task = f"laplacian d={d}"
     return [
         Case("wengert", task, COLLAPSED, wengert_laplacian(d, "auto"), role=WENGERT),
-        Case("wengert", task, "laplacian(method='jvp'): d Taylor passes u, u_i, u_ii", wengert_laplacian(d, "jvp")),
         Case(
             "wengert", task, "wg.laplacian of a plain function (collapsed jet, general)", wengert_general_laplacian(d)
         ),
-        Case("wengert", task, NESTED, within_budget(wengert_laplacian(d, "jvp", wrapped=True))),
+        Case("wengert", task, NESTED, within_budget(wengert_laplacian(d, "jvp"))),
         Case("wengert", task, "trace of vmap(hessian)", within_budget(wengert_hessian_trace(d))),
         Case("wengert jit", task, JIT_COLLAPSED, wengert_laplacian(d, "auto", jit=True), jit=True),
-        Case("wengert jit", task, JIT_NESTED, wengert_laplacian(d, "jvp", wrapped=True, jit=True), jit=True),
+        Case("wengert jit", task, JIT_NESTED, wengert_laplacian(d, "jvp", jit=True), jit=True),
         Case(
             "wengert jit",
             task,

@@ -7,8 +7,8 @@ gradient with respect to every weight, and one Adam update (lr 1e-3,
 PyTorch's defaults otherwise). The figure is ms per step.
 
 The second derivatives come the way each engine does them best. wengert:
-`wengert.pinn.Derivatives`, which for an ``nn.MLP`` uses second-order Taylor
-mode (`wengert.pinn.taylor`): u, u_x, u_t, u_xx and u_tt pushed through the
+`wengert.pinn.Derivatives`, which runs second-order Taylor mode on any
+network (`wengert.core.taylor.second_order_jet`): u, u_x, u_t, u_xx and u_tt pushed through the
 network together, 5 streams sharing one primal; its ``combination`` pushes
 u_tt − u_xx as ONE collapsed second-order stream (4 streams). For comparison
 the same class with ``method="jvp"`` and plain ``wg.jvp`` of ``wg.jvp`` (two
@@ -191,8 +191,7 @@ def wengert_functional() -> Callable[[], Any]:
 
 
 def _taylor_loss(data: dict) -> Callable[[list], Any]:
-    from wengert.pinn import Derivatives
-    from wengert.pinn.taylor import DenseNetwork
+    from wengert.pinn import DenseNetwork, Derivatives
 
     points = data["points"]
 
@@ -220,8 +219,7 @@ def wengert_jit() -> Callable[[], Any]:
 
 
 def _collapsed_loss(data: dict) -> Callable[[list], Any]:
-    from wengert.pinn import Derivatives
-    from wengert.pinn.taylor import DenseNetwork
+    from wengert.pinn import DenseNetwork, Derivatives
 
     points = data["points"]
 

@@ -39,7 +39,6 @@ TEST_FILE_OF_MODULE = {
     "linalg": "test_linalg.py",
     "einsum": "test_einsum.py",
     "rearrange": "test_rearrange.py",
-    "taylor_steps": "test_taylor_steps.py",
     "calculus": "test_ops.py",
     "signal": "test_ops.py",
     "sorting": "test_numpy_functions.py",

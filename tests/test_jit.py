@@ -103,8 +103,7 @@ COMPOSITIONS = {
 
 def taylor_fields(params, points):
     """Second derivatives of the MLP in its inputs by the PINN layer's Taylor mode, and a collapsed combination."""
-    from wengert.pinn import Derivatives
-    from wengert.pinn.taylor import DenseNetwork
+    from wengert.pinn import DenseNetwork, Derivatives
 
     fields = Derivatives(DenseNetwork([w for layer in params for w in layer], "tanh"), points, names="xyz")
     return (*fields("u_xx", "u_yz"), fields.combination({"u_xx": 1.0, "u_zz": -2.0}))

@@ -244,17 +244,19 @@ def test_float32_points_give_float32_derivatives():
 # -- Derivatives: several at once, sharing passes --------------------------------------------------------
 
 
-def test_derivatives_for_burgers_take_two_passes():
-    fields = pinn.Derivatives(travelling_front, POINTS, names="xt")
+@pytest.mark.parametrize(("method", "passes"), [("auto", 1), ("jvp", 2)])
+def test_derivatives_for_burgers_take_one_taylor_pass_or_two_jvp_passes(method, passes):
+    fields = pinn.Derivatives(travelling_front, POINTS, names="xt", method=method)
     u, u_t, u_x, u_xx = fields("u", "u_t", "u_x", "u_xx")
-    assert fields.passes == 2
+    assert fields.passes == passes
     expected = front_derivatives(POINTS)
     for result, key in [(u, ()), (u_t, (1,)), (u_x, (0,)), (u_xx, (0, 0))]:
         np.testing.assert_allclose(result, expected[key], rtol=1e-13, atol=1e-14)
 
 
-def test_derivatives_mixed_pass_gives_both_first_derivatives():
-    fields = pinn.Derivatives(travelling_front, POINTS, names="xt")
+@pytest.mark.parametrize("method", ["auto", "jvp"])
+def test_derivatives_mixed_pass_gives_both_first_derivatives(method):
+    fields = pinn.Derivatives(travelling_front, POINTS, names="xt", method=method)
     u_x, u_t, u_xt = fields("u_x", "u_t", "u_xt")
     assert fields.passes == 1
     expected = front_derivatives(POINTS)
@@ -262,8 +264,9 @@ def test_derivatives_mixed_pass_gives_both_first_derivatives():
     np.testing.assert_allclose(u_t, expected[(1,)], rtol=1e-13)
 
 
-def test_derivatives_cache_results_and_accept_index_tuples():
-    fields = pinn.Derivatives(sine_decay, POINTS, names=("x", "t"))
+@pytest.mark.parametrize("method", ["auto", "jvp"])
+def test_derivatives_cache_results_and_accept_index_tuples(method):
+    fields = pinn.Derivatives(sine_decay, POINTS, names=("x", "t"), method=method)
     u_xx = fields("u_xx")
     assert fields.passes == 1
     again, value, slope = fields((0, 0), (), [0])

@@ -1,12 +1,13 @@
-"""Second-order Taylor mode (`wengert.pinn.taylor`) and `Derivatives`' use of it.
+"""Second-order Taylor mode in `pinn.Derivatives`, for any callable network.
 
-A one-hidden-layer tanh network has derivatives by hand; every activation
-Taylor mode knows gives the jvp-of-jvp values at every point (float64 and
-float32); a residual loss built from Taylor-mode derivatives has the same
-parameter gradients as through jvps of jvps, in the Tensor dialect
-(``loss.backward()``) and the functional one (``wg.grad``), and passes
-check_grads; networks Taylor mode does not know fall back to the jvp passes
-with the same values; bad input is named.
+`Derivatives` runs `wengert.core.taylor.second_order_jet` on whatever u is: a
+one-hidden-layer tanh network matches its derivatives by hand; networks of
+every shape — nn.MLP and Sequential, a Module with its own ``forward``, a
+residual network, Fourier-feature inputs, a plain function, the functional
+dialect — give the jvp-of-jvp values (float64 and float32); a residual loss
+built from them has the same parameter gradients as through jvps of jvps, in
+the Tensor dialect (``loss.backward()``) and the functional one (``wg.grad``),
+and passes check_grads; bad input is named.
 """
 
 import functools
@@ -19,7 +20,7 @@ import wengert.nn as nn
 import wengert.numpy as wnp
 from wengert import pinn
 from wengert.core import primal_value
-from wengert.pinn.taylor import Activation, Affine, DenseNetwork, network_stages, taylor_fields
+from wengert.pinn import DenseNetwork
 from wengert.testing import check_grads
 
 RNG = np.random.default_rng(7)
@@ -76,171 +77,142 @@ def one_layer_model(dtype=np.float64):
 
 
 def test_one_layer_tanh_network_matches_its_closed_forms():
-    fields = pinn.Derivatives(one_layer_model(), POINTS, method="taylor")
     expected = by_hand(POINTS)
-    for key, result in zip(ALL_KEYS, fields(*ALL_KEYS)):
-        np.testing.assert_allclose(raw(result), expected[key], rtol=1e-13, atol=1e-15, err_msg=f"{key}")
-    assert fields.passes == 1
+    for request, key in zip(REQUESTS, ALL_KEYS):
+        np.testing.assert_allclose(raw(taylor(one_layer_model(), POINTS, [request])), expected[key], rtol=1e-13)
 
 
 def test_one_layer_tanh_network_in_float32():
-    fields = pinn.Derivatives(one_layer_model(np.float32), POINTS.astype(np.float32), method="taylor")
     expected = by_hand(POINTS)
-    for key in ALL_KEYS:
-        result = raw(fields(key))
-        assert result.dtype == np.float32, key
-        np.testing.assert_allclose(result, expected[key], rtol=2e-5, atol=2e-6, err_msg=f"{key}")
+    points = POINTS.astype(np.float32)
+    for request, key in zip(REQUESTS, ALL_KEYS):
+        value = raw(taylor(one_layer_model(np.float32), points, [request]))
+        assert value.dtype == np.float32
+        np.testing.assert_allclose(value, expected[key], rtol=2e-5, atol=2e-6)
 
 
-def test_stages_by_hand_match_the_module():
-    stages = [Affine(HIDDEN_WEIGHT, HIDDEN_BIAS), Activation("tanh"), Affine(OUT_WEIGHT, OUT_BIAS)]
-    fields = taylor_fields(stages, POINTS, ALL_KEYS)
-    expected = by_hand(POINTS)
-    for key in ALL_KEYS:
-        np.testing.assert_allclose(fields[key], expected[key], rtol=1e-13, atol=1e-15)
+# -- networks of every shape against jvp-of-jvp ------------------------------------------------------------
 
 
-# -- every activation against jvp of jvp ------------------------------------------------------------------
+class ScaledMLP(nn.MLP):
+    """A subclass that overrides forward."""
 
-ACTIVATIONS = {
-    "tanh": "tanh",
-    "sigmoid": "sigmoid",
-    "softplus": "softplus",
-    "softplus beta=2": nn.Softplus(2.0),
-    "sin": "sin",
-    "sin frequency=3": nn.Sin(3.0),
-    "relu": "relu",
-    "silu": "silu",
-    "gelu": "gelu",
-    "identity": "identity",
-    "Lambda(wnp.tanh)": wnp.tanh,
-    "Lambda(wnp.cos)": wnp.cos,
+    def forward(self, x):
+        return 2.0 * super().forward(x)
+
+
+class Residual(nn.Module):
+    """u = W_out·(h + tanh(W h)), h = sin(W_in x): a skip connection and a sine layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = nn.Linear(2, 6, seed=1)
+        self.hidden = nn.Linear(6, 6, seed=2)
+        self.out = nn.Linear(6, 1, seed=3)
+
+    def forward(self, x):
+        h = wnp.sin(self.inner(x))
+        return self.out(h + wnp.tanh(self.hidden(h)))
+
+
+class FourierFeatures(nn.Module):
+    """[cos(2π x B), sin(2π x B)] into an MLP with GELU and softplus."""
+
+    def __init__(self):
+        super().__init__()
+        self.frequencies = np.random.default_rng(5).normal(size=(2, 4))
+        self.mlp = nn.Sequential(nn.Linear(8, 6, seed=4), nn.GELU(), nn.Linear(6, 6, seed=5), nn.Softplus())
+        self.head = nn.Linear(6, 2, seed=6)
+
+    def forward(self, x):
+        z = 2.0 * np.pi * (x @ self.frequencies.astype(x.dtype))
+        return self.head(self.mlp(wnp.concatenate([wnp.cos(z), wnp.sin(z)], axis=-1)))
+
+
+def closure_network(points):
+    return wnp.tanh(points @ HIDDEN_WEIGHT + HIDDEN_BIAS) @ OUT_WEIGHT
+
+
+def plain_function(points):
+    x, t = points[:, :1], points[:, 1:]
+    return wnp.exp(-t) * wnp.sin(np.pi * x) / (1.0 + x**2) + wnp.arcsinh(x * t) + wnp.where(x > 0, x**3, -(x**2))
+
+
+NETWORKS = {
+    "mlp tanh": lambda: nn.MLP([2, 6, 5, 2], activation="tanh", seed=3),
+    "mlp sigmoid, no biases": lambda: nn.MLP([2, 5, 1], activation="sigmoid", bias=False, seed=4),
+    "sequential": lambda: nn.Sequential(nn.Tanh(), nn.Linear(2, 4, seed=0), nn.SiLU(), nn.Linear(4, 1, seed=2)),
+    "lambda activation": lambda: nn.MLP([2, 4, 1], activation=lambda z: wnp.tanh(z) * 0.5, seed=0),
+    "subclass with its own forward": lambda: ScaledMLP([2, 4, 1], seed=0),
+    "residual": Residual,
+    "fourier features": FourierFeatures,
+    "closure": lambda: closure_network,
+    "plain function": lambda: plain_function,
 }
 
 
-@pytest.mark.parametrize("activation", list(ACTIVATIONS))
-@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
-def test_taylor_mode_equals_jvp_of_jvp(activation, dtype, rtol):
-    model = nn.MLP([2, 6, 5, 2], activation=ACTIVATIONS[activation], seed=3, dtype=dtype)
-    assert network_stages(model) is not None
+@pytest.mark.parametrize("name", NETWORKS)
+@pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-11), (np.float32, 2e-4)])
+def test_every_network_gives_the_jvp_of_jvp_fields(name, dtype, rtol):
+    network = NETWORKS[name]()
+    if isinstance(network, nn.Module) and dtype == np.float32:
+        network = network.float()
     points = POINTS.astype(dtype)
-    for request, expected, result in zip(REQUESTS, jvp_fields(model, points), taylor(model, points)):
-        assert raw(result).dtype == dtype
-        scale = np.max(np.abs(raw(expected))) + 1.0
-        np.testing.assert_allclose(raw(result), raw(expected), rtol=rtol, atol=rtol * scale, err_msg=request)
+    fields = pinn.Derivatives(network, points, names="xt")
+    assert fields.method == "taylor"
+    results = fields(*REQUESTS)
+    assert fields.passes == 1
+    for request, a, b in zip(REQUESTS, results, jvp_fields(network, points)):
+        assert raw(a).dtype == raw(b).dtype, request  # closures over float64 weights promote, as jvps do
+        assert raw(a).dtype == dtype or not isinstance(network, nn.Module), request
+        scale = np.max(np.abs(raw(b))) + 1e-30
+        np.testing.assert_allclose(raw(a), raw(b), rtol=rtol, atol=rtol * scale, err_msg=request)
+    wave = fields.combination({"u_tt": 1.0, "u_xx": -1.0, "u_x": 0.5})
+    expected = raw(results[5]) - raw(results[3]) + 0.5 * raw(results[1])
+    np.testing.assert_allclose(raw(wave), expected, rtol=rtol, atol=rtol * (np.max(np.abs(expected)) + 1e-30))
 
 
-def test_three_coordinates_every_mixed_derivative():
-    points = RNG.normal(size=(9, 3))
-    model = nn.Sequential(nn.Linear(3, 7, seed=1), nn.Tanh(), nn.Sequential(nn.Linear(7, 4, seed=2), nn.Sin()))
+def test_three_coordinates_every_mixed_derivative_and_the_module_functions():
+    model = nn.MLP([3, 7, 2], activation="tanh", seed=5)
+    points = np.random.default_rng(1).normal(size=(9, 3))
     keys = [(), (0,), (1,), (2,), (0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
-    expected = pinn.Derivatives(model, points, method="jvp")(*keys)
-    result = pinn.Derivatives(model, points, method="taylor")(*keys)
-    for key, a, b in zip(keys, result, expected):
-        np.testing.assert_allclose(raw(a), raw(b), rtol=1e-12, atol=1e-14, err_msg=f"{key}")
-
-
-def test_network_without_biases_and_output_activation():
-    model = nn.MLP([2, 5, 3], activation="sigmoid", output_activation="tanh", bias=False, seed=4)
-    for a, b in zip(taylor(model, POINTS), jvp_fields(model, POINTS)):
-        np.testing.assert_allclose(raw(a), raw(b), rtol=1e-12, atol=1e-14)
+    taylor_values = pinn.Derivatives(model, points, method="taylor")(*keys)
+    jvp_values = pinn.Derivatives(model, points, method="jvp")(*keys)
+    for key, a, b in zip(keys, taylor_values, jvp_values):
+        np.testing.assert_allclose(raw(a), raw(b), rtol=1e-12, atol=1e-14, err_msg=str(key))
+    np.testing.assert_allclose(raw(pinn.derivative(model, points, wrt=1)), raw(jvp_values[2]), rtol=1e-12)
+    np.testing.assert_allclose(raw(pinn.second_derivative(model, points, wrt=(2, 1))), raw(jvp_values[8]), rtol=1e-12)
+    gradient = raw(pinn.gradient(model, points))
+    assert gradient.shape == (9, 2, 3)
+    for j in range(3):
+        np.testing.assert_allclose(gradient[..., j], raw(jvp_values[1 + j]), rtol=1e-12)
+    laplacian = raw(pinn.laplacian(model, points, spatial=(0, 2)))
+    np.testing.assert_allclose(laplacian, raw(jvp_values[4]) + raw(jvp_values[9]), rtol=1e-12, atol=1e-14)
 
 
 def test_affine_network_has_constant_first_and_zero_second_derivatives():
     model = nn.Linear(2, 3, seed=0)
-    u, u_x, u_xx = taylor(model, POINTS, ["u", "u_x", "u_xx"])
-    assert raw(u_x).shape == (12, 3) and raw(u_xx).shape == (12, 3)
-    np.testing.assert_allclose(raw(u_x), np.broadcast_to(model.weight.detach().numpy()[:, 0], (12, 3)))
-    np.testing.assert_array_equal(raw(u_xx), 0.0)
+    u_x, u_xx, u_xt = taylor(model, POINTS, ["u_x", "u_xx", "u_xt"])
+    np.testing.assert_allclose(raw(u_x), np.broadcast_to(raw(model.weight)[:, 0], (len(POINTS), 3)))
+    assert np.all(raw(u_xx) == 0) and np.all(raw(u_xt) == 0)
+    assert raw(u_xx).shape == (len(POINTS), 3)
 
 
-def test_network_that_starts_with_an_activation():
-    model = nn.Sequential(nn.Sin(2.0), nn.Linear(2, 4, seed=0), nn.Tanh(), nn.Linear(4, 1, seed=1))
-    assert pinn.Derivatives(model, POINTS).method == "taylor"
-    for a, b in zip(taylor(model, POINTS), jvp_fields(model, POINTS)):
-        np.testing.assert_allclose(raw(a), raw(b), rtol=1e-12, atol=1e-14)
-
-
-def test_float64_points_into_a_float32_model_are_converted_as_linear_does():
-    model = nn.MLP([2, 4, 1], seed=0, dtype=np.float32)
-    u_xx = pinn.Derivatives(model, POINTS, names="xt")("u_xx")
-    assert raw(u_xx).dtype == np.float32
-
-
-# -- sharing and collapsing streams ---------------------------------------------------------------------
-
-
-def test_one_taylor_pass_gives_every_derivative_of_order_two():
-    model = nn.MLP([2, 6, 1], seed=0)
+def test_third_order_requests_take_jvp_passes_and_strict_taylor_refuses_them():
+    model = nn.MLP([2, 4, 1], seed=0)
     fields = pinn.Derivatives(model, POINTS, names="xt")
-    assert fields.method == "taylor"
-    fields("u_tt", "u_xx")
-    fields("u", "u_x", "u_t")  # came free with the second-order streams
-    assert fields.passes == 1
-    fields("u_xt")
-    assert fields.passes == 2
+    u_xxt = fields("u_xxt")
+    expected = pinn.Derivatives(model, POINTS, names="xt", method="jvp")("u_xxt")
+    np.testing.assert_allclose(raw(u_xxt), raw(expected), rtol=1e-12)
+    with pytest.raises(ValueError, match="order ≤ 2"):
+        pinn.Derivatives(model, POINTS, names="xt", method="taylor")("u_xxt")
 
 
-def test_third_order_requests_fall_back_to_jvp_passes():
-    model = nn.MLP([2, 6, 1], seed=0)
-    u_xxt, u_xx = pinn.Derivatives(model, POINTS, names="xt")("u_xxt", "u_xx")
-    expected = jvp_fields(model, POINTS, ["u_xxt", "u_xx"])
-    np.testing.assert_allclose(raw(u_xxt), raw(expected[0]), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(raw(u_xx), raw(expected[1]), rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize("method", ["auto", "jvp"])
-def test_combination_equals_the_sum_of_its_terms(method):
-    model = nn.MLP([2, 6, 6, 1], activation="softplus", seed=5)
-    fields = pinn.Derivatives(model, POINTS, names="xt", method=method)
-    operator = fields.combination({"u_tt": 1.0, "u_xx": -2.5, "u_xt": 0.5, "u_t": 3.0, "u": -1.0})
-    u, u_t, u_xx, u_xt, u_tt = jvp_fields(model, POINTS, ["u", "u_t", "u_xx", "u_xt", "u_tt"])
-    expected = raw(u_tt) - 2.5 * raw(u_xx) + 0.5 * raw(u_xt) + 3.0 * raw(u_t) - raw(u)
-    np.testing.assert_allclose(raw(operator), expected, rtol=1e-12, atol=1e-13)
-    assert fields.combination({"u_xx": -2.5, "u_tt": 1.0, "u_xt": 0.5, "u_t": 3, "u": -1}) is operator  # cached
-
-
-def test_collapsed_wave_operator_is_one_pass():
-    fields = pinn.Derivatives(nn.MLP([2, 6, 1], seed=0), POINTS, names="xt")
-    fields.combination({"u_tt": 1.0, "u_xx": -1.0})
-    assert fields.passes == 1
-
-
-@pytest.mark.parametrize("spatial", [None, (0,), (0, 2)])
-def test_laplacian_by_a_collapsed_stream_equals_jvp_passes(spatial):
-    points = RNG.normal(size=(8, 3))
-    model = nn.MLP([3, 6, 6, 2], activation="tanh", seed=6)
-    result = pinn.laplacian(model, points, spatial=spatial)
-    expected = pinn.laplacian(model, points, spatial=spatial, method="jvp")
-    np.testing.assert_allclose(raw(result), raw(expected), rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize("outputs", [1, 2])
-def test_derivative_second_derivative_and_gradient_take_taylor_mode_for_networks(monkeypatch, outputs):
-    points = RNG.normal(size=(7, 3))
-    model = nn.MLP([3, 6, 6, outputs], activation="tanh", seed=8)
-    closure = lambda p: model(p)  # noqa: E731  (a function Taylor mode does not recognise: jvp passes)
-    expected = {
-        "d1": pinn.derivative(closure, points, wrt=1),
-        "d00": pinn.second_derivative(closure, points, wrt=(0, 0)),
-        "d21": pinn.second_derivative(closure, points, wrt=(2, 1)),
-        "grad": pinn.gradient(closure, points),
-    }
-
-    def no_jvp_tower(*args, **kwargs):
-        raise AssertionError("a recognised network went through jvp passes")
-
-    monkeypatch.setattr(pinn.derivatives, "forward_tower", no_jvp_tower)
-    monkeypatch.setattr(pinn.derivatives, "jvp", no_jvp_tower)
-    results = {
-        "d1": pinn.derivative(model, points, wrt=1),
-        "d00": pinn.second_derivative(model, points, wrt=(0, 0)),
-        "d21": pinn.second_derivative(model, points, wrt=(2, 1)),
-        "grad": pinn.gradient(model, points),
-    }
-    for name, value in results.items():
-        assert np.shape(raw(value)) == np.shape(raw(expected[name])), name
-        np.testing.assert_allclose(raw(value), raw(expected[name]), rtol=1e-12, atol=1e-14, err_msg=name)
+def test_which_method_derivatives_took():
+    assert pinn.Derivatives(closure_network, POINTS).method == "taylor"
+    assert pinn.Derivatives(ScaledMLP([2, 4, 1], seed=0), POINTS).method == "taylor"
+    assert pinn.Derivatives(nn.MLP([2, 4, 1], seed=0), POINTS, method="jvp").method == "jvp"
+    assert pinn.Derivatives(nn.MLP([2, 4, 1], seed=0), POINTS, mode="reverse").method == "reverse"
 
 
 # -- parameter gradients: Tensor dialect, functional dialect, finite differences ----------------------------
@@ -284,7 +256,6 @@ def test_functional_dialect_with_functional_call(jvp_gradients):
 
     def loss(values):
         network = functools.partial(nn.functional_call, model, values)
-        assert pinn.Derivatives(network, POINTS).method == "taylor"
         return residual_loss(network, POINTS)
 
     gradients = wg.grad(loss)(values)
@@ -323,70 +294,58 @@ def test_points_as_tensors_are_differentiable_through_taylor_mode():
     np.testing.assert_allclose(by_method["taylor"].numpy(), by_method["jvp"].numpy(), rtol=1e-12, atol=1e-14)
 
 
-# -- what Taylor mode does not recognise ----------------------------------------------------------------
+@pytest.mark.parametrize("name", ["residual", "fourier features", "subclass with its own forward"])
+def test_parameter_gradients_of_any_module_equal_those_through_jvps(name):
+    gradients = {}
+    for method in ("taylor", "jvp"):
+        model = NETWORKS[name]()
+        residual_loss(model, POINTS, method).backward()
+        gradients[method] = [p.grad.numpy().copy() for p in model.parameters() if p.grad is not None]
+    assert len(gradients["taylor"]) == len(gradients["jvp"]) > 0
+    for a, b in zip(gradients["taylor"], gradients["jvp"]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
 
 
-MODEL = nn.MLP([2, 4, 1], seed=0)
+def test_a_plain_function_of_parameters_and_points_through_grad():
+    """The functional dialect without any network class: u(params, points) written by hand."""
 
+    def u(params, points):
+        w1, b1, w2 = params
+        return wnp.sin(points @ w1 + b1) @ w2 + points[:, :1] * points[:, 1:] ** 2
 
-class ScaledMLP(nn.MLP):
-    def forward(self, x):
-        return 2.0 * super().forward(x)
+    rng = np.random.default_rng(3)
+    params = [rng.normal(size=(2, 5)), rng.normal(size=5), rng.normal(size=(5, 1))]
 
+    def loss(params, method):
+        return residual_loss(functools.partial(u, params), POINTS, method)
 
-def closure_network(points):
-    return wnp.tanh(points @ HIDDEN_WEIGHT + HIDDEN_BIAS) @ OUT_WEIGHT
-
-
-@pytest.mark.parametrize(
-    "network",
-    [
-        closure_network,
-        nn.MLP([2, 4, 1], activation=lambda z: wnp.tanh(z) * 0.5, seed=0),  # a Lambda of an unknown function
-        nn.MLP([2, 4, 1], activation=nn.Softplus(), seed=0).layers[:2],  # Sequential slice: recognised
-        ScaledMLP([2, 4, 1], seed=0),  # a subclass overriding forward
-    ],
-    ids=["function", "lambda activation", "sequential slice", "subclass"],
-)
-def test_other_functions_fall_back_with_the_same_values(network):
-    for a, b in zip(pinn.Derivatives(network, POINTS, names="xt")(*REQUESTS), jvp_fields(network, POINTS)):
-        np.testing.assert_allclose(raw(a), raw(b), rtol=1e-12, atol=1e-14)
-
-
-def test_which_method_derivatives_took():
-    assert pinn.Derivatives(closure_network, POINTS).method == "jvp"
-    assert pinn.Derivatives(ScaledMLP([2, 4, 1], seed=0), POINTS).method == "jvp"
-    assert pinn.Derivatives(nn.MLP([2, 4, 1], seed=0), POINTS).method == "taylor"
-    assert pinn.Derivatives(functools.partial(nn.functional_call, MODEL, {}), POINTS).method == "taylor"
-    assert pinn.Derivatives(functools.partial(nn.functional_call, MODEL, {}, 1), POINTS).method == "jvp"
-    assert pinn.Derivatives(nn.MLP([2, 4, 1], seed=0), POINTS, method="jvp").method == "jvp"
-    assert pinn.Derivatives(nn.MLP([2, 4, 1], seed=0), POINTS, mode="reverse").method == "reverse"
+    taylor_gradient = wg.grad(lambda p: loss(p, "taylor"))(params)
+    jvp_gradient = wg.grad(lambda p: loss(p, "jvp"))(params)
+    for a, b in zip(taylor_gradient, jvp_gradient):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
 
 
 # -- bad input is named ---------------------------------------------------------------------------------
+
+MODEL = nn.MLP([2, 4, 1], seed=0)
 
 
 @pytest.mark.parametrize(
     "call, error, message",
     [
         (lambda: pinn.Derivatives(MODEL, POINTS, method="symbolic"), ValueError, "method must be one of"),
-        (lambda: pinn.Derivatives(closure_network, POINTS, method="taylor"), ValueError, "method='taylor' needs"),
         (lambda: pinn.Derivatives(MODEL, POINTS, mode="reverse", method="taylor"), ValueError, "forward-mode"),
         (lambda: pinn.Derivatives(MODEL, POINTS, names="xt", method="taylor")("u_xxt"), ValueError, "order ≤ 2"),
-        (lambda: pinn.Derivatives(MODEL, POINTS[:, :1], method="taylor"), ValueError, "1 coordinates"),
         (lambda: pinn.Derivatives(MODEL, POINTS[:, :1])("u"), ValueError, "last axis must have length 2"),
         (
             lambda: pinn.Derivatives(nn.Sequential(nn.Tanh(), nn.Linear(2, 1, dtype=np.float32)), POINTS)((0,)),
             TypeError,
             "dtype float64 but the weights have dtype float32",
         ),
+        (lambda: pinn.Derivatives(lambda p: p.sum(axis=0), POINTS)((0,)), ValueError, "row"),
         (lambda: pinn.Derivatives(MODEL, POINTS).combination({}), TypeError, "non-empty mapping"),
         (lambda: pinn.Derivatives(MODEL, POINTS).combination({(0, 0): "1"}), TypeError, "real number"),
         (lambda: pinn.Derivatives(MODEL, POINTS, names="xt").combination({"u_y": 1.0}), ValueError, "names"),
-        (lambda: taylor_fields(network_stages(MODEL), POINTS, [(0, 0, 1)]), ValueError, "second order"),
-        (lambda: taylor_fields(network_stages(MODEL), POINTS, [(2,)]), ValueError, "outside"),
-        (lambda: taylor_fields(network_stages(MODEL), POINTS, [], {"c": {(0,): 1.0}}), ValueError, "only second"),
-        (lambda: taylor_fields(network_stages(MODEL), POINTS, [], {"c": {}}), ValueError, "no terms"),
         (lambda: DenseNetwork([np.ones((2, 2))], "tanh"), ValueError, r"\[W1, b1"),
         (lambda: DenseNetwork([np.ones((2, 1)), np.zeros(1)], "swish"), ValueError, "activation must be"),
     ],
@@ -394,105 +353,3 @@ def test_which_method_derivatives_took():
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
-
-
-# -- tanh networks: the fused step against the composed path ----------------------------------------------
-
-FUSED_NETWORKS = {
-    "mlp": lambda dtype: nn.MLP([2, 6, 5, 2], activation="tanh", seed=3, dtype=dtype),
-    "no biases, tanh output": lambda dtype: nn.MLP(
-        [2, 5, 3], activation="tanh", output_activation="tanh", bias=False, seed=4, dtype=dtype
-    ),
-    "starts with tanh, identity, two affine layers in a row": lambda dtype: nn.Sequential(
-        nn.Tanh(),
-        nn.Linear(2, 4, seed=0, dtype=dtype),
-        nn.Identity(),
-        nn.Linear(4, 5, seed=1, dtype=dtype),
-        nn.Tanh(),
-        nn.Linear(5, 1, seed=2, dtype=dtype),
-    ),
-}
-
-
-def fields_both_ways(monkeypatch, network, points, keys, combinations=None):
-    stages = network_stages(network)
-    by_path = {}
-    for fused in (False, True):
-        monkeypatch.setattr(pinn.taylor, "FUSED_TANH", fused)
-        by_path[fused] = taylor_fields(stages, points, keys, combinations)
-    return by_path[False], by_path[True]
-
-
-@pytest.mark.parametrize("network", list(FUSED_NETWORKS))
-@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
-def test_fused_tanh_fields_equal_the_composed_path(monkeypatch, network, dtype, rtol):
-    model = FUSED_NETWORKS[network](dtype)
-    points = POINTS.astype(dtype)
-    wave = {"wave": {(1, 1): 1.0, (0, 0): -1.0}, "mixed": {(0, 1): 2.0, (1, 1): 0.5}}
-    for keys, combinations in [(ALL_KEYS, None), ([(0, 0), (1, 1)], None), ([], wave), ([()], None)]:
-        composed, fused = fields_both_ways(monkeypatch, model, points, keys, combinations)
-        assert sorted(map(str, fused)) == sorted(map(str, composed))
-        for key, expected in composed.items():
-            assert raw(fused[key]).dtype == dtype and raw(fused[key]).shape == raw(expected).shape
-            scale = np.max(np.abs(raw(expected))) + 1.0
-            np.testing.assert_allclose(raw(fused[key]), raw(expected), rtol=rtol, atol=rtol * scale, err_msg=str(key))
-
-
-def test_fused_tanh_parameter_gradients_equal_the_composed_path(monkeypatch):
-    """Tensor dialect (loss.backward) and functional dialect (wg.grad), to 1e-12."""
-    gradients = {}
-    for fused in (False, True):
-        monkeypatch.setattr(pinn.taylor, "FUSED_TANH", fused)
-        tensors = model_gradients("taylor")
-        model = nn.MLP(SIZES, activation="tanh", seed=11)
-        parameters = dense_layout(p.detach().numpy().copy() for p in model.parameters())
-        functional = wg.grad(lambda ps: residual_loss(DenseNetwork(ps, "tanh"), POINTS))(parameters)
-        gradients[fused] = tensors + list(functional)
-    for fused, composed in zip(gradients[True], gradients[False]):
-        np.testing.assert_allclose(fused, composed, rtol=1e-12, atol=1e-14)
-
-
-def test_fused_tanh_parameter_gradients_in_float32(monkeypatch):
-    gradients = {}
-    for fused in (False, True):
-        monkeypatch.setattr(pinn.taylor, "FUSED_TANH", fused)
-        model = nn.MLP(SIZES, activation="tanh", seed=11, dtype=np.float32)
-        residual_loss(model, POINTS.astype(np.float32)).backward()
-        gradients[fused] = [p.grad.numpy().copy() for p in model.parameters()]
-    for fused, composed in zip(gradients[True], gradients[False]):
-        assert fused.dtype == np.float32
-        np.testing.assert_allclose(fused, composed, rtol=1e-4, atol=1e-6)
-
-
-def test_fused_tanh_records_one_step_per_activation(monkeypatch):
-    monkeypatch.setattr(pinn.taylor, "FUSED_TANH", True)
-    parameters = dense_layout(p.detach().numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters())
-    stages = DenseNetwork(parameters, "tanh").stages()
-    listing = wg.trace(
-        lambda *ps: taylor_fields(DenseNetwork(list(ps), "tanh").stages(), POINTS, [(0, 0)])[(0, 0)], *parameters
-    )
-    text = listing.to_text()
-    assert text.count("tanh_taylor_step(") == sum(isinstance(s, Activation) for s in stages) == 2
-    assert "tanh(" not in text.replace("tanh_taylor_step(", "")
-
-
-def test_tanh_networks_take_the_composed_path_by_default():
-    parameters = dense_layout(p.detach().numpy().copy() for p in nn.MLP([2, 4, 4, 1], seed=0).parameters())
-    listing = wg.trace(
-        lambda *ps: taylor_fields(DenseNetwork(list(ps), "tanh").stages(), POINTS, [(0, 0)])[(0, 0)], *parameters
-    )
-    assert "tanh_taylor_step(" not in listing.to_text()
-
-
-def test_mixed_activations_keep_the_composed_path():
-    model = nn.Sequential(
-        nn.Linear(2, 4, seed=0), nn.Tanh(), nn.Linear(4, 3, seed=1), nn.Sin(), nn.Linear(3, 1, seed=2)
-    )
-    parameters = [p.detach().numpy().copy() for p in model.parameters()]
-    names = [name for name, _ in model.named_parameters()]
-
-    def u_xx(*ps):
-        network = functools.partial(nn.functional_call, model, dict(zip(names, ps)))
-        return taylor_fields(network_stages(network), POINTS, [(0, 0)])[(0, 0)]
-
-    assert "tanh_taylor_step" not in wg.trace(u_xx, *parameters).to_text()

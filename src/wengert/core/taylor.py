@@ -180,7 +180,11 @@ class SecondOrderTrace(Trace):
         derivatives = getattr(primitive, "elementwise_derivatives", None)
         if derivatives is not None and len(args) == 1 and not params and firsts[0] is not None:
             slope, curvature, relative = derivatives(primals[0], ans)
-            quadratic = curvature * self._quadratic(firsts[0])
+            quadratic = self._quadratic(firsts[0])
+            if quadratic is None:  # no second-order terms
+                second = None if seconds[0] is None else slope * seconds[0]
+                return SecondOrderTracer(ans, slope * firsts[0], second, self)
+            quadratic = curvature * quadratic
             if seconds[0] is None:
                 second = slope * quadratic if relative else quadratic
             elif relative:  # f'' = curvature·f': ÿ = f'·(ẍ + curvature·Σ c·ẋ_i·ẋ_j)
@@ -349,8 +353,8 @@ def second_order_jet(
 
     ``directions`` has shape (F, *x.shape); ``streams`` lists the second-order outputs,
     each a sequence of terms (i, j, c) over direction indices. The derivatives come
-    back stacked, (F, *y.shape) and (S, *y.shape). A stream of many terms costs about
-    as much as one (collapsed Taylor mode).
+    back stacked, (F, *y.shape) and (S, *y.shape) (None for no streams). A stream of
+    many terms costs about as much as one (collapsed Taylor mode).
 
     Example:
         >>> import numpy as np
@@ -371,7 +375,7 @@ def second_order_jet(
         value, first, second = out, None, None
     if first is None:
         first = stack_values([_zero_like(value)] * len(directions))
-    if second is None:
+    if second is None and streams:
         second = stack_values([_zero_like(value)] * len(streams))
     return value, first, second
 

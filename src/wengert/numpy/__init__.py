@@ -18,7 +18,6 @@ import numpy as _np
 from ..core import set_zeros_like as _set_zeros_like
 from ..core.primitive import set_scalar_promotion as _set_scalar_promotion
 from . import linalg
-from . import taylor_steps as _taylor_steps  # noqa: F401  (registers the fused Taylor-mode steps)
 from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the array interface)
 from ._primitives import REGISTRY, ndim, shape
 from ._primitives import accept_traced_sequences as _accept_traced_sequences

@@ -18,6 +18,7 @@ Example:
     True
 """
 
+from .dense import DenseNetwork
 from .derivatives import Derivatives, derivative, forward_tower, gradient, laplacian, second_derivative
 from .problems import SIR, Burgers, FieldNetwork, Heat1D, Poisson1D, Problem, Wave1D
 from .references import (
@@ -40,6 +41,7 @@ from .sampling import as_bounds, boundary_points, grid, initial_points, latin_hy
 from .trainer import History, StepInfo, Trainer, geometric_ramp, step_schedule
 
 __all__ = [
+    "DenseNetwork",
     "BURGERS_NU",
     "SIR",
     "Burgers",

@@ -15,12 +15,12 @@ need one backward sweep per output component, and reverse-over-reverse for
 second derivatives, so forward mode is the default here; ``mode="reverse"``
 (via `wengert.vjp`) is kept for comparison and cross-checking.
 
-For networks of affine layers and elementwise activations (`wengert.nn.MLP`
-and the like), `Derivatives` and `laplacian` use second-order Taylor mode
-(`wengert.pinn.taylor`) by default: every requested derivative of order ≤ 2
-in one pass that shares the primal, and weighted sums of second derivatives
-(the wave operator, the Laplacian) as one collapsed stream. ``method="jvp"``
-forces the jvp-of-jvp passes; the values agree to rounding.
+By default `Derivatives` and the functions here run second-order Taylor mode
+(`wengert.core.taylor.second_order_jet`) on whatever ``u`` is — a network, a
+Module with its own ``forward``, a plain function: every requested derivative
+of order ≤ 2 in one pass that shares the primal, and weighted sums of second
+derivatives (the wave operator, the Laplacian) as one collapsed stream.
+``method="jvp"`` forces jvp-of-jvp passes; the values agree to rounding.
 
 The function ``u`` may be a plain `wengert.numpy` function or a network whose
 parameters are `wengert.Tensor` leaves with ``requires_grad=True``: the
@@ -43,9 +43,9 @@ import numpy as np
 
 from .. import numpy as wnp
 from ..core import primal_value
+from ..core.taylor import second_order_jet
 from ..numpy._primitives import plain_or_abstract
-from ..transforms import jvp, vjp, vmap
-from .taylor import network_stages, prepared_points, taylor_fields
+from ..transforms import jvp, vjp
 
 Function = Callable[[Any], Any]
 MODES = ("forward", "reverse")
@@ -187,16 +187,11 @@ def derivative(u: Function, x: Any, wrt: int = 0, mode: str = "forward") -> Any:
     _check_mode(mode)
     if mode == "reverse":
         return _reverse_derivative(u, x, (j,))
-    fields = _taylor_fields(u, x)
-    if fields is not None:
-        return fields((j,))
-    return forward_tower(u, x, (j,))[1]
+    return Derivatives(u, x)((j,))
 
 
 def second_derivative(u: Function, x: Any, wrt: tuple[int, int] = (0, 0), mode: str = "forward") -> Any:
-    """∂²u/∂x_i∂x_j at every collocation point, by forward-over-forward mode (a jvp of a jvp).
-
-    For a network `Derivatives` runs in Taylor mode, that pass is used instead (same values).
+    """∂²u/∂x_i∂x_j at every collocation point, by one second-order Taylor pass (u, u_i, u_j and u_ij).
 
     Example:
         >>> import wengert.numpy as wnp
@@ -214,23 +209,10 @@ def second_derivative(u: Function, x: Any, wrt: tuple[int, int] = (0, 0), mode: 
 
 
 def _second(u: Function, x: Any, i: int, j: int, mode: str) -> Any:
-    """∂²u/∂x_i∂x_j: Taylor mode for a network it knows, else forward over forward, or reverse over reverse."""
+    """∂²u/∂x_i∂x_j: by Taylor mode, or by reverse over reverse."""
     if mode == "reverse":
         return _reverse_derivative(u, x, (j, i))
-    fields = _taylor_fields(u, x)
-    if fields is not None:
-        return fields((i, j))
-    return forward_tower(u, x, (j, i))[3]
-
-
-def _taylor_fields(u: Function, x: Any) -> Derivatives | None:
-    """`Derivatives` in Taylor mode when ``u`` is a network Taylor mode knows, else None.
-
-    A pure second derivative then takes three streams through the network (u,
-    u_i, u_ii) where a jvp of a jvp takes four.
-    """
-    fields = Derivatives(u, x)
-    return fields if fields.method == "taylor" else None
+    return Derivatives(u, x)((i, j))
 
 
 def _spatial_indices(spatial: Iterable[int] | None, dimension: int) -> tuple[int, ...]:
@@ -247,9 +229,9 @@ def laplacian(
 ) -> Any:
     """Σ_i ∂²u/∂x_i² over the ``spatial`` coordinates (default: all) at every collocation point.
 
-    For a network Taylor mode recognises (``method`` as in `Derivatives`), the
-    whole sum is one collapsed Taylor stream (the forward Laplacian): 1 + d + 1
-    streams through the network instead of d jvps of jvps.
+    In forward mode (``method`` as in `Derivatives`) the whole sum is one
+    collapsed Taylor stream (the forward Laplacian): 1 + d + 1 streams through
+    the network instead of d jvps of jvps.
 
     Example:
         >>> x = np.array([[1.0, 2.0, 5.0]])
@@ -259,10 +241,10 @@ def laplacian(
     x = _check_points(x)
     indices = _spatial_indices(spatial, _dimension(x))
     _check_mode(mode)
-    if method != "jvp":
-        fields = Derivatives(u, x, mode=mode, method=method)
-        if fields.method == "taylor":
-            return fields.combination({(i, i): 1.0 for i in indices})
+    if method != "jvp" and mode == "forward":
+        return Derivatives(u, x, method=method).combination({(i, i): 1.0 for i in indices})
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     total = None
     for i in indices:
         term = _second(u, x, i, i, mode)
@@ -273,7 +255,7 @@ def laplacian(
 def gradient(u: Function, x: Any, mode: str = "forward") -> Any:
     """All first derivatives at every point: shape (N, k, d) for outputs (N, k), (N, d) for outputs (N,).
 
-    The d forward passes run as one batched pass (``vmap`` over the d unit tangents).
+    The d forward passes run as one pass (Taylor mode's first order, batched over the d unit tangents).
 
     Example:
         >>> x = np.array([[1.0, 2.0]])
@@ -286,14 +268,31 @@ def gradient(u: Function, x: Any, mode: str = "forward") -> Any:
     if mode == "reverse":
         columns = [_reverse_derivative(u, x, (j,)) for j in range(dimension)]
         return wnp.stack(columns, axis=-1)
-    fields = _taylor_fields(u, x)
-    if fields is not None:  # the d first-order streams in one Taylor pass
-        columns = fields(*[(j,) for j in range(dimension)])
-        return wnp.stack(list(columns) if dimension > 1 else [columns], axis=-1)
-    checked = _row_checked(u, np.shape(primal_value(x))[0])
-    tangents = np.stack([_unit_tangent(x, j) for j in range(dimension)])
-    slopes = vmap(lambda tangent: jvp(checked, (x,), (tangent,))[1])(tangents)  # (d, N, ...)
-    return wnp.moveaxis(slopes, 0, -1)
+    _, first, _ = _taylor_pass(u, x, range(dimension), [])
+    return wnp.stack([first[j] for j in range(dimension)], axis=-1)
+
+
+def _taylor_pass(
+    u: Function, x: Any, coordinates: Iterable[int], streams: Sequence[Sequence[tuple[int, int, float]]]
+) -> tuple[Any, dict[int, Any], Any]:
+    """One second-order Taylor pass: u, ∂u/∂x_i for each coordinate i given, and the streams Σ c·∂_i∂_j u.
+
+    The tangent of coordinate i is e_i on every row (u acts row by row), a broadcast view.
+    """
+    coordinates = sorted(set(coordinates) | {index for terms in streams for i, j, _ in terms for index in (i, j)})
+    raw = plain_or_abstract(x)
+    units = np.zeros((len(coordinates), 1, raw.shape[1]), dtype=raw.dtype)
+    for n, i in enumerate(coordinates):
+        units[n, 0, i] = 1
+    position = {i: n for n, i in enumerate(coordinates)}
+    checked = _row_checked(u, raw.shape[0])
+    value, first, second = second_order_jet(
+        checked,
+        x,
+        np.broadcast_to(units, (len(coordinates), *raw.shape)),
+        [[(position[i], position[j], c) for i, j, c in terms] for terms in streams],
+    )
+    return value, {i: first[n] for i, n in position.items()}, second
 
 
 # -- several derivatives sharing passes ------------------------------------------------------------------
@@ -310,25 +309,21 @@ class Derivatives:
 
     ``method`` chooses the forward engine (``mode="forward"``):
 
-    - ``"taylor"``: second-order Taylor mode (`wengert.pinn.taylor`) — one
-      pass pushes u, the first derivatives along every coordinate the
-      requests name and one joint stream per requested second derivative
-      through the network together, sharing the primal (u_xx and u_tt: 5
-      streams instead of the 2 × 4 of two jvps of jvps). It applies to the
-      networks `wengert.pinn.taylor.network_stages` recognises
-      (`wengert.nn.MLP`, `wengert.nn.Sequential` of `Linear` layers and
-      elementwise activations, `wengert.pinn.problems.FieldNetwork`,
-      ``partial(nn.functional_call, module, values)``,
-      `wengert.pinn.taylor.DenseNetwork`) and to requests of order ≤ 2; for
-      anything else it raises.
+    - ``"taylor"``: second-order Taylor mode
+      (`wengert.core.taylor.second_order_jet`) — one pass pushes u, the first
+      derivatives along every coordinate the requests name and one joint
+      stream per requested second derivative through u together, sharing the
+      primal (u_xx and u_tt: 5 streams instead of the 2 × 4 of two jvps of
+      jvps). It works for any u built from wengert operations — a network, a
+      Module with its own ``forward``, a plain function — and for requests of
+      order ≤ 2; a third-order request raises.
     - ``"jvp"``: nested forward passes (a jvp of a jvp). Each pass along
       directions (a, b, …) yields every derivative along a sub-collection of
       them, so the passes are planned greedily from the highest order down.
       For Burgers' residual u_t + u·u_x − ν·u_xx the four quantities take
       two passes: a jvp of a jvp along x (u, u_x, u_xx) and one jvp along t.
-    - ``"auto"`` (the default): Taylor mode where it applies, jvp passes
-      otherwise (for a function it does not recognise, and for requests of
-      third order and up). Both give the same values, to rounding.
+    - ``"auto"`` (the default): Taylor mode for orders ≤ 2, jvp passes for
+      third order and up. Both give the same values, to rounding.
 
     ``passes`` counts the forward passes run so far (a Taylor pass counts one).
 
@@ -336,16 +331,16 @@ class Derivatives:
         >>> import wengert.numpy as wnp
         >>> x = np.array([[0.5, 1.0]])
         >>> fields = Derivatives(lambda p: wnp.sin(p[:, :1]) * wnp.exp(-p[:, 1:]), x, names="xt")
-        >>> u, u_t, u_x, u_xx = fields("u", "u_t", "u_x", "u_xx")
-        >>> fields.passes
-        2
+        >>> u, u_t, u_x, u_xx = fields("u", "u_t", "u_x", "u_xx")  # one Taylor pass
+        >>> fields.passes, fields.method
+        (1, 'taylor')
         >>> bool(np.allclose(u_xx, -u) and np.allclose(u_t, -u))
         True
         >>> import wengert.nn as nn
         >>> network = Derivatives(nn.MLP([2, 8, 1], seed=0), x, names="xt")
-        >>> u_tt, u_xx = network("u_tt", "u_xx")  # one Taylor pass
-        >>> network.passes, network.method
-        (1, 'taylor')
+        >>> u_tt, u_xx = network("u_tt", "u_xx")
+        >>> network.passes
+        1
     """
 
     def __init__(
@@ -365,21 +360,7 @@ class Derivatives:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         if method == "taylor" and mode != "forward":
             raise ValueError("method='taylor' is a forward-mode engine; it needs mode='forward'")
-        self._stages = None
-        self._taylor_points = None
-        if mode == "forward" and method != "jvp":
-            stages = network_stages(u)
-            points = None if stages is None else prepared_points(stages, self.x)
-            if points is not None:
-                self._stages, self._taylor_points = stages, points
-            elif method == "taylor":
-                raise ValueError(
-                    "method='taylor' needs a network of affine layers and elementwise activations "
-                    "(wengert.nn.MLP, nn.Sequential of nn.Linear and activation modules, "
-                    "partial(nn.functional_call, module, values) or pinn.taylor.DenseNetwork) whose first layer "
-                    f"takes the points' {self.dimension} coordinates; got {u!r}. Use method='jvp' or 'auto'."
-                )
-        self.method = "taylor" if self._stages is not None else ("jvp" if mode == "forward" else "reverse")
+        self.method = "reverse" if mode == "reverse" else ("jvp" if method == "jvp" else "taylor")
         self._strict_taylor = method == "taylor"
         self.names = None if names is None else tuple(names)
         if self.names is not None:
@@ -451,13 +432,16 @@ class Derivatives:
             return self._cache[label]
         collapsed = {key: c for key, c in terms.items() if len(key) == 2 and c != 0.0}
         others = [key for key in terms if key not in collapsed]
-        if self._stages is not None and collapsed:
+        if self.method == "taylor" and collapsed:
+            lower = [key for key in others if len(key) < 2 and key not in self._cache]
             self.passes += 1
-            lower = [key for key in others if len(key) < 2]
-            fields = taylor_fields(self._stages, self._taylor_points, lower, {label: collapsed})
-            total = fields.pop(label)
-            for key, value in fields.items():
-                self._cache.setdefault(key, value)
+            value, first, second = _taylor_pass(
+                self.u, self.x, [key[0] for key in lower if key], [[(*key, c) for key, c in collapsed.items()]]
+            )
+            total = second[0]
+            self._cache.setdefault((), value)
+            for i, derivative in first.items():
+                self._cache.setdefault((i,), derivative)
         else:
             total, others = None, list(terms)
         self._compute(others)
@@ -472,7 +456,7 @@ class Derivatives:
 
     def _compute(self, keys: list[tuple[int, ...]]) -> None:
         missing = sorted({key for key in keys if key not in self._cache}, key=len, reverse=True)
-        if self._stages is not None:
+        if self.method == "taylor":
             taylor_keys = [key for key in missing if len(key) <= 2]
             if self._strict_taylor and len(taylor_keys) < len(missing):
                 raise ValueError(
@@ -481,9 +465,15 @@ class Derivatives:
                 )
             if taylor_keys:
                 self.passes += 1
-                fields = taylor_fields(self._stages, self._taylor_points, taylor_keys)
-                for key, value in fields.items():
-                    self._cache.setdefault(key, value)
+                pairs = sorted(key for key in taylor_keys if len(key) == 2)
+                value, first, second = _taylor_pass(
+                    self.u, self.x, [index for key in taylor_keys for index in key], [[(*key, 1.0)] for key in pairs]
+                )
+                self._cache.setdefault((), value)
+                for i, derivative in first.items():
+                    self._cache.setdefault((i,), derivative)
+                for k, key in enumerate(pairs):
+                    self._cache.setdefault(key, second[k])
                 missing = [key for key in missing if key not in self._cache]
         for key in missing:
             if key in self._cache:  # a higher-order pass of this call produced it
