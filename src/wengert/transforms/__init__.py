@@ -4,7 +4,7 @@ from .checkpoint import checkpoint, checkpoint_sequential
 from .custom import custom_jvp, custom_vjp, stop_gradient
 from .differentiate import grad, jvp, value_and_grad, vjp
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, linearize
-from .operators import biharmonic, differential_operator, laplacian
+from .operators import biharmonic, differential_operator, laplacian, partial_derivative
 from .vectorize import vmap
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "biharmonic",
     "differential_operator",
     "laplacian",
+    "partial_derivative",
     "stop_gradient",
     "grad",
     "hessian",
