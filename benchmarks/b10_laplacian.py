@@ -21,7 +21,12 @@ with ``create_graph=True``, then one backward per coordinate for ∂²u/∂x_i²
 the reference of the ×PyTorch column) and the trace of
 ``torch.func.vmap(torch.func.hessian(u))``.
 
-Every answer is checked against the collapsed row to 1e-8 before timing. The
+Stochastic rows: the same network at d = 1,000 on N = 100 points, Δu exact
+(collapsed Taylor mode, the reference) and by Hutchinson's estimator with S
+random Rademacher directions (all S in one collapsed pass), with the relative
+L2 error of the estimate (root mean square over 10 keys) in the notes.
+
+Every exact answer is checked against the collapsed row to 1e-8 before timing. The
 notes give ``×JAX best`` (median ÷ the fastest JAX jit row of the same d: the
 issue's goal is ≤ 1.0 for collapsed Taylor) and, on the collapsed rows,
 ``nested/collapsed`` (the jvp-of-jvp row of the same dialect over this one:
@@ -52,7 +57,13 @@ POINTS = 1000
 CALL_BUDGET_S = 2.0
 
 
-def problem(d: int) -> tuple[list[np.ndarray], np.ndarray]:
+STOCHASTIC_DIMENSION = 1000
+STOCHASTIC_POINTS = 100  # the exact reference carries d = 1,000 first-order streams of (N, 128): 100 MB each at N = 100
+STOCHASTIC_SAMPLES = (1, 8, 64, 512)
+STOCHASTIC_KEYS = 10
+
+
+def problem(d: int, points: int = POINTS) -> tuple[list[np.ndarray], np.ndarray]:
     """The weights [W1, b1, …] (W of shape (in, out); seed 0) and the (N, d) points (seed 1).
 
     Example:
@@ -61,8 +72,7 @@ def problem(d: int) -> tuple[list[np.ndarray], np.ndarray]:
         ([(2, 128), (128, 128), (128, 128), (128, 1)], (1000, 2))
     """
     params = mlp_weights((d, *HIDDEN, 1), np.random.default_rng(0))
-    points = np.random.default_rng(1).uniform(-1.0, 1.0, (POINTS, d))
-    return params, points
+    return params, np.random.default_rng(1).uniform(-1.0, 1.0, (points, d))
 
 
 def within_budget(prepare: Callable[[], Callable[[], Any]]) -> Callable[[], Callable[[], Any]]:
@@ -260,6 +270,45 @@ def cases_for(d: int) -> list[Case]:
     ]
 
 
+def stochastic_laplacian(samples: int | None, seed: int = 0) -> Callable:
+    """``wg.laplacian`` of the network at d = 1,000: exact (``samples=None``) or Hutchinson's estimate."""
+
+    def prepare():
+        import wengert as wg
+        import wengert.numpy as wnp
+
+        params, x = problem(STOCHASTIC_DIMENSION, STOCHASTIC_POINTS)
+        u = lambda p: mlp(params, p, wnp.tanh)[..., 0]  # noqa: E731
+        key = None if samples is None else wg.random.PRNGKey(seed)
+        delta = wg.laplacian(u, samples=samples, key=key)
+        return lambda: delta(x)
+
+    return prepare
+
+
+def stochastic_cases() -> list[Case]:
+    task = f"stochastic d={STOCHASTIC_DIMENSION}, N={STOCHASTIC_POINTS}"
+    cases = [Case("wengert", task, "wg.laplacian, exact (collapsed Taylor)", stochastic_laplacian(None), role=WENGERT)]
+    for samples in STOCHASTIC_SAMPLES:
+        method = f"wg.laplacian(samples={samples}, key): Hutchinson"
+        cases.append(Case("wengert", task, method, stochastic_laplacian(samples), check=False))
+    return cases
+
+
+def add_stochastic_errors(rows: list[Row]) -> None:
+    """The estimator's relative L2 error over the N points, root mean square over `STOCHASTIC_KEYS` keys."""
+    exact = np.asarray(stochastic_laplacian(None)()())
+    for row in rows:
+        if row.status != "ok" or "Hutchinson" not in row.method:
+            continue
+        samples = int(row.method.split("samples=")[1].split(",")[0])
+        errors = [
+            np.linalg.norm(np.asarray(stochastic_laplacian(samples, seed)()()) - exact) / np.linalg.norm(exact)
+            for seed in range(STOCHASTIC_KEYS)
+        ]
+        row.extra["rel. error (rms over keys)"] = float(np.sqrt(np.mean(np.square(errors))))
+
+
 def add_goal_ratios(rows: list[Row]) -> None:
     """×JAX best on every row; nested/collapsed on the collapsed rows (the issue's two goals)."""
     for task in {row.task for row in rows}:
@@ -280,7 +329,9 @@ def run(config: Config) -> list[Row]:
     for d in DIMENSIONS:
         rows += run_cases(WORKLOAD, cases_for(d), config, Figure("ms", 1e3))
     add_goal_ratios(rows)
-    return rows
+    stochastic = run_cases(WORKLOAD, stochastic_cases(), config, Figure("ms", 1e3))
+    add_stochastic_errors(stochastic)
+    return rows + stochastic
 
 
 if __name__ == "__main__":

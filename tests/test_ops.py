@@ -924,7 +924,7 @@ def _is_float(value: Any) -> bool:
 
 @pytest.mark.parametrize("c", SMOOTH)
 def test_taylor_mode_equals_nested_forward_mode(c: Case) -> None:
-    """``wg.jet`` of each smooth case along a line: its three derivatives equal three nested jvps."""
+    """``wg.jet`` of each smooth case along a line: its four derivatives equal four nested jvps."""
     moving = [i for i, arg in enumerate(c.args) if _is_float(arg)]
     directions = {i: _direction(c.args[i], i) for i in moving}
 
@@ -939,11 +939,48 @@ def test_taylor_mode_equals_nested_forward_mode(c: Case) -> None:
     zeros = tuple(np.zeros_like(t) if isinstance(t, np.ndarray) else 0.0 for t in tangents)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        value, series = wg.jet(along, primals, tuple((t, z, z) for t, z in zip(tangents, zeros)))
+        value, series = wg.jet(along, primals, tuple((t, z, z, z) for t, z in zip(tangents, zeros)))
         first = lambda *p: wg.jvp(along, p, tangents)[1]  # noqa: E731
         second = lambda *p: wg.jvp(first, p, tangents)[1]  # noqa: E731
-        expected = [first(*primals), second(*primals), wg.jvp(second, primals, tangents)[1]]
+        third = lambda *p: wg.jvp(second, p, tangents)[1]  # noqa: E731
+        expected = [first(*primals), second(*primals), third(*primals), wg.jvp(third, primals, tangents)[1]]
     assert_same_value(value, along(*primals), rtol=1e-12, atol=1e-12)
     for order, (got, want) in enumerate(zip(series, expected), start=1):
         scale = max(1.0, float(np.max(np.abs(want))) if np.size(want) else 1.0)
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * scale, err_msg=f"order {order}")
+
+
+@pytest.mark.parametrize("c", SMOOTH)
+def test_second_order_taylor_streams_equal_nested_forward_mode(c: Case) -> None:
+    """Second-order Taylor mode through each smooth case, its inputs moving along two directions: the streams
+    D²f[a, a], D²f[a, b], D²f[b, b] and a weighted sum of them equal jvps of jvps (whatever the primitive's kind)."""
+    from wengert.core.taylor import second_order_jet
+
+    moving = [i for i, arg in enumerate(c.args) if _is_float(arg)]
+    first_direction = {i: _direction(c.args[i], i) for i in moving}
+    second_direction = {i: _direction(c.args[i], 100 + i) for i in moving}
+
+    def along(s: Any) -> Any:
+        args = list(c.args)
+        for i in moving:
+            args[i] = c.args[i] + s[0] * first_direction[i] + s[1] * second_direction[i]
+        return c(*args)
+
+    def derivative(function: Any, k: int) -> Any:
+        return lambda s: wg.jvp(function, (s,), (np.eye(2)[k],))[1]
+
+    streams = [[(0, 0, 1.0)], [(0, 1, 1.0)], [(1, 1, 1.0)], [(0, 0, 2.0), (0, 1, -1.0), (1, 1, 0.5)]]
+    origin = np.zeros(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        value, first, second = second_order_jet(along, origin, np.eye(2), streams)
+        hessian = [[derivative(derivative(along, i), j)(origin) for j in range(2)] for i in range(2)]
+        slopes = [derivative(along, k)(origin) for k in range(2)]
+    expected = [hessian[0][0], hessian[0][1], hessian[1][1]]
+    expected.append(2.0 * np.asarray(hessian[0][0]) - np.asarray(hessian[0][1]) + 0.5 * np.asarray(hessian[1][1]))
+    assert_same_value(value, along(origin), rtol=1e-12, atol=1e-12)
+    for k in range(2):
+        np.testing.assert_allclose(first[k], slopes[k], rtol=1e-9, atol=1e-9, err_msg=f"direction {k}")
+    for k, want in enumerate(expected):
+        scale = max(1.0, float(np.max(np.abs(want))) if np.size(want) else 1.0)
+        np.testing.assert_allclose(second[k], want, rtol=1e-9, atol=1e-9 * scale, err_msg=f"stream {k}")

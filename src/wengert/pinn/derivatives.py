@@ -277,7 +277,12 @@ def _taylor_pass(
 ) -> tuple[Any, dict[int, Any], Any]:
     """One second-order Taylor pass: u, ∂u/∂x_i for each coordinate i given, and the streams Σ c·∂_i∂_j u.
 
-    The tangent of coordinate i is e_i on every row (u acts row by row), a broadcast view.
+    The tangent of coordinate i is e_i on every row, and u acts row by row, so
+    the tangents go in as ONE row each, shape (F, 1, d), and NumPy's broadcasting
+    spreads them over the rows where they meet the points: the first layer's
+    product with them is F rows, not F·N. A u that reshapes or indexes along
+    the rows gets them at full size, (F, N, d). What comes out still shared by
+    every row (an affine network's slopes) is broadcast to the output's shape.
     """
     coordinates = sorted(set(coordinates) | {index for terms in streams for i, j, _ in terms for index in (i, j)})
     raw = plain_or_abstract(x)
@@ -286,13 +291,20 @@ def _taylor_pass(
         units[n, 0, i] = 1
     position = {i: n for n, i in enumerate(coordinates)}
     checked = _row_checked(u, raw.shape[0])
-    value, first, second = second_order_jet(
-        checked,
-        x,
-        np.broadcast_to(units, (len(coordinates), *raw.shape)),
-        [[(position[i], position[j], c) for i, j, c in terms] for terms in streams],
-    )
+    terms = [[(position[i], position[j], c) for i, j, c in stream] for stream in streams]
+    try:
+        value, first, second = second_order_jet(checked, x, units, terms)
+    except (ValueError, IndexError):  # u reshapes or indexes along the rows: the tangents at full size
+        value, first, second = second_order_jet(checked, x, np.broadcast_to(units, (len(units), *raw.shape)), terms)
+    shape = tuple(wnp.shape(value))
+    first = _full_rows(first, (len(coordinates), *shape))
+    second = None if second is None else _full_rows(second, (len(streams), *shape))
     return value, {i: first[n] for i, n in position.items()}, second
+
+
+def _full_rows(stack: Any, shape: tuple[int, ...]) -> Any:
+    """A stack of derivatives at the output's shape (broadcast where every row shares one)."""
+    return stack if tuple(wnp.shape(stack)) == shape else wnp.broadcast_to(stack, shape)
 
 
 # -- several derivatives sharing passes ------------------------------------------------------------------

@@ -240,16 +240,24 @@ def _exact(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndar
 
 
 def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray, samples: int, key: Any) -> Any:
-    """Hutchinson's estimate of Σ_k λ_k q_kᵀHq_k: E[(L z)ᵀH(L z)] = tr(H·LLᵀ) for Rademacher z, each sign's L."""
+    """Hutchinson's estimate of Σ_k λ_k q_kᵀHq_k: E[(L z)ᵀH(L z)] = tr(H·LLᵀ) for Rademacher z, each sign's L.
+
+    All the random directions go through f in one collapsed Taylor pass, their terms weighted ±1/samples."""
+    from .. import numpy as wnp
     from .. import random as wrandom
 
-    total = None
+    directions, weights = [], []
     for sign, root in _signed_roots(values, vectors):
-        signs = 2.0 * wrandom.bernoulli(key if sign > 0 else wrandom.fold_in(key, 1), 0.5, (samples, root.shape[1]))
-        for z in signs - 1.0:
-            term = (sign / samples) * _derivative(f, x, root @ z, 2)
-            total = term if total is None else total + term
-    return total
+        z = 2.0 * wrandom.bernoulli(key if sign > 0 else wrandom.fold_in(key, 1), 0.5, (samples, root.shape[1])) - 1.0
+        directions.append(z @ root.T)  # (samples, d)
+        weights += [sign / samples] * samples
+    stacked = directions[0] if len(directions) == 1 else wnp.concatenate(directions)
+    count, dimension = len(weights), np.shape(x)[-1]
+    shaped = wnp.reshape(stacked, (count,) + (1,) * (np.ndim(x) - 1) + (dimension,))
+    traced = hasattr(shaped, "_trace")  # directions drawn from a traced key
+    shaped = shaped + 0 * x if traced else np.broadcast_to(shaped, (count, *np.shape(x)))
+    _, _, curvature = second_order_jet(f, x, shaped, [[(k, k, w) for k, w in enumerate(weights)]])
+    return curvature[0]
 
 
 def _derivative(f: Callable[[Any], Any], x: Any, direction: Any, order: int) -> Any:
