@@ -191,7 +191,11 @@ def differential_operator(
             raise ValueError(f"differential_operator: first_order must have shape ({dimension},), got {drift.shape}")
     _check_sampling(samples, key, "differential_operator")
     # Only the symmetric part of C acts on the symmetric Hessian; its eigenvectors are the directions.
-    eigenvalues, eigenvectors = np.linalg.eigh((matrix + matrix.T) / 2.0)
+    symmetric = (matrix + matrix.T) / 2.0
+    if np.count_nonzero(symmetric - np.diag(np.diag(symmetric))) == 0:  # diagonal (the Laplacian): no eigh
+        eigenvalues, eigenvectors = np.diag(symmetric).copy(), np.eye(len(symmetric))
+    else:
+        eigenvalues, eigenvectors = np.linalg.eigh(symmetric)
     scale = float(np.max(np.abs(eigenvalues))) if dimension else 0.0
     kept = np.abs(eigenvalues) > 1e-14 * scale
 
