@@ -142,7 +142,7 @@ def _emit_numpy(program: Program) -> Emitted:
     last_use = _last_uses(program)
     kept = {value.number for value in program.outputs if isinstance(value, Var)}
     kept.update(var.number for var in program.inputs)  # the caller holds the inputs: nothing to free
-    reusable = _reusable_buffers(program, kept)
+    reusable = _reusable_buffers(program, kept, last_use)
     lines: list[str] = []
     for index, equation in enumerate(program.equations):
         buffer = _buffer_for(equation, index, last_use, reusable)
@@ -172,18 +172,24 @@ def _emit_numpy(program: Program) -> Emitted:
     return Emitted(source, namespace, namespace[name], filename)
 
 
-def _reusable_buffers(program: Program, kept: set[int]) -> set[int]:
+def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]) -> set[int]:
     """Temporaries whose memory an elementwise result may take over once they die.
 
     A temporary qualifies when a primitive that makes a fresh array produced it (a ufunc, a
     matrix product) and only ufunc-backed primitives read it: no view of its memory (a slice,
-    a reshape, a transpose) can exist, so overwriting it after its last use is invisible.
+    a reshape, a transpose) can exist, so overwriting it after its last use is invisible. A
+    reshape of such a temporary at its last use owns the memory alone, so it qualifies too
+    (second-order Taylor mode reshapes its stacks of streams around every product).
     """
-    fresh = {
-        equation.out.number
-        for equation in program.equations
-        if getattr(equation.primitive, "ufunc", None) is not None or getattr(equation.primitive, "fresh", False)
-    }
+    fresh = set()
+    for index, equation in enumerate(program.equations):
+        if getattr(equation.primitive, "ufunc", None) is not None or getattr(equation.primitive, "fresh", False):
+            fresh.add(equation.out.number)
+        elif equation.primitive.name == "reshape":
+            (source,) = _vars_of(equation.inputs) or (None,)
+            if source is not None and source.number in fresh and source.number not in kept:
+                if last_use.get(source.number) == index:
+                    fresh.add(equation.out.number)
     for equation in program.equations:
         if getattr(equation.primitive, "ufunc", None) is None or equation.params:
             fresh.difference_update(var.number for var in _vars_of(equation.inputs))
