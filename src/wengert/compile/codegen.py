@@ -187,9 +187,9 @@ def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]
             fresh.add(equation.out.number)
         elif equation.primitive.name == "reshape":
             (source,) = _vars_of(equation.inputs) or (None,)
-            if source is not None and source.number in fresh and source.number not in kept:
-                if last_use.get(source.number) == index:
-                    fresh.add(equation.out.number)
+            owned = source is not None and source.number in fresh and source.number not in kept
+            if owned and last_use.get(source.number) == index:
+                fresh.add(equation.out.number)
     for equation in program.equations:
         if getattr(equation.primitive, "ufunc", None) is None or equation.params:
             fresh.difference_update(var.number for var in _vars_of(equation.inputs))

@@ -254,7 +254,7 @@ class SecondOrderTrace(Trace):
             minus = [None if f is None else _take(f, left) - _take(f, right) for f in firsts]
             up = _half_curvatures(primitive, primals, plus, params)
             down = _half_curvatures(primitive, primals, minus, params)
-            if up is not None:  # c·D²f[a, b] = c/4·(D²f[a+b]² − D²f[a−b]²) = c/2·(jet₊ − jet₋)
+            if up is not None:  # c·D²f[a, b] = c/4·(D²f[a+b, a+b] − D²f[a−b, a−b]) = c/2·(jet₊ − jet₋)
                 term = contract([[0.5 * c for c in row] for row in weights], up - down)
                 total = term if total is None else total + term
         return total
