@@ -237,10 +237,7 @@ def _exact(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndar
         return None
     columns = np.concatenate([root for _, root in roots], axis=1).T  # one direction per row
     signs = np.concatenate([np.full(root.shape[1], sign) for sign, root in roots])
-    count = len(columns)
-    directions = np.broadcast_to(columns.reshape((count,) + (1,) * (np.ndim(x) - 1) + (-1,)), (count, *np.shape(x)))
-    _, _, curvature = second_order_jet(f, x, directions, [[(k, k, float(signs[k])) for k in range(count)]])
-    return curvature[0]
+    return _collapsed(f, x, columns, [float(sign) for sign in signs])
 
 
 def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray, samples: int, key: Any) -> Any:
@@ -256,12 +253,29 @@ def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.
         directions.append(z @ root.T)  # (samples, d)
         weights += [sign / samples] * samples
     stacked = directions[0] if len(directions) == 1 else wnp.concatenate(directions)
+    return _collapsed(f, x, stacked, weights)
+
+
+def _collapsed(f: Callable[[Any], Any], x: Any, columns: Any, weights: list[float]) -> Any:
+    """Σ_k weights[k]·D²f[v_k, v_k] at every point in one collapsed pass, v_k = columns[k] on every row.
+
+    f acts row by row, so each direction goes in as one row, (count, 1, …, 1, d), and
+    broadcasting spreads it over the points; an f that reshapes or indexes along the
+    rows gets the directions at full size."""
+    from .. import numpy as wnp
+
     count, dimension = len(weights), np.shape(x)[-1]
-    shaped = wnp.reshape(stacked, (count,) + (1,) * (np.ndim(x) - 1) + (dimension,))
-    traced = hasattr(shaped, "_trace")  # directions drawn from a traced key
-    shaped = shaped + 0 * x if traced else np.broadcast_to(shaped, (count, *np.shape(x)))
-    _, _, curvature = second_order_jet(f, x, shaped, [[(k, k, w) for k, w in enumerate(weights)]])
-    return curvature[0]
+    compact = wnp.reshape(columns, (count,) + (1,) * (np.ndim(x) - 1) + (dimension,))
+    stream = [[(k, k, w) for k, w in enumerate(weights)]]
+    try:
+        value, _, curvature = second_order_jet(f, x, compact, stream)
+    except (ValueError, IndexError):
+        full = compact + 0 * x if hasattr(compact, "_trace") else np.broadcast_to(compact, (count, *np.shape(x)))
+        value, _, curvature = second_order_jet(f, x, full, stream)
+    result = curvature[0]
+    if tuple(wnp.shape(result)) != tuple(wnp.shape(value)):
+        result = wnp.broadcast_to(result, wnp.shape(value))
+    return result
 
 
 def _derivative(f: Callable[[Any], Any], x: Any, direction: Any, order: int) -> Any:
