@@ -137,3 +137,17 @@ def test_partial_derivative_closed_form_and_bad_orders():
         wg.partial_derivative(lambda p: p[..., 0], (1, -1))
     with pytest.raises(TypeError, match="sequence or a"):
         wg.partial_derivative(lambda p: p[..., 0], 2)
+
+
+def test_a_function_that_reshapes_along_its_rows_gets_full_size_directions():
+    """Directions go in as one row each and broadcast; a reshape over the rows refuses that and is retried."""
+
+    def cubes(p):
+        rows = wnp.reshape(p, (p.shape[0] * p.shape[1],))  # flattens the rows together
+        return wnp.sum(wnp.reshape(rows**3, p.shape), axis=-1)
+
+    points = RNG.standard_normal((5, 3))
+    np.testing.assert_allclose(wg.laplacian(cubes)(points), 6 * points.sum(axis=-1), rtol=1e-12)
+    estimate = wg.laplacian(cubes, samples=4, key=wg.random.PRNGKey(0))(points)
+    assert estimate.shape == (5,)
+    np.testing.assert_allclose(estimate, 6 * points.sum(axis=-1), rtol=1e-12)  # cubes: H is diagonal, zᵢ² = 1
