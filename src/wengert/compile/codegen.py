@@ -178,14 +178,15 @@ def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]
     A temporary qualifies when a primitive that makes a fresh array produced it (a ufunc, a
     matrix product) and only ufunc-backed primitives read it: no view of its memory (a slice,
     a reshape, a transpose) can exist, so overwriting it after its last use is invisible. A
-    reshape of such a temporary at its last use owns the memory alone, so it qualifies too
-    (second-order Taylor mode reshapes its stacks of streams around every product).
+    view of such a temporary (``primitive.view_of_input``: reshape) made at its last use owns
+    the memory alone, so it qualifies too (second-order Taylor mode reshapes its stacks of
+    streams around every product).
     """
     fresh = set()
     for index, equation in enumerate(program.equations):
         if getattr(equation.primitive, "ufunc", None) is not None or getattr(equation.primitive, "fresh", False):
             fresh.add(equation.out.number)
-        elif equation.primitive.name == "reshape":
+        elif getattr(equation.primitive, "view_of_input", False):
             (source,) = _vars_of(equation.inputs) or (None,)
             owned = source is not None and source.number in fresh and source.number not in kept
             if owned and last_use.get(source.number) == index:

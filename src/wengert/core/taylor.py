@@ -157,15 +157,17 @@ class SecondOrderTrace(Trace):
         used = sorted({pair for stream in merged for pair, c in stream.items() if c != 0.0})
         squares = [i for i, j in used if i == j]
         pairs = [(i, j) for i, j in used if i != j]
-        # (indices, weights[k][n]): Σ_n weights[k][n]·ẋ_indices[n]² is stream k's diagonal part
-        self.diagonal = (
-            (squares, [[stream.get((i, i), 0.0) for i in squares] for stream in merged]) if squares else None
-        )
-        self.mixed = (
-            ([i for i, _ in pairs], [j for _, j in pairs], [[stream.get(p, 0.0) for p in pairs] for stream in merged])
-            if pairs
-            else None
-        )
+
+        def weights(chosen: list[tuple[int, int]], scale: float) -> tuple[tuple[float, ...], ...]:
+            return tuple(tuple(scale * stream.get(pair, 0.0) for pair in chosen) for stream in merged)
+
+        # Σ_n weights[k][n]·ẋ_squares[n]² is stream k's diagonal part (twice that for a bilinear primitive,
+        # whose f(ȧ_i, ḃ_i) counts once for the two orders of the pair); the tuples let `contract` cache its matrix.
+        diagonal = [(i, i) for i in squares]
+        self.diagonal = (squares, weights(diagonal, 1.0), weights(diagonal, 2.0)) if squares else None
+        # the mixed part: the pairs' products, or for a primitive by jets ½·(jet along a + b − jet along a − b)
+        left, right = [i for i, _ in pairs], [j for _, j in pairs]
+        self.mixed = (left, right, weights(pairs, 1.0), weights(pairs, 0.5)) if pairs else None
 
     def process(self, primitive: Primitive, args: tuple, params: dict) -> Any:
         if not self.active:
@@ -179,19 +181,7 @@ class SecondOrderTrace(Trace):
         ans = bind(primitive, primals, params)
         derivatives = getattr(primitive, "elementwise_derivatives", None)
         if derivatives is not None and len(args) == 1 and not params and firsts[0] is not None:
-            slope, curvature, relative = derivatives(primals[0], ans)
-            quadratic = self._quadratic(firsts[0])
-            if quadratic is None:  # no second-order terms
-                second = None if seconds[0] is None else slope * seconds[0]
-                return SecondOrderTracer(ans, slope * firsts[0], second, self)
-            quadratic = curvature * quadratic
-            if seconds[0] is None:
-                second = slope * quadratic if relative else quadratic
-            elif relative:  # f'' = curvature·f': ÿ = f'·(ẍ + curvature·Σ c·ẋ_i·ẋ_j)
-                second = slope * (seconds[0] + quadratic)
-            else:
-                second = slope * seconds[0] + quadratic
-            return SecondOrderTracer(ans, slope * firsts[0], second, self)
+            return self._elementwise(derivatives(primals[0], ans), ans, firsts[0], seconds[0])
         first = _batched_jvp(primitive, firsts, ans, primals, params, self.directions)
         second = _batched_jvp(primitive, seconds, ans, primals, params, self.count)
         curvature = self._curvature(primitive, primals, firsts, params)
@@ -199,14 +189,30 @@ class SecondOrderTrace(Trace):
             second = curvature if second is None else second + curvature
         return SecondOrderTracer(ans, first, second, self)
 
+    def _elementwise(self, derivatives: tuple[Any, Any, bool], ans: Any, first: Any, second: Any) -> Any:
+        """y = f(x) from f' and f'' (or r = f''/f' when ``relative``): ẏ = f'·ẋ, ÿ = f'·ẍ + f''·Σ c·ẋ_i·ẋ_j."""
+        slope, curvature, relative = derivatives
+        quadratic = self._quadratic(first)
+        if quadratic is None:  # no second-order terms
+            out = None if second is None else slope * second
+        else:
+            quadratic = curvature * quadratic
+            if second is None:
+                out = slope * quadratic if relative else quadratic
+            elif relative:  # ÿ = f'·(ẍ + r·Σ c·ẋ_i·ẋ_j)
+                out = slope * (second + quadratic)
+            else:
+                out = slope * second + quadratic
+        return SecondOrderTracer(ans, slope * first, out, self)
+
     def _quadratic(self, first: Any) -> Any:
         """Σ c·ẋ_i·ẋ_j for every stream, stacked (S, …)."""
         total = None
         if self.diagonal is not None:
-            index, weights = self.diagonal
+            index, weights, _ = self.diagonal
             total = contract(weights, _take(first, index), squared=True)
         if self.mixed is not None:
-            left, right, weights = self.mixed
+            left, right, weights, _ = self.mixed
             term = contract(weights, _take(first, left) * _take(first, right))
             total = term if total is None else total + term
         return total
@@ -227,11 +233,11 @@ class SecondOrderTrace(Trace):
         """Σ c·(f(ȧ_i, ḃ_j) + f(ȧ_j, ḃ_i)): for i = j that is 2c·f(ȧ_i, ḃ_i)."""
         total = None
         if self.diagonal is not None:
-            index, weights = self.diagonal
+            index, _, doubled = self.diagonal
             products = _batched_bind(primitive, [_take(f, index) for f in firsts], params, len(index))
-            total = contract([[2.0 * c for c in row] for row in weights], products)
+            total = contract(doubled, products)
         if self.mixed is not None:
-            left, right, weights = self.mixed
+            left, right, weights, _ = self.mixed
             a, b = firsts
             products = _batched_bind(primitive, [_take(a, left), _take(b, right)], params, len(left))
             products = products + _batched_bind(primitive, [_take(a, right), _take(b, left)], params, len(left))
@@ -243,19 +249,18 @@ class SecondOrderTrace(Trace):
         """Σ c·D²f[ẋ_i, ẋ_j] from second-order jets of the primitive (its JVP rule differentiated)."""
         total = None
         if self.diagonal is not None:
-            index, weights = self.diagonal
-            halves = _half_curvatures(
-                primitive, primals, [None if f is None else _take(f, index) for f in firsts], params
-            )
-            total = None if halves is None else contract([[2.0 * c for c in row] for row in weights], halves)
+            index, _, doubled = self.diagonal
+            chosen = [None if f is None else _take(f, index) for f in firsts]
+            halves = _half_curvatures(primitive, primals, chosen, params)
+            total = None if halves is None else contract(doubled, halves)  # D²f[u, u] = 2·(the jet's coefficient)
         if self.mixed is not None:
-            left, right, weights = self.mixed
+            left, right, _, halved = self.mixed
             plus = [None if f is None else _take(f, left) + _take(f, right) for f in firsts]
             minus = [None if f is None else _take(f, left) - _take(f, right) for f in firsts]
             up = _half_curvatures(primitive, primals, plus, params)
             down = _half_curvatures(primitive, primals, minus, params)
             if up is not None:  # c·D²f[a, b] = c/4·(D²f[a+b, a+b] − D²f[a−b, a−b]) = c/2·(jet₊ − jet₋)
-                term = contract([[0.5 * c for c in row] for row in weights], up - down)
+                term = contract(halved, up - down)
                 total = term if total is None else total + term
         return total
 
@@ -264,18 +269,18 @@ def _batched_jvp(primitive: Primitive, stacks: list, ans: Any, primals: list, pa
     """The primitive's JVP applied to each of ``size`` stacked tangents at once (None: all zero)."""
     if all(t is None for t in stacks):
         return None
-    batch = BatchTrace(next_level(), size)
-    with running(batch):
-        tangents = [None if t is None else BatchTracer(t, batch) for t in stacks]
-        out = _batched(primitive.apply_jvp(tangents, ans, primals, params), batch)
-    batch.active = False
-    return out
+    return _batched_call(size, stacks, lambda tangents: primitive.apply_jvp(tangents, ans, primals, params))
 
 
 def _batched_bind(primitive: Primitive, stacks: list, params: dict, size: int) -> Any:
+    return _batched_call(size, stacks, lambda args: bind(primitive, args, params))
+
+
+def _batched_call(size: int, stacks: list, call: Callable[[list], Any]) -> Any:
+    """``call`` on the stacks' ``size`` entries at once (a batch trace over axis 0); the result stacked."""
     batch = BatchTrace(next_level(), size)
     with running(batch):
-        out = _batched(bind(primitive, [BatchTracer(t, batch) for t in stacks], params), batch)
+        out = _batched(call([None if t is None else BatchTracer(t, batch) for t in stacks]), batch)
     batch.active = False
     return out
 
@@ -307,14 +312,14 @@ def _take(values: Any, index: list[int]) -> Any:
     return values[index]
 
 
-def _missing_contract(weights: list, values: Any, squared: bool = False) -> Any:
+def _missing_contract(weights: tuple, values: Any, squared: bool = False) -> Any:
     raise RuntimeError("no array library has installed a contraction for second-order Taylor mode")
 
 
 _contract: Callable[..., Any] = _missing_contract
 
 
-def contract(weights: list[list[float]], values: Any, squared: bool = False) -> Any:
+def contract(weights: tuple[tuple[float, ...], ...], values: Any, squared: bool = False) -> Any:
     """Σ_n weights[k][n]·values[n] (or values[n]² when ``squared``) for each k, stacked on axis 0.
 
     The array library's (`set_contract`), in the values' precision."""

@@ -8,6 +8,7 @@ batch dimensions are summed away with `unbroadcast`.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -491,20 +492,30 @@ def kron(a: Any, b: Any) -> Any:
 __all__ = ["cross", "dot", "inner", "kron", "matmul", "outer", "vdot"]
 
 
-def _contract(weights: list[list[float]], values: Any, squared: bool = False) -> Any:
+def _contract(weights: tuple[tuple[float, ...], ...], values: Any, squared: bool = False) -> Any:
     """Σ_n weights[k][n]·values[n] (or values[n]²) for each k: second-order Taylor mode's sums over its terms,
     one product of the (S, T) weights with the values flattened to (T, rest), in the values' precision."""
     if squared:
         values = square(values)
     rest = tuple(shape(values))[1:]
-    matrix = np.asarray(weights, dtype=_dtype(values))
-    if matrix.shape[0] == matrix.shape[1] and np.array_equal(matrix, np.diag(np.diag(matrix))):
-        scales = np.diag(matrix)  # each stream reads one entry: a scaling, not a product
-        if np.all(scales == 1.0):
-            return values
-        return values * reshape(scales, (-1,) + (1,) * len(rest))
+    kind, matrix = _weight_matrix(weights, np.dtype(_dtype(values)))
+    if kind == "ones":  # each stream reads its own entry
+        return values
+    if kind == "scales":
+        return values * reshape(matrix, (-1,) + (1,) * len(rest))
     flat = reshape(values, (matrix.shape[1], -1))
     return reshape(matmul(matrix, flat), (matrix.shape[0], *rest))
+
+
+@functools.lru_cache(maxsize=256)
+def _weight_matrix(weights: tuple[tuple[float, ...], ...], dtype: np.dtype) -> tuple[str, np.ndarray]:
+    """The weights as an array, and whether they are the identity ("ones"), a diagonal ("scales": its
+    entries) or a general matrix; made once per trace's weights and precision."""
+    matrix = np.asarray(weights, dtype=dtype)
+    if matrix.shape[0] == matrix.shape[1] and np.array_equal(matrix, np.diag(np.diag(matrix))):
+        scales = np.diag(matrix).copy()
+        return ("ones" if np.all(scales == 1.0) else "scales"), scales
+    return "matrix", matrix
 
 
 set_contract(_contract)

@@ -125,6 +125,7 @@ reshape_p = primitive(
     vjp=(lambda g, ans, x, shape: reshape(g, _shape_of(x)),),
     linear=True,
 )
+reshape_p.view_of_input = True  # a view of its input's memory (or a copy): compiled programs may reuse it
 
 
 @wraps_primitive(reshape_p)

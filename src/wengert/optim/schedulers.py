@@ -6,22 +6,5 @@ Example:
     True
 """
 
-from .lr_scheduler import (
-    CosineAnnealingLR,
-    ExponentialLR,
-    LambdaLR,
-    LRScheduler,
-    MultiStepLR,
-    ReduceLROnPlateau,
-    StepLR,
-)
-
-__all__ = [
-    "CosineAnnealingLR",
-    "ExponentialLR",
-    "LRScheduler",
-    "LambdaLR",
-    "MultiStepLR",
-    "ReduceLROnPlateau",
-    "StepLR",
-]
+from .lr_scheduler import *  # noqa: F403  (every scheduler, under this module's name too)
+from .lr_scheduler import __all__  # noqa: F401

@@ -43,9 +43,9 @@ import numpy as np
 
 from .. import numpy as wnp
 from ..core import primal_value
-from ..core.taylor import second_order_jet
 from ..numpy._primitives import plain_or_abstract
 from ..transforms import jvp, vjp
+from ..transforms.operators import row_wise_jet
 
 Function = Callable[[Any], Any]
 MODES = ("forward", "reverse")
@@ -277,34 +277,18 @@ def _taylor_pass(
 ) -> tuple[Any, dict[int, Any], Any]:
     """One second-order Taylor pass: u, ∂u/∂x_i for each coordinate i given, and the streams Σ c·∂_i∂_j u.
 
-    The tangent of coordinate i is e_i on every row, and u acts row by row, so
-    the tangents go in as ONE row each, shape (F, 1, d), and NumPy's broadcasting
-    spreads them over the rows where they meet the points: the first layer's
-    product with them is F rows, not F·N. A u that reshapes or indexes along
-    the rows gets them at full size, (F, N, d). What comes out still shared by
-    every row (an affine network's slopes) is broadcast to the output's shape.
+    The tangent of coordinate i is e_i on every row (`wengert.transforms.operators.row_wise_jet`).
     """
     coordinates = sorted(set(coordinates) | {index for terms in streams for i, j, _ in terms for index in (i, j)})
     raw = plain_or_abstract(x)
-    units = np.zeros((len(coordinates), 1, raw.shape[1]), dtype=raw.dtype)
-    for n, i in enumerate(coordinates):
-        units[n, 0, i] = 1
     position = {i: n for n, i in enumerate(coordinates)}
-    checked = _row_checked(u, raw.shape[0])
-    terms = [[(position[i], position[j], c) for i, j, c in stream] for stream in streams]
-    try:
-        value, first, second = second_order_jet(checked, x, units, terms)
-    except (ValueError, IndexError):  # u reshapes or indexes along the rows: the tangents at full size
-        value, first, second = second_order_jet(checked, x, np.broadcast_to(units, (len(units), *raw.shape)), terms)
-    shape = tuple(wnp.shape(value))
-    first = _full_rows(first, (len(coordinates), *shape))
-    second = None if second is None else _full_rows(second, (len(streams), *shape))
+    value, first, second = row_wise_jet(
+        _row_checked(u, raw.shape[0]),
+        x,
+        np.eye(raw.shape[1], dtype=raw.dtype)[coordinates],
+        [[(position[i], position[j], c) for i, j, c in stream] for stream in streams],
+    )
     return value, {i: first[n] for i, n in position.items()}, second
-
-
-def _full_rows(stack: Any, shape: tuple[int, ...]) -> Any:
-    """A stack of derivatives at the output's shape (broadcast where every row shares one)."""
-    return stack if tuple(wnp.shape(stack)) == shape else wnp.broadcast_to(stack, shape)
 
 
 # -- several derivatives sharing passes ------------------------------------------------------------------
@@ -445,15 +429,8 @@ class Derivatives:
         collapsed = {key: c for key, c in terms.items() if len(key) == 2 and c != 0.0}
         others = [key for key in terms if key not in collapsed]
         if self.method == "taylor" and collapsed:
-            lower = [key for key in others if len(key) < 2 and key not in self._cache]
-            self.passes += 1
-            value, first, second = _taylor_pass(
-                self.u, self.x, [key[0] for key in lower if key], [[(*key, c) for key, c in collapsed.items()]]
-            )
-            total = second[0]
-            self._cache.setdefault((), value)
-            for i, derivative in first.items():
-                self._cache.setdefault((i,), derivative)
+            lower = [key[0] for key in others if len(key) == 1 and key not in self._cache]
+            total = self._taylor(lower, [[(*key, c) for key, c in collapsed.items()]])[0]
         else:
             total, others = None, list(terms)
         self._compute(others)
@@ -466,6 +443,15 @@ class Derivatives:
         self._cache[label] = total
         return total
 
+    def _taylor(self, coordinates: list[int], streams: list[list[tuple[int, int, float]]]) -> Any:
+        """One Taylor pass: caches u and the first derivatives it gives, returns the streams (stacked)."""
+        self.passes += 1
+        value, first, second = _taylor_pass(self.u, self.x, coordinates, streams)
+        self._cache.setdefault((), value)
+        for i, derivative in first.items():
+            self._cache.setdefault((i,), derivative)
+        return second
+
     def _compute(self, keys: list[tuple[int, ...]]) -> None:
         missing = sorted({key for key in keys if key not in self._cache}, key=len, reverse=True)
         if self.method == "taylor":
@@ -476,14 +462,8 @@ class Derivatives:
                     f"{max(len(key) for key in missing)} (use method='auto' to take those by jvp passes)"
                 )
             if taylor_keys:
-                self.passes += 1
                 pairs = sorted(key for key in taylor_keys if len(key) == 2)
-                value, first, second = _taylor_pass(
-                    self.u, self.x, [index for key in taylor_keys for index in key], [[(*key, 1.0)] for key in pairs]
-                )
-                self._cache.setdefault((), value)
-                for i, derivative in first.items():
-                    self._cache.setdefault((i,), derivative)
+                second = self._taylor([key[0] for key in taylor_keys if len(key) == 1], [[(*k, 1.0)] for k in pairs])
                 for k, key in enumerate(pairs):
                     self._cache.setdefault(key, second[k])
                 missing = [key for key in missing if key not in self._cache]

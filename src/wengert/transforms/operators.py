@@ -24,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -257,25 +257,42 @@ def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.
 
 
 def _collapsed(f: Callable[[Any], Any], x: Any, columns: Any, weights: list[float]) -> Any:
-    """Σ_k weights[k]·D²f[v_k, v_k] at every point in one collapsed pass, v_k = columns[k] on every row.
+    """Σ_k weights[k]·D²f[v_k, v_k] at every point in one collapsed pass, v_k = columns[k] on every row."""
+    _, _, curvature = row_wise_jet(f, x, columns, [[(k, k, w) for k, w in enumerate(weights)]])
+    return curvature[0]
 
-    f acts row by row, so each direction goes in as one row, (count, 1, …, 1, d), and
-    broadcasting spreads it over the points; an f that reshapes or indexes along the
-    rows gets the directions at full size."""
+
+def row_wise_jet(
+    f: Callable[[Any], Any], x: Any, columns: Any, streams: Sequence[Sequence[tuple[int, int, float]]]
+) -> tuple[Any, Any, Any]:
+    """`second_order_jet` of an f that acts row by row, along directions v_k = ``columns[k]`` (d,) on every row.
+
+    Each direction goes in as one row, shape (F, 1, …, 1, d), and broadcasting spreads
+    it over the points where it meets them (the first layer's product is F rows, not
+    F·N); an f that reshapes or indexes along the rows refuses that with a shape error
+    and gets the directions at full size. The derivatives come back at the output's shape.
+
+    Example:
+        >>> import numpy as np
+        >>> value, first, second = row_wise_jet(lambda p: p**2, np.ones((3, 1)), np.ones((1, 1)), [[(0, 0, 1.0)]])
+        >>> first[:, :, 0].tolist(), second[:, :, 0].tolist()  # 2x and 2 on every row
+        ([[2.0, 2.0, 2.0]], [[2.0, 2.0, 2.0]])
+    """
     from .. import numpy as wnp
 
-    count, dimension = len(weights), np.shape(x)[-1]
-    compact = wnp.reshape(columns, (count,) + (1,) * (np.ndim(x) - 1) + (dimension,))
-    stream = [[(k, k, w) for k, w in enumerate(weights)]]
+    count, points = len(columns), tuple(wnp.shape(x))
+    compact = wnp.reshape(columns, (count,) + (1,) * (len(points) - 1) + (points[-1],))
     try:
-        value, _, curvature = second_order_jet(f, x, compact, stream)
+        value, first, second = second_order_jet(f, x, compact, streams)
     except (ValueError, IndexError):
-        full = compact + 0 * x if hasattr(compact, "_trace") else np.broadcast_to(compact, (count, *np.shape(x)))
-        value, _, curvature = second_order_jet(f, x, full, stream)
-    result = curvature[0]
-    if tuple(wnp.shape(result)) != tuple(wnp.shape(value)):
-        result = wnp.broadcast_to(result, wnp.shape(value))
-    return result
+        full = compact + 0 * x if hasattr(compact, "_trace") else np.broadcast_to(compact, (count, *points))
+        value, first, second = second_order_jet(f, x, full, streams)
+    shape = tuple(wnp.shape(value))
+
+    def at_output_shape(stack: Any, size: int) -> Any:
+        return stack if tuple(wnp.shape(stack)) == (size, *shape) else wnp.broadcast_to(stack, (size, *shape))
+
+    return value, at_output_shape(first, count), None if second is None else at_output_shape(second, len(streams))
 
 
 def _derivative(f: Callable[[Any], Any], x: Any, direction: Any, order: int) -> Any:
