@@ -385,12 +385,20 @@ def _openblas_runtime() -> dict[str, Any]:
 
 
 def set_threads(count: int) -> None:
-    """Use ``count`` threads in NumPy's OpenBLAS, PyTorch and (for 1, before JAX starts) XLA.
+    """Use ``count`` threads in NumPy's OpenBLAS and PyTorch, and ``count`` CPUs for the whole process.
 
     On a machine shared with other work, multithreaded BLAS calls slow down
     by several times whenever a core is busy; one thread everywhere makes
-    the comparison steadier.
+    the comparison steadier. XLA's CPU runtime sizes its thread pool from the
+    process's CPU affinity and ignores ``--xla_cpu_multi_thread_eigen=false``
+    and ``intra_op_parallelism_threads`` (JAX 0.10 runs a dot on both cores with
+    them set; jax-ml/jax#1539: the affinity mask is the way to limit it), so the
+    process is pinned to ``count`` CPUs, before JAX starts, as well.
     """
+    if hasattr(os, "sched_setaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))
+        if count < len(cpus):
+            os.sched_setaffinity(0, cpus[:count])
     for path in _openblas_paths():
         try:
             library = ctypes.CDLL(path)
