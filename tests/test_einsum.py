@@ -6,7 +6,7 @@ import pytest
 
 import wengert as wg
 import wengert.numpy as wnp
-from wengert.numpy.einsum import parse_subscripts
+from wengert.numpy.einsum import einsum_p, parse_subscripts
 from wengert.testing import check_adjoint, check_grads
 
 RNG = np.random.default_rng(7)
@@ -215,3 +215,18 @@ def test_einsum_compiled_equals_eager(subscripts, shapes):
     from wengert.testing import check_jit
 
     check_jit(einsum_function(subscripts), operands_for(shapes))
+
+
+def test_the_einsum_primitive_makes_new_arrays_even_for_a_rearrangement_numpy_returns_as_a_view():
+    a = np.arange(9.0).reshape(3, 3)
+    for inputs, output in (("ij", "ji"), ("ii", "i"), ("ij", "ij")):
+        result = einsum_p.impl(a, inputs=(inputs,), output=output)
+        np.testing.assert_array_equal(result, np.einsum(f"{inputs}->{output}", a))
+        assert not np.shares_memory(result, a)  # jit may later write into it in place
+
+
+def test_aligned_products_and_sums_match_numpy():
+    rng = np.random.default_rng(3)
+    w, v = rng.standard_normal(4), rng.standard_normal((4, 6))
+    np.testing.assert_allclose(wnp.einsum("t,tr,tr->r", w, v, v), (w[:, None] * v * v).sum(0))
+    np.testing.assert_allclose(wnp.einsum("tr,tr->r", v, v), (v * v).sum(0))

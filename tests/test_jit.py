@@ -358,6 +358,32 @@ def test_dying_temporaries_lend_their_memory_to_elementwise_results_but_never_a_
     assert "out=v2" not in lowered.source
 
 
+def test_a_reshaped_view_read_by_a_product_leaves_its_source_reusable_only_once_the_view_is_dead():
+    def summed_then_scaled(x):
+        y = x * 2.0  # a fresh temporary
+        total = wnp.einsum("ij,ij->j", y.reshape(4, 5), y.reshape(4, 5))  # a view of y, read by a product
+        return total, wnp.tanh(y) * 3.0  # y dies here: tanh may write into its memory
+
+    x = RNG.standard_normal((2, 2, 5))
+    lowered = wg.jit(summed_then_scaled).lower(x)
+    total, scaled = lowered(x)
+    np.testing.assert_allclose(total, np.sum(((x * 2.0).reshape(4, 5)) ** 2, axis=0))
+    np.testing.assert_allclose(scaled, np.tanh(x * 2.0) * 3.0)
+    tanh_line = next(line for line in lowered.source.splitlines() if "tanh(" in line)
+    assert "out=v2" in tanh_line  # y's memory, since its view died at the einsum
+
+    def view_outlives(x):
+        y = x * 2.0
+        view = y.reshape(4, 5)
+        return wnp.tanh(y), view * 1.0  # the view is read after y's last use: y's memory is not lent
+
+    lowered = wg.jit(view_outlives).lower(x)
+    scaled, viewed = lowered(x)
+    np.testing.assert_array_equal(viewed, (x * 2.0).reshape(4, 5))
+    np.testing.assert_array_equal(scaled, np.tanh(x * 2.0))
+    assert "out=v2" not in lowered.source
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 def test_where_against_zero_selects_the_same_bits_as_numpy_in_place_or_not(dtype):
     # where(mask, x, 0), the form every where and relu derivative takes, is a bitwise AND: it must

@@ -176,13 +176,19 @@ def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]
     """Temporaries whose memory an elementwise result may take over once they die.
 
     A temporary qualifies when a primitive that makes a fresh array produced it (a ufunc, a
-    matrix product) and only ufunc-backed primitives read it: no view of its memory (a slice,
-    a reshape, a transpose) can exist, so overwriting it after its last use is invisible. A
-    view of such a temporary (``primitive.view_of_input``: reshape) made at its last use owns
-    the memory alone, so it qualifies too (second-order Taylor mode reshapes its stacks of
-    streams around every product).
+    matrix product) and only primitives that cannot return a view of it read it (ufuncs, and
+    primitives marked ``fresh``): overwriting it after its last use is then invisible. A view
+    of such a temporary (``primitive.view_of_input``: reshape) made at its last use owns the
+    memory alone, so it qualifies too (second-order Taylor mode reshapes its stacks of streams
+    around every product). A view made earlier leaves its source reusable when only such
+    readers read the view and the view dies before its source does.
     """
-    fresh = set()
+
+    def safe(equation: Any) -> bool:
+        ufunc = getattr(equation.primitive, "ufunc", None) is not None and not equation.params
+        return ufunc or getattr(equation.primitive, "fresh", False)
+
+    fresh, borrowed = set(), {}
     for index, equation in enumerate(program.equations):
         if getattr(equation.primitive, "ufunc", None) is not None or getattr(equation.primitive, "fresh", False):
             fresh.add(equation.out.number)
@@ -191,9 +197,19 @@ def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]
             owned = source is not None and source.number in fresh and source.number not in kept
             if owned and last_use.get(source.number) == index:
                 fresh.add(equation.out.number)
+            elif owned:
+                borrowed[equation.out.number] = source.number
+    unsafe_views = set()
     for equation in program.equations:
-        if getattr(equation.primitive, "ufunc", None) is None or equation.params:
-            fresh.difference_update(var.number for var in _vars_of(equation.inputs))
+        if equation.out.number in borrowed:
+            continue  # judged below, by the view's own readers
+        if not safe(equation):
+            numbers = {var.number for var in _vars_of(equation.inputs)}
+            fresh.difference_update(numbers)
+            unsafe_views.update(numbers & borrowed.keys())
+    for view, source in borrowed.items():
+        if view in kept or view in unsafe_views or last_use.get(view, -1) >= last_use.get(source, -1):
+            fresh.discard(source)
     return {number for number in fresh if number not in kept}
 
 

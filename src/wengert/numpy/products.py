@@ -20,6 +20,7 @@ from ..core.staging import Abstract
 from ..core.taylor import set_contract
 from ._primitives import EMPTY, as_array_arg, primitive, shape, wraps_primitive
 from ._primitives import dtype as _dtype
+from .einsum import _einsum
 from .elementwise import astype, product_taylor, square
 from .shape import broadcast_like, broadcast_to, moveaxis, reshape, stack, swapaxes, unbroadcast
 
@@ -263,6 +264,7 @@ linear_p = primitive(
     batch=_linear_batch,
 )
 linear_p.multiaffine = True  # x @ w + b: affine in each argument, so no curvature when only one moves
+linear_p.fresh = True  # the product's new array, holding the sum
 
 
 def linear(x: Any, weight: Any, bias: Any) -> Any:
@@ -494,11 +496,21 @@ __all__ = ["cross", "dot", "inner", "kron", "matmul", "outer", "vdot"]
 
 def _contract(weights: tuple[tuple[float, ...], ...], values: Any, squared: bool = False) -> Any:
     """Σ_n weights[k][n]·values[n] (or values[n]²) for each k: second-order Taylor mode's sums over its terms,
-    one product of the (S, T) weights with the values flattened to (T, rest), in the values' precision."""
-    if squared:
-        values = square(values)
+    one product of the (S, T) weights with the values flattened to (T, rest), in the values' precision.
+
+    One weighted sum of squares (a collapsed operator's stream, e.g. the Laplacian's Σ_i ẋ_i²) is one
+    einsum that reads each value once, with no array of squares in between."""
     rest = tuple(shape(values))[1:]
     kind, matrix = _weight_matrix(weights, np.dtype(_dtype(values)))
+    if squared and kind == "matrix" and matrix.shape[0] == 1:
+        flat = reshape(values, (matrix.shape[1], -1))
+        if np.all(matrix == 1.0):
+            total = _einsum((flat, flat), ("tr", "tr"), "r")
+        else:
+            total = _einsum((matrix[0], flat, flat), ("t", "tr", "tr"), "r")
+        return reshape(total, (1, *rest))
+    if squared:
+        values = square(values)
     if kind == "ones":  # each stream reads its own entry
         return values
     if kind == "scales":
