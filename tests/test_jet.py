@@ -108,9 +108,15 @@ def test_series_take_their_primals_precision_and_bad_calls_are_refused():
         wg.jet(wnp.exp, 1.0, (1.0,))
 
 
-def test_collapsed_taylor_mode_sums_the_second_order_terms_of_all_directions_in_one_pass():
-    from wengert.core.taylor import collapsed_jet
+def collapsed_jet(u, x, directions):
+    """u(x), its slopes along each direction, and Σ_i D²u[v_i, v_i]: one collapsed second-order stream."""
+    from wengert.core.taylor import second_order_jet
 
+    value, slopes, second = second_order_jet(u, x, directions, [[(i, i, 1.0) for i in range(len(directions))]])
+    return value, slopes, second[0]
+
+
+def test_collapsed_taylor_mode_sums_the_second_order_terms_of_all_directions_in_one_pass():
     w1, b1, w2 = RNG.standard_normal((5, 9)), RNG.standard_normal(9), RNG.standard_normal((9, 1))
 
     def u(p):
@@ -162,8 +168,6 @@ def test_second_order_streams_give_mixed_derivatives_and_weighted_operators_of_a
     + ["reciprocal", "sigmoid", "softplus"],
 )
 def test_every_closed_form_first_and_second_derivative_agrees_with_per_direction_jets(name):
-    from wengert.core.taylor import collapsed_jet
-
     function = getattr(wnp, name)
     w = RNG.standard_normal((4, 6)) * 0.3
 
@@ -176,3 +180,33 @@ def test_every_closed_form_first_and_second_derivative_agrees_with_per_direction
     jets = [wg.jet(u, (x,), ((np.broadcast_to(v, x.shape), None),))[1] for v in directions]
     np.testing.assert_allclose(slopes, [first for first, _ in jets], rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(curvature, sum(second for _, second in jets), rtol=1e-11, atol=1e-12)
+
+
+def test_first_order_stacks_made_on_demand_stay_exact_through_long_chains_and_reused_intermediates():
+    """The second-order trace makes a first-order stack when it is read; values never depend on when."""
+    from wengert.core.taylor import second_order_jet
+
+    w = RNG.standard_normal((3, 4))
+
+    def reused(p):  # z is read again after tanh(z): its stack must not have been overwritten
+        z = p @ w
+        h = wnp.tanh(z)
+        return wnp.sum(h * 2.0 + z * z, axis=-1)
+
+    def long_chain(p):  # 3,000 linear steps after a curved one: reading the end must not recurse deeply
+        h = wnp.sin(p)
+        for _ in range(3000):
+            h = h * 1.0001 + 0.001
+        return wnp.sum(h, axis=-1)
+
+    x = RNG.standard_normal((5, 3))
+    units = np.broadcast_to(np.eye(3)[:, None, :], (3, 5, 3))
+    for f in (reused, long_chain):
+        value, first, (laplace,) = second_order_jet(f, x, units, [[(i, i, 1.0) for i in range(3)]])
+        np.testing.assert_allclose(value, f(x), rtol=1e-13)
+        np.testing.assert_allclose(first, wg.vmap(wg.grad(f))(x).T, rtol=1e-11)
+        hessians = wg.vmap(wg.hessian(f))(x)
+        np.testing.assert_allclose(laplace, np.trace(hessians, axis1=1, axis2=2), rtol=1e-10, atol=1e-12)
+        _, none, (again,) = second_order_jet(f, x, units, [[(i, i, 1.0) for i in range(3)]], first_order=False)
+        assert none is None
+        np.testing.assert_allclose(again, laplace, rtol=1e-14)

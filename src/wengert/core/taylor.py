@@ -138,6 +138,7 @@ class SecondOrderTrace(Trace):
     The sums over terms are products with the streams' weight matrices (`contract`):
     the squares of the directions a diagonal term names, and the products of the pairs a
     mixed term names, each computed once for all streams.
+    A first-order stack is made when read (a Laplacian never reads the last layers' ones).
     """
 
     __slots__ = ("directions", "count", "diagonal", "mixed")
@@ -176,18 +177,18 @@ class SecondOrderTrace(Trace):
         primals = [arg.primal if own else arg for arg, own in zip(args, mine)]
         if not primitive.differentiable or not any(mine):
             return bind(primitive, primals, params)
-        firsts = [arg.first if own else None for arg, own in zip(args, mine)]
+        movers = [arg if own else None for arg, own in zip(args, mine)]
         seconds = [arg.second if own else None for arg, own in zip(args, mine)]
         ans = bind(primitive, primals, params)
         derivatives = getattr(primitive, "elementwise_derivatives", None)
-        if derivatives is not None and len(args) == 1 and not params and firsts[0] is not None:
-            return self._elementwise(derivatives(primals[0], ans), ans, firsts[0], seconds[0])
-        first = _batched_jvp(primitive, firsts, ans, primals, params, self.directions)
+        if derivatives is not None and len(args) == 1 and not params and movers[0].first is not None:
+            return self._elementwise(derivatives(primals[0], ans), ans, movers[0].first, seconds[0])
         second = _batched_jvp(primitive, seconds, ans, primals, params, self.count)
-        curvature = self._curvature(primitive, primals, firsts, params)
+        curvature = self._curvature(primitive, primals, movers, params)
         if curvature is not None:
             second = curvature if second is None else second + curvature
-        return SecondOrderTracer(ans, first, second, self)
+        compute = lambda: _batched_jvp(primitive, _firsts(movers), ans, primals, params, self.directions)  # noqa: E731
+        return SecondOrderTracer(ans, None, second, self, compute, movers)
 
     def _elementwise(self, derivatives: tuple[Any, Any, bool], ans: Any, first: Any, second: Any) -> Any:
         """y = f(x) from f' and f'' (or r = f''/f' when ``relative``): ẏ = f'·ẋ, ÿ = f'·ẍ + f''·Σ c·ẋ_i·ẋ_j."""
@@ -203,7 +204,7 @@ class SecondOrderTrace(Trace):
                 out = slope * (second + quadratic)
             else:
                 out = slope * second + quadratic
-        return SecondOrderTracer(ans, slope * first, out, self)
+        return SecondOrderTracer(ans, None, out, self, lambda: slope * first)
 
     def _quadratic(self, first: Any) -> Any:
         """Σ c·ẋ_i·ẋ_j for every stream, stacked (S, …)."""
@@ -217,13 +218,16 @@ class SecondOrderTrace(Trace):
             total = term if total is None else total + term
         return total
 
-    def _curvature(self, primitive: Primitive, primals: list, firsts: list, params: dict) -> Any:
+    def _curvature(self, primitive: Primitive, primals: list, movers: list, params: dict) -> Any:
         """Σ c·D²f[ẋ_i, ẋ_j] for every stream, stacked (S, …); None where it vanishes."""
-        moving = [f is not None for f in firsts]
-        if primitive.linear or not any(moving):
-            return None
         bilinear = getattr(primitive, "bilinear", False)
-        if (bilinear or getattr(primitive, "multiaffine", False)) and sum(moving) == 1:
+        affine = bilinear or getattr(primitive, "multiaffine", False)  # no curvature while one argument moves
+        one_moves = sum(m is not None for m in movers) == 1
+        if primitive.linear or (self.diagonal is None and self.mixed is None) or (affine and one_moves):
+            return None
+        firsts = _firsts(movers)  # read only now: a product by a constant leaves its input's stack unmade
+        moving = sum(f is not None for f in firsts)
+        if moving == 0 or (affine and moving == 1):
             return None
         if bilinear:
             return self._bilinear(primitive, firsts, params)
@@ -339,27 +343,53 @@ def _batched(value: Any, batch: BatchTrace) -> Any:
     return None if value is None else stack_values([value] * batch.size)
 
 
+def _firsts(movers: list) -> list:
+    return [None if mover is None else mover.first for mover in movers]
+
+
 class SecondOrderTracer(Tracer):
-    """x0, its derivatives along F directions and its S second-order streams, each stacked on axis 0 (None: zero)."""
+    """x0, its derivatives along F directions and its S second-order streams, each stacked on axis 0 (None: zero).
 
-    __slots__ = ("first", "second")
+    With ``compute``, ``first`` is ``compute()`` (from the tracers ``inputs``), made when first read;
+    a chain of those is cut every 16 primitives, so that reading its end never recurses deeply.
+    """
 
-    def __init__(self, primal: Any, first: Any, second: Any, trace: SecondOrderTrace) -> None:
+    __slots__ = ("_first", "second", "_compute", "_pending")
+
+    def __init__(
+        self, primal: Any, first: Any, second: Any, trace: SecondOrderTrace, compute: Any = None, inputs: list = ()
+    ) -> None:
         self.primal = primal
-        self.first = first
         self.second = second
         self._trace = trace
+        self._first, self._compute, self._pending = first, compute, 0
+        if compute is not None:
+            self._pending = 1 + max((mover._pending for mover in inputs if mover is not None), default=0)
+            if self._pending > 16:
+                _firsts(inputs)
+                self._pending = 1
+
+    @property
+    def first(self) -> Any:
+        if self._compute is not None:
+            self._first, self._compute, self._pending = self._compute(), None, 0
+        return self._first
 
 
 def second_order_jet(
-    function: Callable[[Any], Any], x: Any, directions: Any, streams: Sequence[Sequence[tuple[int, int, float]]]
+    function: Callable[[Any], Any],
+    x: Any,
+    directions: Any,
+    streams: Sequence[Sequence[tuple[int, int, float]]],
+    first_order: bool = True,
 ) -> tuple[Any, Any, Any]:
     """``function(x)``, its derivatives along each direction, and Σ c·D²f[v_i, v_j] per stream, in one pass.
 
     ``directions`` has shape (F, *x.shape); ``streams`` lists the second-order outputs,
     each a sequence of terms (i, j, c) over direction indices. The derivatives come
     back stacked, (F, *y.shape) and (S, *y.shape) (None for no streams). A stream of
-    many terms costs about as much as one (collapsed Taylor mode).
+    many terms costs about as much as one (collapsed Taylor mode). With
+    ``first_order=False`` the output's first derivatives are not computed (None).
 
     Example:
         >>> import numpy as np
@@ -375,31 +405,14 @@ def second_order_jet(
         out = function(SecondOrderTracer(x, directions, None, trace))
     trace.active = False
     if isinstance(out, Tracer) and out._trace is trace:
-        value, first, second = out.primal, out.first, out.second
+        value, first, second = out.primal, out.first if first_order else None, out.second
     else:
         value, first, second = out, None, None
-    if first is None:
+    if first is None and first_order:
         first = stack_values([_zero_like(value)] * len(directions))
     if second is None and streams:
         second = stack_values([_zero_like(value)] * len(streams))
     return value, first, second
-
-
-def collapsed_jet(function: Callable[[Any], Any], x: Any, directions: Any) -> tuple[Any, Any, Any]:
-    """``function(x)``, its derivative along each direction (axis 0), and Σ_i v_iᵀ·H·v_i, in one pass.
-
-    ``directions`` has shape (D, *x.shape): collapsed Taylor mode (Dangel, Siebert,
-    Zeinhofer, Walther 2025), the D second-order terms travelling as one stream.
-
-    Example:
-        >>> import numpy as np
-        >>> import wengert.numpy as wnp
-        >>> value, slopes, curvature = collapsed_jet(lambda p: wnp.sum(wnp.exp(p)), np.zeros(2), np.eye(2))
-        >>> slopes.tolist(), float(curvature)  # the gradient, and Δ Σ exp = Σ exp
-        ([1.0, 1.0], 2.0)
-    """
-    value, first, second = second_order_jet(function, x, directions, [[(i, i, 1.0) for i in range(len(directions))]])
-    return value, first, second[0]
 
 
 def jet(function: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequence[Any]]) -> tuple[Any, list]:
@@ -454,7 +467,6 @@ __all__ = [
     "SecondOrderTrace",
     "SecondOrderTracer",
     "TaylorTrace",
-    "collapsed_jet",
     "contract",
     "jet",
     "second_order_jet",

@@ -273,11 +273,16 @@ def gradient(u: Function, x: Any, mode: str = "forward") -> Any:
 
 
 def _taylor_pass(
-    u: Function, x: Any, coordinates: Iterable[int], streams: Sequence[Sequence[tuple[int, int, float]]]
+    u: Function,
+    x: Any,
+    coordinates: Iterable[int],
+    streams: Sequence[Sequence[tuple[int, int, float]]],
+    first_order: bool = True,
 ) -> tuple[Any, dict[int, Any], Any]:
     """One second-order Taylor pass: u, ∂u/∂x_i for each coordinate i given, and the streams Σ c·∂_i∂_j u.
 
     The tangent of coordinate i is e_i on every row (`wengert.transforms.operators.row_wise_jet`).
+    With ``first_order=False`` no first derivative is computed (an empty dict).
     """
     coordinates = sorted(set(coordinates) | {index for terms in streams for i, j, _ in terms for index in (i, j)})
     raw = plain_or_abstract(x)
@@ -287,8 +292,9 @@ def _taylor_pass(
         x,
         np.eye(raw.shape[1], dtype=raw.dtype)[coordinates],
         [[(position[i], position[j], c) for i, j, c in stream] for stream in streams],
+        first_order,
     )
-    return value, {i: first[n] for i, n in position.items()}, second
+    return value, {} if first is None else {i: first[n] for i, n in position.items()}, second
 
 
 # -- several derivatives sharing passes ------------------------------------------------------------------
@@ -430,7 +436,7 @@ class Derivatives:
         others = [key for key in terms if key not in collapsed]
         if self.method == "taylor" and collapsed:
             lower = [key[0] for key in others if len(key) == 1 and key not in self._cache]
-            total = self._taylor(lower, [[(*key, c) for key, c in collapsed.items()]])[0]
+            total = self._taylor(lower, [[(*key, c) for key, c in collapsed.items()]], first_order=bool(lower))[0]
         else:
             total, others = None, list(terms)
         self._compute(others)
@@ -443,10 +449,13 @@ class Derivatives:
         self._cache[label] = total
         return total
 
-    def _taylor(self, coordinates: list[int], streams: list[list[tuple[int, int, float]]]) -> Any:
-        """One Taylor pass: caches u and the first derivatives it gives, returns the streams (stacked)."""
+    def _taylor(
+        self, coordinates: list[int], streams: list[list[tuple[int, int, float]]], first_order: bool = True
+    ) -> Any:
+        """One Taylor pass: caches u and the first derivatives it gives (none with ``first_order=False``),
+        returns the streams (stacked)."""
         self.passes += 1
-        value, first, second = _taylor_pass(self.u, self.x, coordinates, streams)
+        value, first, second = _taylor_pass(self.u, self.x, coordinates, streams, first_order)
         self._cache.setdefault((), value)
         for i, derivative in first.items():
             self._cache.setdefault((i,), derivative)

@@ -258,19 +258,24 @@ def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.
 
 def _collapsed(f: Callable[[Any], Any], x: Any, columns: Any, weights: list[float]) -> Any:
     """Σ_k weights[k]·D²f[v_k, v_k] at every point in one collapsed pass, v_k = columns[k] on every row."""
-    _, _, curvature = row_wise_jet(f, x, columns, [[(k, k, w) for k, w in enumerate(weights)]])
+    _, _, curvature = row_wise_jet(f, x, columns, [[(k, k, w) for k, w in enumerate(weights)]], first_order=False)
     return curvature[0]
 
 
 def row_wise_jet(
-    f: Callable[[Any], Any], x: Any, columns: Any, streams: Sequence[Sequence[tuple[int, int, float]]]
+    f: Callable[[Any], Any],
+    x: Any,
+    columns: Any,
+    streams: Sequence[Sequence[tuple[int, int, float]]],
+    first_order: bool = True,
 ) -> tuple[Any, Any, Any]:
     """`second_order_jet` of an f that acts row by row, along directions v_k = ``columns[k]`` (d,) on every row.
 
     Each direction goes in as one row, shape (F, 1, …, 1, d), and broadcasting spreads
     it over the points where it meets them (the first layer's product is F rows, not
     F·N); an f that reshapes or indexes along the rows refuses that with a shape error
-    and gets the directions at full size. The derivatives come back at the output's shape.
+    and gets the directions at full size. The derivatives come back at the output's shape
+    (the first ones None with ``first_order=False``: not computed).
 
     Example:
         >>> import numpy as np
@@ -283,16 +288,17 @@ def row_wise_jet(
     count, points = len(columns), tuple(wnp.shape(x))
     compact = wnp.reshape(columns, (count,) + (1,) * (len(points) - 1) + (points[-1],))
     try:
-        value, first, second = second_order_jet(f, x, compact, streams)
+        value, first, second = second_order_jet(f, x, compact, streams, first_order)
     except (ValueError, IndexError):
         full = compact + 0 * x if hasattr(compact, "_trace") else np.broadcast_to(compact, (count, *points))
-        value, first, second = second_order_jet(f, x, full, streams)
+        value, first, second = second_order_jet(f, x, full, streams, first_order)
     shape = tuple(wnp.shape(value))
 
     def at_output_shape(stack: Any, size: int) -> Any:
         return stack if tuple(wnp.shape(stack)) == (size, *shape) else wnp.broadcast_to(stack, (size, *shape))
 
-    return value, at_output_shape(first, count), None if second is None else at_output_shape(second, len(streams))
+    first = None if first is None else at_output_shape(first, count)
+    return value, first, None if second is None else at_output_shape(second, len(streams))
 
 
 def _derivative(f: Callable[[Any], Any], x: Any, direction: Any, order: int) -> Any:
