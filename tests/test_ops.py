@@ -984,3 +984,26 @@ def test_second_order_taylor_streams_equal_nested_forward_mode(c: Case) -> None:
     for k, want in enumerate(expected):
         scale = max(1.0, float(np.max(np.abs(want))) if np.size(want) else 1.0)
         np.testing.assert_allclose(second[k], want, rtol=1e-9, atol=1e-9 * scale, err_msg=f"stream {k}")
+
+
+@pytest.mark.parametrize(
+    "a_shape, b_shape",
+    [((2, 2000, 8), (2000, 8)), ((2, 2000, 8), (2, 1, 8)), ((3, 50, 40), (1, 50, 1)), ((64, 64), (64,))],
+)
+def test_a_broadcast_products_cotangent_summed_in_one_pass_matches_numpy_to_second_order(a_shape, b_shape):
+    """Large broadcast products take multiply's one-pass multiply-and-sum VJP (an einsum); it must agree."""
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal(a_shape) * 0.3, rng.standard_normal(b_shape) * 0.3
+    weights = rng.standard_normal(np.broadcast_shapes(a_shape, b_shape))
+
+    def f(a, b):
+        return wnp.sum(wnp.sin(a * b) * weights)
+
+    grad_a, grad_b = wg.grad(f, argnums=(0, 1))(a, b)
+    g = np.cos(a * b) * weights
+    np.testing.assert_allclose(grad_a, np.sum(g * b, axis=tuple(range(len(g.shape) - len(a_shape)))), rtol=1e-12)
+    reduce_b = tuple(range(len(g.shape) - len(b_shape)))
+    expected_b = np.sum(g * a, axis=reduce_b)
+    expected_b = np.sum(expected_b, axis=tuple(i for i, s in enumerate(b_shape) if s == 1), keepdims=True)
+    np.testing.assert_allclose(grad_b, expected_b.reshape(b_shape), rtol=1e-12)
+    check_grads(f, (a, b), order=2, modes=("rev",))

@@ -502,7 +502,7 @@ def _contract(weights: tuple[tuple[float, ...], ...], values: Any, squared: bool
     einsum that reads each value once, with no array of squares in between."""
     rest = tuple(shape(values))[1:]
     kind, matrix = _weight_matrix(weights, np.dtype(_dtype(values)))
-    if squared and kind == "matrix" and matrix.shape[0] == 1:
+    if squared and kind == "matrix" and matrix.shape[0] == 1 and np.all(matrix == 1.0):
         flat = reshape(values, (matrix.shape[1], -1))
         if np.all(matrix == 1.0):
             total = _einsum((flat, flat), ("tr", "tr"), "r")
