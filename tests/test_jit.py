@@ -483,3 +483,26 @@ def test_the_products_shape_rules_agree_with_numpy(transpose_a, transpose_b):
             assert got is None, (a, b)
         else:
             assert (got.shape, got.dtype) == (expected.shape, expected.dtype), (a, b)
+
+
+def test_large_temporaries_live_in_a_workspace_kept_between_calls_that_concurrent_calls_never_share(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wengert.compile import codegen
+
+    monkeypatch.setattr(codegen, "WORKSPACE_MIN_BYTES", 0)
+    weights = RNG.standard_normal((64, 64)) / 8
+
+    def network(x):
+        h = wnp.tanh(x @ weights) * 2.0  # temporaries: the product, tanh in place, the scaling
+        return wnp.sum(wnp.exp(h @ weights) - h, axis=-1), h.reshape(-1)  # an output reshaped from a temporary
+
+    compiled = wg.jit(network)
+    inputs = [RNG.standard_normal((4000, 64)) for _ in range(8)]  # large enough for calls to interleave
+    assert "_w[" in compiled.lower(inputs[0]).source
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(compiled, inputs * 10))
+    for x, (total, flat) in zip(inputs * 10, results):
+        expected_total, expected_flat = network(x)
+        np.testing.assert_allclose(total, expected_total, rtol=1e-13)
+        np.testing.assert_array_equal(flat, expected_flat)

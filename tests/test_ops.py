@@ -26,6 +26,7 @@ import pytest
 
 import wengert as wg
 import wengert.numpy as wnp
+from wengert.compile import codegen
 from wengert.core import Tracer, tree_flatten
 from wengert.testing import check_adjoint, check_grads
 
@@ -886,14 +887,30 @@ JIT_REFUSALS = {
 }
 
 
+@pytest.mark.parametrize("workspace", [False, True], ids=["fresh", "workspace"])
 @pytest.mark.parametrize("c", TABLE)
-def test_compiled_equals_eager(c: Case) -> None:
-    """``jit`` of each case gives the eager value, and ``jit(grad)`` of a smooth case the eager gradient."""
+def test_compiled_equals_eager(c: Case, workspace: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``jit`` of each case gives the eager value, and ``jit(grad)`` of a smooth case the eager gradient.
+
+    With ``workspace``, every temporary that can live in the program's kept memory does (not only large
+    ones), and the program runs twice: the second call must leave the first call's results intact."""
+    if workspace:
+        monkeypatch.setattr(codegen, "WORKSPACE_MIN_BYTES", 0)
+
+    def twice(function: Callable, *args: Any) -> Any:
+        first = function(*args)
+        kept = [np.array(leaf, copy=True) for leaf in wg.tree_util.tree_leaves(first)]
+        if workspace:
+            function(*[np.flip(arg) if np.ndim(arg) else arg for arg in args])  # other values, same memory
+            for leaf, copy in zip(wg.tree_util.tree_leaves(first), kept):
+                np.testing.assert_array_equal(np.asarray(leaf), copy)
+        return first
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         eager = c(*c.args)
         try:
-            compiled = wg.jit(c)(*c.args)
+            compiled = twice(wg.jit(c), *c.args)
         except (TypeError, NotImplementedError) as error:
             if JIT_REFUSALS.get(c.op, "(no refusal expected)") not in str(error):
                 raise
@@ -908,7 +925,7 @@ def test_compiled_equals_eager(c: Case) -> None:
             return wnp.sum(wnp.sin(c(*args)))
 
         eager_gradients = wg.grad(loss, argnums)(*c.args)
-        compiled_gradients = wg.jit(wg.grad(loss, argnums))(*c.args)
+        compiled_gradients = twice(wg.jit(wg.grad(loss, argnums)), *c.args)
     for compiled_gradient, eager_gradient in zip(compiled_gradients, eager_gradients):
         assert_same_value(compiled_gradient, eager_gradient, rtol=1e-12, atol=1e-14)
 

@@ -72,6 +72,7 @@ sum_p = primitive(
     vjp=(lambda g, ans, x, axis, keepdims: expand_reduced(g, shape(x), axis, keepdims),),
     linear=True,
 )
+sum_p.fresh = True  # a new array (never a view of x): jit may reuse its memory, and x's after it
 
 
 @wraps_primitive(sum_p)
