@@ -224,6 +224,10 @@ def jit(
 ) -> Any:
     """Compile ``function`` per input signature into generated NumPy source (also a decorator).
 
+    A compiled program keeps the memory of its large temporaries (256 KiB and up) between calls,
+    as a caching allocator does, so that a call does not pay for fresh pages; its results are
+    always new arrays. Dropping the jitted function frees that memory.
+
     Example:
         >>> import wengert as wg, wengert.numpy as wnp
         >>> @wg.jit
