@@ -229,10 +229,11 @@ def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]
     return {number for number in fresh if number not in kept}
 
 
-WORKSPACE_MIN_BYTES = 1 << 18
+WORKSPACE_MIN_BYTES = 1 << 22
 """A temporary this large, made by a primitive that can write into a given array, gets memory that the
 compiled program keeps between calls (a workspace): fresh large arrays cost page faults (a 32 MB
-product took 25 ms instead of 16.5 in B10). Smaller ones come from malloc's reused heap anyway."""
+product took 25 ms instead of 18 in B10). Smaller ones come from malloc's reused heap, whose recently
+freed memory is also the likeliest in cache (B3's 2 MB stacks were no faster in slots)."""
 
 
 def _workspace_slots(
@@ -285,7 +286,12 @@ def _workspace_slots(
             continue
         end = max(last_use.get(value, defined[value]) for value in chain)
         key = (math.prod(aval.shape), np.dtype(aval.dtype))  # a slot is flat: any shape of its size uses it
-        free = next((slot for slot, until in enumerate(busy_until) if until < index and shapes[slot] == key), None)
+        # The slot freed last, as malloc's free lists would give: its memory is the likeliest still in cache.
+        free = max(
+            (slot for slot, until in enumerate(busy_until) if until < index and shapes[slot] == key),
+            key=busy_until.__getitem__,
+            default=None,
+        )
         if free is None:
             free = len(shapes)
             shapes.append(key)

@@ -224,7 +224,7 @@ def jit(
 ) -> Any:
     """Compile ``function`` per input signature into generated NumPy source (also a decorator).
 
-    A compiled program keeps the memory of its large temporaries (256 KiB and up) between calls,
+    A compiled program keeps the memory of its large temporaries (4 MiB and up) between calls,
     as a caching allocator does, so that a call does not pay for fresh pages; its results are
     always new arrays. Dropping the jitted function frees that memory.
 
