@@ -152,8 +152,8 @@ def _emit_numpy(program: Program) -> Emitted:
     for index, equation in enumerate(program.equations):
         buffer = buffers[index]
         if buffer is not None or index in slots:
-            # The temporary dies here and nothing else sees its memory (or a kept buffer is free): the result
-            # goes into it.
+            # A temporary dies here and nothing else sees its memory, or a workspace slot is free: the result
+            # goes into that memory.
             if buffer is not None:
                 target = buffer.name
             else:
@@ -162,8 +162,8 @@ def _emit_numpy(program: Program) -> Emitted:
             arguments = [_argument(value, names) for value in equation.inputs]
             if getattr(equation.primitive, "ufunc", None) is not None:
                 function = names.ufunc(equation.primitive)
-            else:
-                function = names.into(equation.primitive)
+            else:  # an implementation that takes out= (``primitive.takes_out``)
+                function = names.function(equation.primitive)
             lines.append(f"    {equation.out.name} = {function}({', '.join(arguments)}, out={target})")
         else:
             function = names.function(equation.primitive)
@@ -188,6 +188,13 @@ def _emit_numpy(program: Program) -> Emitted:
     return Emitted(source, namespace, namespace[name], filename)
 
 
+def _never_aliases(equation: Any) -> bool:
+    """Whether ``equation``'s result is new memory, never a view of an input: a ufunc without
+    parameters, or a primitive marked ``fresh`` (a product, a reduction)."""
+    ufunc = getattr(equation.primitive, "ufunc", None) is not None and not equation.params
+    return ufunc or getattr(equation.primitive, "fresh", False)
+
+
 def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]) -> set[int]:
     """Temporaries whose memory an elementwise result may take over once they die.
 
@@ -199,11 +206,6 @@ def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]
     around every product). A view made earlier leaves its source reusable when only such
     readers read the view and the view dies before its source does.
     """
-
-    def safe(equation: Any) -> bool:
-        ufunc = getattr(equation.primitive, "ufunc", None) is not None and not equation.params
-        return ufunc or getattr(equation.primitive, "fresh", False)
-
     fresh, borrowed = set(), {}
     for index, equation in enumerate(program.equations):
         if getattr(equation.primitive, "ufunc", None) is not None or getattr(equation.primitive, "fresh", False):
@@ -219,7 +221,7 @@ def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]
     for equation in program.equations:
         if equation.out.number in borrowed:
             continue  # judged below, by the view's own readers
-        if not safe(equation):
+        if not _never_aliases(equation):
             numbers = {var.number for var in _vars_of(equation.inputs)}
             fresh.difference_update(numbers)
             unsafe_views.update(numbers & borrowed.keys())
@@ -260,23 +262,19 @@ def _workspace_slots(
     for value, made_by in root.items():
         members.setdefault(made_by, []).append(value)
 
-    def contained(value: int) -> bool:
-        if value in kept:
-            return False
-        for equation in readers.get(value, ()):
-            ufunc = getattr(equation.primitive, "ufunc", None) is not None and not equation.params
-            own_view = getattr(equation.primitive, "view_of_input", False)
-            if not (ufunc or own_view or getattr(equation.primitive, "fresh", False)):
-                return False
-        return True
+    def contained(value: int) -> bool:  # a reshape reading it is a member of the group, checked in turn
+        return value not in kept and all(
+            _never_aliases(reader) or getattr(reader.primitive, "view_of_input", False)
+            for reader in readers.get(value, ())
+        )
 
     defined = {equation.out.number: index for index, equation in enumerate(program.equations)}
     slots: dict[int, int] = {}
     shapes: list[tuple[int, np.dtype]] = []
     busy_until: list[int] = []
     for index, equation in enumerate(program.equations):
-        out, aval = equation.out.number, equation.out.aval
-        writes_into = getattr(equation.primitive, "ufunc", None) is not None or hasattr(equation.primitive, "into")
+        out, aval, primitive = equation.out.number, equation.out.aval, equation.primitive
+        writes_into = getattr(primitive, "ufunc", None) is not None or getattr(primitive, "takes_out", False)
         if out in root or not writes_into or equation.params or aval.python is not None or not aval.shape:
             continue
         if np.dtype(aval.dtype).itemsize * math.prod(aval.shape) < WORKSPACE_MIN_BYTES:
@@ -296,7 +294,8 @@ def _workspace_slots(
             free = len(shapes)
             shapes.append(key)
             busy_until.append(end)
-        busy_until[free] = end
+        else:
+            busy_until[free] = end
         slots[index] = free
     return slots, shapes
 
@@ -366,14 +365,6 @@ class _Names:
         if known is None:
             known = self.functions[id(function)] = self._free(_identifier(getattr(function, "__name__", "")) or "into")
             self.namespace[known] = function
-        return known
-
-    def into(self, primitive: Any) -> str:
-        """The name of ``primitive.into``, its implementation that writes into ``out=``."""
-        known = self.functions.get(id(primitive.into))
-        if known is None:
-            known = self.functions[id(primitive.into)] = self._free(_identifier(primitive.name) + "_into")
-            self.namespace[known] = primitive.into
         return known
 
     def _free(self, base: str) -> str:

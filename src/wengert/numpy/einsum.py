@@ -144,17 +144,21 @@ def _label_sizes(inputs: tuple[str, ...], shapes: tuple[tuple[int, ...], ...], s
 # -- the primitive ----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def _aligned(inputs: tuple[str, ...]) -> bool:
+    """Whether one operand carries every label: products and sums of aligned entries (e.g. Σ_t w_t·v_t²
+    as "t,tr,tr->r"), where BLAS has nothing to do and NumPy's single loop reads each entry once while
+    the optimised path would write intermediates (twice the time)."""
+    widest = max(map(set, inputs), key=len)
+    return all(set(term) <= widest for term in inputs)
+
+
 def _einsum_impl(*operands: Any, inputs: tuple[str, ...], output: str) -> Any:
     # Contraction order and BLAS pay off for several operands or large ones; tiny
-    # two-operand contractions are faster without the path search. When one operand
-    # carries every label (products and sums of aligned entries, e.g. Σ_t w_t·v_t² as
-    # "t,tr,tr->r"), there is nothing for BLAS to do, and NumPy's single loop reads each
-    # entry once where the optimised path would write intermediates (half the time).
-    widest = max(map(set, inputs), key=len)
-    aligned = all(set(term) <= widest for term in inputs)
-    large = not aligned and (len(operands) > 2 or any(np.size(operand) > 4096 for operand in operands))
-    result = np.einsum(",".join(inputs) + "->" + output, *operands, optimize=large)
-    if any(np.may_share_memory(result, operand) for operand in operands):
+    # two-operand contractions are faster without the path search.
+    large = len(operands) > 2 or any(np.size(operand) > 4096 for operand in operands)
+    result = np.einsum(",".join(inputs) + "->" + output, *operands, optimize=large and not _aligned(inputs))
+    if len(operands) == 1 and np.may_share_memory(result, operands[0]):
         result = result.copy()  # a rearrangement ("ij->ji", "ii->i") is a view: einsum's results are new arrays
     return result
 

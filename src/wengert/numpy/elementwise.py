@@ -318,6 +318,8 @@ def _summed_product(g: Any, other: Any, like: Any) -> Any:
     if type(like) in (float, int) or type(other) in (float, int) or len(g_shape) > 26 or math.prod(g_shape) < 4096:
         return unbroadcast(g * other, like)
     target, labels = tuple(shape(like)), "abcdefghijklmnopqrstuvwxyz"[: len(g_shape)]
+    if target == g_shape:  # not broadcast: nothing to sum
+        return g * other
 
     def terms(sizes: tuple) -> tuple[str, tuple] | None:  # labels and sizes of the axes that match g's
         found, kept = "", ()
@@ -330,7 +332,7 @@ def _summed_product(g: Any, other: Any, like: Any) -> Any:
 
     other_shape = tuple(shape(other))
     mine, theirs = terms(target), terms(other_shape)
-    if len(other_shape) > len(g_shape) or mine is None or theirs is None or not theirs[0] or mine[0] == labels:
+    if len(other_shape) > len(g_shape) or mine is None or theirs is None or not theirs[0]:
         return unbroadcast(g * other, like)
     squeezed = other if theirs[1] == other_shape else reshape(other, theirs[1])
     return reshape(_einsum((g, squeezed), (labels, theirs[0]), mine[0]), target)

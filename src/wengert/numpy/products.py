@@ -55,13 +55,14 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     return unbroadcast(matmul(swapaxes(a, -1, -2), g), b)
 
 
-def _matmul_impl(a: Any, b: Any) -> Any:
+def _matmul_impl(a: Any, b: Any, out: Any = None) -> Any:
     """``a @ b``; an inner dimension of 1 (a PINN's one input feature, a one-output layer's input
-    gradient) is an outer product, several times cheaper as a broadcast multiply than through BLAS."""
+    gradient) is an outer product, several times cheaper as a broadcast multiply than through BLAS.
+    With ``out``, the product is written into it (jit keeps large temporaries' memory between calls)."""
     both_arrays = type(a) is np.ndarray and type(b) is np.ndarray
     if both_arrays and a.ndim >= 2 and b.ndim == 2 and a.shape[-1] == b.shape[0] == 1:
-        return a * b
-    return a @ b
+        return a * b if out is None else np.multiply(a, b, out=out)
+    return a @ b if out is None else np.matmul(a, b, out=out)
 
 
 # A product of a large matrix with a dual vector reads the matrix once for both the primal and
@@ -150,12 +151,12 @@ def _matmul_tn_batch(values: list, batched: tuple) -> Any:
     return matmul(swapaxes(a, -1, -2), b)
 
 
-def _matmul_nt_impl(a: Any, b: Any) -> Any:
-    return _matmul_impl(a, b.T)
+def _matmul_nt_impl(a: Any, b: Any, out: Any = None) -> Any:
+    return _matmul_impl(a, b.T, out)
 
 
-def _matmul_tn_impl(a: Any, b: Any) -> Any:
-    return _matmul_impl(a.T, b)
+def _matmul_tn_impl(a: Any, b: Any, out: Any = None) -> Any:
+    return _matmul_impl(a.T, b, out)
 
 
 matmul_nt_p = primitive(
@@ -178,17 +179,8 @@ matmul_tn_p = primitive(
 
 matmul_nt_p.fresh = matmul_tn_p.fresh = True  # new arrays, like matmul's
 
-
-def _matmul_into(a: Any, b: Any, out: Any) -> Any:
-    """``_matmul_impl`` written into ``out`` (jit keeps large temporaries' memory between calls)."""
-    if a.ndim >= 2 and b.ndim == 2 and a.shape[-1] == b.shape[0] == 1:
-        return np.multiply(a, b, out=out)
-    return np.matmul(a, b, out=out)
-
-
-matmul_p.into = _matmul_into
-matmul_nt_p.into = lambda a, b, out: _matmul_into(a, b.T, out)
-matmul_tn_p.into = lambda a, b, out: _matmul_into(a.T, b, out)
+# The implementations take out=: jit writes large temporaries into memory it keeps between calls.
+matmul_p.takes_out = matmul_nt_p.takes_out = matmul_tn_p.takes_out = True
 matmul_p.taylor = product_taylor(lambda a, b: matmul(a, b))  # Taylor mode: the Cauchy product of the series
 # Second-order Taylor mode: a bilinear primitive's curvature is Σ c·(f(ȧ_i, ḃ_j) + f(ȧ_j, ḃ_i)), and none when
 # only one argument moves (a network's weights are constants of the points' jets).
@@ -245,8 +237,8 @@ matmul_add_p.compile_only = True  # made by a jit pass after differentiation: no
 # array, and a layer records one node instead of two.
 
 
-def _linear_impl(x: Any, weight: Any, bias: Any) -> Any:
-    out = _matmul_impl(x, weight)
+def _linear_impl(x: Any, weight: Any, bias: Any, out: Any = None) -> Any:
+    out = _matmul_impl(x, weight, out)
     if isinstance(out, np.ndarray) and out.dtype == np.result_type(out, bias):
         out += bias
         return out
@@ -277,14 +269,7 @@ linear_p = primitive(
 )
 linear_p.multiaffine = True  # x @ w + b: affine in each argument, so no curvature when only one moves
 linear_p.fresh = True  # the product's new array, holding the sum
-
-
-def _linear_into(x: Any, weight: Any, bias: Any, out: Any) -> Any:
-    _matmul_into(x, weight, out)
-    return np.add(out, bias, out=out)
-
-
-linear_p.into = _linear_into
+linear_p.takes_out = True  # its implementation takes out=, as matmul's
 
 
 def linear(x: Any, weight: Any, bias: Any) -> Any:
