@@ -74,7 +74,54 @@ def _key(container: Module, key: Any, owner: str) -> str:
 # it is given: the lists and dicts of parameters read their entries from there.
 
 
-class ModuleDict(Module):
+class _Keyed(Module):
+    """The dict protocol of ModuleDict and ParameterDict over their registry (``_modules`` or
+    ``_parameters``, named by ``_registry``); each reads an entry with its own ``__getitem__``."""
+
+    _registry = ""
+
+    def _keys(self) -> dict:
+        return self.__dict__[self._registry]
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # a clear KeyError for a missing key
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+    def keys(self) -> Iterable[str]:
+        return self._keys().keys()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        return [(key, self[key]) for key in self._keys()]
+
+    def values(self) -> Iterable[Any]:
+        return [self[key] for key in self._keys()]
+
+    def pop(self, key: str) -> Any:
+        """Remove and return the entry under ``key``."""
+        entry = self[key]
+        del self[key]
+        return entry
+
+    def clear(self) -> None:
+        for key in list(self._keys()):
+            del self[key]
+
+    def update(self, entries: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> None:
+        """Add (or replace) the entries of a mapping or of an iterable of ``(key, value)`` pairs."""
+        for key, value in _entries(entries, f"{type(self).__name__}.update"):
+            self[key] = value
+
+
+class ModuleDict(_Keyed):
     """Modules under string keys, registered as submodules; a dict in every other way (no forward).
 
     Example:
@@ -83,6 +130,8 @@ class ModuleDict(Module):
         >>> list(layers), len(list(layers.parameters()))
         (['encode', 'act'], 2)
     """
+
+    _registry = "_modules"
 
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
@@ -98,43 +147,6 @@ class ModuleDict(Module):
         key = _key(self, key, "ModuleDict")
         _require_module(module, f"ModuleDict[{key!r}]")
         self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        self[key]  # a clear KeyError for a missing key
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._modules
-
-    def keys(self) -> Iterable[str]:
-        return self._modules.keys()
-
-    def items(self) -> Iterable[tuple[str, Module]]:
-        return self._modules.items()
-
-    def values(self) -> Iterable[Module]:
-        return self._modules.values()
-
-    def pop(self, key: str) -> Module:
-        """Remove and return the module under ``key``."""
-        module = self[key]
-        del self[key]
-        return module
-
-    def clear(self) -> None:
-        for key in list(self._modules):
-            del self[key]
-
-    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None) -> None:
-        """Add (or replace) the modules of a mapping or of an iterable of ``(key, module)`` pairs."""
-        for key, module in _entries(modules, "ModuleDict.update"):
-            self[key] = module
 
 
 class ParameterList(Module):
@@ -200,7 +212,7 @@ class ParameterList(Module):
         return "ParameterList(" + ("\n  " + body.replace("\n", "\n  ") + "\n" if body else "") + ")"
 
 
-class ParameterDict(Module):
+class ParameterDict(_Keyed):
     """Parameters under string keys, registered as the container's parameters; a dict in every other way.
 
     Example:
@@ -208,6 +220,8 @@ class ParameterDict(Module):
         >>> sorted(rates.state_dict()), rates["beta"].requires_grad
         (['beta', 'gamma'], True)
     """
+
+    _registry = "_parameters"
 
     def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None) -> None:
         super().__init__()
@@ -222,45 +236,8 @@ class ParameterDict(Module):
         key = _key(self, key, "ParameterDict")
         self.register_parameter(key, _as_parameter(value, f"ParameterDict[{key!r}]"))
 
-    def __delitem__(self, key: str) -> None:
-        self[key]  # a clear KeyError for a missing key
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._parameters)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._parameters
-
-    def keys(self) -> Iterable[str]:
-        return self._parameters.keys()
-
-    def items(self) -> Iterable[tuple[str, Parameter]]:
-        return [(key, self.__dict__[key]) for key in self._parameters]
-
-    def values(self) -> Iterable[Parameter]:
-        return [self.__dict__[key] for key in self._parameters]
-
     def get(self, key: str, default: Any = None) -> Any:
         return self.__dict__[key] if key in self._parameters else default
-
-    def pop(self, key: str) -> Parameter:
-        """Remove and return the parameter under ``key``."""
-        parameter = self[key]
-        del self[key]
-        return parameter
-
-    def clear(self) -> None:
-        for key in list(self._parameters):
-            del self[key]
-
-    def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> None:
-        """Add (or replace) the parameters of a mapping or of an iterable of ``(key, value)`` pairs."""
-        for key, value in _entries(parameters, "ParameterDict.update"):
-            self[key] = value
 
     def extra_repr(self) -> str:
         return "\n".join(
