@@ -151,3 +151,33 @@ def test_a_function_that_reshapes_along_its_rows_gets_full_size_directions():
     estimate = wg.laplacian(cubes, samples=4, key=wg.random.PRNGKey(0))(points)
     assert estimate.shape == (5,)
     np.testing.assert_allclose(estimate, 6 * points.sum(axis=-1), rtol=1e-12)  # cubes: H is diagonal, zᵢ² = 1
+
+
+def test_the_laplacian_through_tall_column_major_stacks_matches_its_closed_form():
+    """8 directions × 600 points = 4,800 rows of width 64: the stacked products are written column-major
+    and the per-point slopes meet them in that order (`stacked_product`, `_scale`); the Laplacian of
+    u = tanh(tanh(tanh(x·W1)·W2)·W3)·w4, written out layer by layer with NumPy, must come back."""
+    from wengert.numpy.products import COLUMN_MAJOR_MIN_COLUMNS, COLUMN_MAJOR_MIN_ROWS
+
+    dimension, points, width = 8, 600, 64
+    assert dimension * points >= COLUMN_MAJOR_MIN_ROWS and width >= COLUMN_MAJOR_MIN_COLUMNS
+    weights = [RNG.standard_normal((dimension, width)) / np.sqrt(dimension)]
+    weights += [RNG.standard_normal((width, width)) / np.sqrt(width) for _ in range(2)]
+    last = RNG.standard_normal(width)
+    x = RNG.uniform(-1.0, 1.0, (points, dimension))
+
+    def u(p):
+        for w in weights:
+            p = wnp.tanh(p @ w)
+        return p @ last
+
+    expected = np.zeros(points)
+    for i in range(dimension):  # along e_i: value a, first derivative da, second derivative dda
+        a, da, dda = x, np.broadcast_to(np.eye(dimension)[i], x.shape), np.zeros_like(x)
+        for w in weights:
+            z, dz, ddz = a @ w, da @ w, dda @ w
+            a = np.tanh(z)
+            slope = 1.0 - a**2
+            da, dda = slope * dz, slope * ddz - 2.0 * a * slope * dz**2
+        expected += dda @ last
+    np.testing.assert_allclose(wg.laplacian(u)(x), expected, rtol=1e-11, atol=1e-11)

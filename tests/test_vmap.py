@@ -684,3 +684,43 @@ def test_primitives_without_a_batch_rule_are_the_known_ones() -> None:
 def test_python_control_flow_on_a_batched_value_says_to_use_where() -> None:
     with pytest.raises(TypeError, match="use wengert.numpy.where"):
         wg.vmap(lambda x: 1.0 if wnp.sum(x) > 0 else 0.0)(X)
+
+
+@pytest.mark.parametrize("rows, width", [(600, 64), (100, 64), (600, 8)])
+def test_a_stack_times_a_shared_matrix_is_one_product_in_either_memory_order(rows, width):
+    """vmap of x @ W over 8 examples: one (8·rows, n) product, column-major when it is tall and wide
+    (`stacked_product`); values, and what follows it (a row-major partner, a reshape), are as NumPy's."""
+    from wengert.numpy.products import COLUMN_MAJOR_MIN_COLUMNS, COLUMN_MAJOR_MIN_ROWS, stacked_product
+
+    rng = np.random.default_rng(3)
+    stack, w, partner = (
+        rng.standard_normal((8, rows, 16)),
+        rng.standard_normal((16, width)),
+        rng.standard_normal((rows, width)),
+    )
+    product = stacked_product(stack, w)
+    tall = 8 * rows >= COLUMN_MAJOR_MIN_ROWS and width >= COLUMN_MAJOR_MIN_COLUMNS
+    column_major = product.strides[1] == product.itemsize and product.strides[2] == product.shape[0] * rows * 8
+    assert column_major == tall and product.flags.c_contiguous == (not tall)
+    np.testing.assert_allclose(product, stack @ w, rtol=1e-13, atol=1e-13)
+    ints = stacked_product(np.arange(8 * rows * 2).reshape(8, rows, 2), np.ones((2, width), dtype=np.int64))
+    assert ints.dtype == np.int64 and np.array_equal(
+        ints, np.arange(8 * rows * 2).reshape(8, rows, 2) @ np.ones((2, width), np.int64)
+    )
+    sliced = stack.transpose(1, 0, 2).copy().transpose(1, 0, 2)  # directions not rows apart: the reshape copies
+    np.testing.assert_allclose(stacked_product(sliced, w), stack @ w, rtol=1e-13, atol=1e-13)
+    got = wg.vmap(lambda a: (wnp.tanh(a @ w) * partner).reshape(-1))(stack)
+    np.testing.assert_allclose(got, (np.tanh(stack @ w) * partner).reshape(8, -1), rtol=1e-13, atol=1e-13)
+
+
+def test_a_per_point_factor_scales_a_column_major_stack_in_its_order():
+    from wengert.numpy.products import _scale
+
+    rng = np.random.default_rng(4)
+    stack = np.asfortranarray(rng.standard_normal((5 * 300, 64))).reshape(5, 300, 64)
+    factor = rng.standard_normal((300, 64))
+    scaled = _scale(factor, stack)
+    np.testing.assert_array_equal(scaled, factor * stack)
+    assert scaled.strides == stack.strides  # the copy of the factor took the stack's order
+    np.testing.assert_array_equal(_scale(factor, stack.copy()), factor * stack)  # row-major: as it was
+    np.testing.assert_array_equal(_scale(2.0, stack), 2.0 * stack)

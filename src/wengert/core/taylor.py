@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -204,7 +205,7 @@ class SecondOrderTrace(Trace):
                 out = slope * (second + quadratic)
             else:
                 out = slope * second + quadratic
-        return SecondOrderTracer(ans, None, out, self, lambda: slope * first)
+        return SecondOrderTracer(ans, None, out, self, lambda: _ARRAY_RULES["scale"](slope, first))
 
     def _quadratic(self, first: Any) -> Any:
         """Σ c·ẋ_i·ẋ_j for every stream, stacked (S, …)."""
@@ -320,20 +321,20 @@ def _missing_contract(weights: tuple, values: Any, squared: bool = False) -> Any
     raise RuntimeError("no array library has installed a contraction for second-order Taylor mode")
 
 
-_contract: Callable[..., Any] = _missing_contract
+_ARRAY_RULES: dict[str, Callable[..., Any]] = {"contract": _missing_contract, "scale": operator.mul}
 
 
 def contract(weights: tuple[tuple[float, ...], ...], values: Any, squared: bool = False) -> Any:
     """Σ_n weights[k][n]·values[n] (or values[n]² when ``squared``) for each k, stacked on axis 0.
 
     The array library's (`set_contract`), in the values' precision."""
-    return _contract(weights, values, squared)
+    return _ARRAY_RULES["contract"](weights, values, squared)
 
 
-def set_contract(function: Callable[..., Any]) -> None:
-    """Install the array library's weighted sum over axis 0 (the core knows no array library)."""
-    global _contract
-    _contract = function
+def set_contract(function: Callable[..., Any], scale: Callable[[Any, Any], Any] = operator.mul) -> None:
+    """Install the array library's weighted sum over axis 0 and its ``scale(factor, stack)``: factor·stack[k], all k."""
+    # the core knows no array library: numpy's scale keeps a stack's memory order (`numpy.products._scale`)
+    _ARRAY_RULES.update(contract=function, scale=scale)
 
 
 def _batched(value: Any, batch: BatchTrace) -> Any:

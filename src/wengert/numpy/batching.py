@@ -243,6 +243,10 @@ def _matmul_rule(values: list, batched: tuple) -> Any:
     if not b_batched and b_rank == 2 and a_rank <= 2:  # rows times a shared matrix
         if a_rank == 1:
             return matmul(a, b)  # (k, n) @ (n, p)
+        if type(a) is np.ndarray and type(b) is np.ndarray:
+            from .products import stacked_product
+
+            return stacked_product(a, b)
         k, m, n = shape(a)
         return reshape(matmul(reshape(a, (k * m, n)), b), (k, m, shape(b)[-1]))
     if not a_batched and a_rank == 2 and b_rank == 1:  # a shared matrix times vectors: (k, n) @ Aᵀ
