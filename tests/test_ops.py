@@ -1005,7 +1005,14 @@ def test_second_order_taylor_streams_equal_nested_forward_mode(c: Case) -> None:
 
 @pytest.mark.parametrize(
     "a_shape, b_shape",
-    [((2, 2000, 8), (2000, 8)), ((2, 2000, 8), (2, 1, 8)), ((3, 50, 40), (1, 50, 1)), ((64, 64), (64,))],
+    [
+        ((2, 2000, 8), (2000, 8)),
+        ((2, 2000, 8), (2, 1, 8)),
+        ((3, 50, 40), (1, 50, 1)),
+        ((64, 64), (64,)),
+        ((1, 2000, 8), (2000, 8)),  # broadcast over a length-1 axis only: a product, nothing summed
+        ((2000, 8), (1, 2000, 8)),
+    ],
 )
 def test_a_broadcast_products_cotangent_summed_in_one_pass_matches_numpy_to_second_order(a_shape, b_shape):
     """Large broadcast products take multiply's one-pass multiply-and-sum VJP (an einsum); it must agree."""

@@ -320,6 +320,8 @@ def _summed_product(g: Any, other: Any, like: Any) -> Any:
     target, labels = tuple(shape(like)), "abcdefghijklmnopqrstuvwxyz"[: len(g_shape)]
     if target == g_shape:  # not broadcast: nothing to sum
         return g * other
+    if math.prod(target) == math.prod(g_shape):  # broadcast over axes of length 1 only: nothing to add up
+        return reshape(g * other, target)
 
     def terms(sizes: tuple) -> tuple[str, tuple] | None:  # labels and sizes of the axes that match g's
         found, kept = "", ()
