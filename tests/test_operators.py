@@ -181,3 +181,43 @@ def test_the_laplacian_through_tall_column_major_stacks_matches_its_closed_form(
             da, dda = slope * dz, slope * ddz - 2.0 * a * slope * dz**2
         expected += dda @ last
     np.testing.assert_allclose(wg.laplacian(u)(x), expected, rtol=1e-11, atol=1e-11)
+
+
+def test_many_directions_run_in_groups_with_the_same_sums(monkeypatch):
+    """Streams of squares along more directions than a pass takes (`ROWS_PER_PASS`) run in groups whose
+    second-order streams are added and first-order terms stacked: the same numbers as one pass, for a
+    stream with terms in one group only, a weighted stream, and traced directions under jit."""
+    from wengert.transforms import operators
+
+    u = _network(20)
+    x = RNG.standard_normal((30, 20))
+    columns = RNG.standard_normal((20, 20))
+    streams = [[(k, k, 1.0) for k in range(20)], [(3, 3, 2.0)], [(k, k, 0.5 * k - 3.0) for k in range(0, 20, 3)]]
+    whole = operators.row_wise_jet(u, x, columns, streams)
+    exact = wg.laplacian(u)(x)
+    monkeypatch.setattr(operators, "ROWS_PER_PASS", 30 * 8)  # groups of 8 directions: 8 + 8 + 4
+    calls = []
+    original = operators.second_order_jet
+    monkeypatch.setattr(operators, "second_order_jet", lambda *a, **k: calls.append(len(a[2])) or original(*a, **k))
+    grouped = operators.row_wise_jet(u, x, columns, streams)
+    assert calls == [8, 8, 4]
+    np.testing.assert_allclose(grouped[0], whole[0], rtol=1e-13)
+    np.testing.assert_allclose(grouped[1], whole[1], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(grouped[2], whole[2], rtol=1e-11, atol=1e-12)
+    assert grouped[1].shape == whole[1].shape and grouped[2].shape == whole[2].shape
+    np.testing.assert_allclose(wg.laplacian(u)(x), exact, rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(wg.jit(wg.laplacian(u))(x), exact, rtol=1e-11, atol=1e-12)
+    key = wg.random.PRNGKey(3)
+    estimate = wg.laplacian(u, samples=20, key=key)(x)
+    monkeypatch.setattr(operators, "ROWS_PER_PASS", 1 << 30)
+    np.testing.assert_allclose(estimate, wg.laplacian(u, samples=20, key=key)(x), rtol=1e-11, atol=1e-12)
+    monkeypatch.setattr(operators, "ROWS_PER_PASS", 30 * 8)
+    calls.clear()
+    mixed = operators.row_wise_jet(u, x, columns, [[(0, 1, 1.0)], *streams])  # a mixed term: one pass, no groups
+    assert calls == [20]
+    np.testing.assert_allclose(mixed[2][1:], whole[2], rtol=1e-11, atol=1e-12)
+    from wengert.pinn import laplacian as pinn_laplacian
+
+    calls.clear()
+    np.testing.assert_allclose(pinn_laplacian(u, x), exact, rtol=1e-11, atol=1e-12)
+    assert calls == [8, 8, 4]
