@@ -212,6 +212,8 @@ def test_many_directions_run_in_groups_with_the_same_sums(monkeypatch):
     monkeypatch.setattr(operators, "ROWS_PER_PASS", 1 << 30)
     np.testing.assert_allclose(estimate, wg.laplacian(u, samples=20, key=key)(x), rtol=1e-11, atol=1e-12)
     monkeypatch.setattr(operators, "ROWS_PER_PASS", 30 * 8)
+    one = operators.row_wise_jet(u, x, columns, [[(1, 1, 1.0)]])  # groups 2 and 3 push no second-order term
+    np.testing.assert_allclose(one[2][0], operators.row_wise_jet(u, x, columns[1:2], [[(0, 0, 1.0)]])[2][0], rtol=1e-12)
     calls.clear()
     mixed = operators.row_wise_jet(u, x, columns, [[(0, 1, 1.0)], *streams])  # a mixed term: one pass, no groups
     assert calls == [20]
