@@ -506,3 +506,69 @@ def test_large_temporaries_live_in_a_workspace_kept_between_calls_that_concurren
         expected_total, expected_flat = network(x)
         np.testing.assert_allclose(total, expected_total, rtol=1e-13)
         np.testing.assert_array_equal(flat, expected_flat)
+
+
+def _tall_laplacian_network(dimension: int, width: int = 128):
+    weights = [RNG.standard_normal((dimension, width)) / np.sqrt(dimension)]
+    weights += [RNG.standard_normal((width, width)) / np.sqrt(width) for _ in range(2)]
+    last = RNG.standard_normal(width)
+
+    def u(p):
+        for w in weights:
+            p = wnp.tanh(p @ w)
+        return p @ last
+
+    return u
+
+
+@pytest.mark.parametrize("workspace", [False, True])
+def test_tall_products_and_the_elementwise_work_among_them_are_written_column_major(monkeypatch, workspace):
+    """A Laplacian at 1,000 points of width 128 (forward only): its products, the elementwise results
+    they meet and the stack sums take the column-major order, in fresh arrays or in workspace slots;
+    the values are eager's, call after call."""
+    from wengert.compile import codegen
+
+    assert codegen._columns((2, 1000, 128), np.float64).strides == (8000, 8, 16000)  # last axis outermost
+    if workspace:
+        monkeypatch.setattr(codegen, "WORKSPACE_MIN_BYTES", 0)
+    u = _tall_laplacian_network(4)
+    x = RNG.uniform(-1.0, 1.0, (1000, 4))
+    compiled = wg.jit(wg.laplacian(u))
+    source = compiled.lower(x).source
+    assert ("_w[" in source and ".T.reshape(" in source) if workspace else "_columns(" in source
+    expected = wg.laplacian(u)(x)
+    for _ in range(3):
+        np.testing.assert_allclose(compiled(x), expected, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(codegen, "COLUMN_MAJOR_MIN_ROWS", 10**9)  # every value row-major: the same numbers
+    row_major = wg.jit(wg.laplacian(u))
+    assert "_columns(" not in row_major.lower(x).source
+    np.testing.assert_allclose(row_major(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_values_a_row_reader_or_the_caller_sees_stay_row_major():
+    """A tall product whose group meets a reduction over the points, or is returned, is not reordered:
+    the caller gets NumPy's row-major arrays, and a reduction reads rows as they lie."""
+    weights = RNG.standard_normal((128, 128)) / 12
+    x = RNG.standard_normal((1200, 128))
+
+    def summed(p):
+        return wnp.sum(wnp.tanh(p @ weights) * 2.0, axis=0)
+
+    def returned(p):
+        return wnp.tanh(p @ weights) * 2.0
+
+    for f in (summed, returned):
+        compiled = wg.jit(f)
+        assert "_columns(" not in compiled.lower(x).source, f.__name__
+        np.testing.assert_allclose(compiled(x), f(x), rtol=1e-13)
+    out = wg.jit(returned)(x)
+    assert out.flags.c_contiguous
+
+    delta = wg.laplacian(_tall_laplacian_network(4))
+
+    def laplacian_and_gradient(p):  # a training step's shape: the gradient reads the stacks back over rows
+        return wnp.sum(delta(p) ** 2)
+
+    points = RNG.uniform(-1.0, 1.0, (1000, 4))
+    compiled = wg.jit(wg.grad(laplacian_and_gradient))
+    np.testing.assert_allclose(compiled(points), wg.grad(laplacian_and_gradient)(points), rtol=1e-10, atol=1e-12)

@@ -887,15 +887,22 @@ JIT_REFUSALS = {
 }
 
 
-@pytest.mark.parametrize("workspace", [False, True], ids=["fresh", "workspace"])
+@pytest.mark.parametrize("memory", ["fresh", "workspace", "columns"])
 @pytest.mark.parametrize("c", TABLE)
-def test_compiled_equals_eager(c: Case, workspace: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compiled_equals_eager(c: Case, memory: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """``jit`` of each case gives the eager value, and ``jit(grad)`` of a smooth case the eager gradient.
 
     With ``workspace``, every temporary that can live in the program's kept memory does (not only large
-    ones), and the program runs twice: the second call must leave the first call's results intact."""
+    ones), and the program runs twice: the second call must leave the first call's results intact.
+    With ``columns`` as well, every value of two dimensions or more counts as tall, so each group of
+    them that a product makes and nothing pins to rows is written column-major."""
+    workspace = memory != "fresh"
     if workspace:
         monkeypatch.setattr(codegen, "WORKSPACE_MIN_BYTES", 0)
+    if memory == "columns":
+        monkeypatch.setattr(codegen, "COLUMN_MAJOR_MIN_ROWS", 1)
+        monkeypatch.setattr(codegen, "COLUMN_MAJOR_MIN_COLUMNS", 1)
+        monkeypatch.setattr(codegen, "COLUMN_MAJOR_MIN_INNER", 1)
 
     def twice(function: Callable, *args: Any) -> Any:
         first = function(*args)
@@ -906,11 +913,12 @@ def test_compiled_equals_eager(c: Case, workspace: bool, monkeypatch: pytest.Mon
                 np.testing.assert_array_equal(np.asarray(leaf), copy)
         return first
 
+    function = _between_products(c) if memory == "columns" else c
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        eager = c(*c.args)
+        eager = function(*c.args)
         try:
-            compiled = twice(wg.jit(c), *c.args)
+            compiled = twice(wg.jit(function), *c.args)
         except (TypeError, NotImplementedError) as error:
             if JIT_REFUSALS.get(c.op, "(no refusal expected)") not in str(error):
                 raise
@@ -922,12 +930,30 @@ def test_compiled_equals_eager(c: Case, workspace: bool, monkeypatch: pytest.Mon
         argnums = tuple(range(len(c.args)))
 
         def loss(*args: Any) -> Any:
-            return wnp.sum(wnp.sin(c(*args)))
+            return wnp.sum(wnp.sin(function(*args)))
 
         eager_gradients = wg.grad(loss, argnums)(*c.args)
         compiled_gradients = twice(wg.jit(wg.grad(loss, argnums)), *c.args)
     for compiled_gradient, eager_gradient in zip(compiled_gradients, eager_gradients):
         assert_same_value(compiled_gradient, eager_gradient, rtol=1e-12, atol=1e-14)
+
+
+def _between_products(c: Case) -> Callable:
+    """``c`` with its float operands of two or more dimensions made by a product (x @ I) and its result read
+    by one: the values around the operation form groups that jit's layout pass may write column-major."""
+
+    def product_of(value: Any) -> Any:
+        if not isinstance(value, (np.ndarray, wg.core.Tracer)):
+            return value
+        shape = tuple(wnp.shape(value))
+        if len(shape) >= 2 and np.dtype(wnp.result_type(value)).kind == "f":
+            return wnp.matmul(value, np.eye(shape[-1]))
+        return value
+
+    def run(*args: Any) -> Any:
+        return wg.tree_util.tree_map(product_of, c(*[product_of(arg) for arg in args]))
+
+    return run
 
 
 def _direction(value: Any, seed: int) -> Any:
