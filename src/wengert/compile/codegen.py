@@ -155,28 +155,8 @@ def _emit_numpy(program: Program) -> Emitted:
     if columns:
         namespace["_columns"] = _columns
     for index, equation in enumerate(program.equations):
-        buffer = buffers[index]
-        if buffer is None and index in columns:
-            # a tall product or an elementwise result among them, written column-major (`_column_major_results`)
-            shape = tuple(equation.out.aval.shape)
-            if index in slots:
-                target = f"_w[{slots[index]}].reshape({(shape[-1], -1)!r}).T.reshape({shape!r})"
-            else:
-                target = f"_columns({shape!r}, {names.constant(np.dtype(equation.out.aval.dtype))})"
-            arguments = [_argument(value, names) for value in equation.inputs]
-            if getattr(equation.primitive, "ufunc", None) is not None:
-                function = names.ufunc(equation.primitive)
-            else:  # a product that takes out= (``primitive.takes_out``)
-                function = names.function(equation.primitive)
-            lines.append(f"    {equation.out.name} = {function}({', '.join(arguments)}, out={target})")
-        elif buffer is not None or index in slots:
-            # A temporary dies here and nothing else sees its memory, or a workspace slot is free: the result
-            # goes into that memory.
-            if buffer is not None:
-                target = buffer.name
-            else:
-                shape = tuple(equation.out.aval.shape)
-                target = f"_w[{slots[index]}]" + ("" if len(shape) == 1 else f".reshape({shape!r})")
+        target = _out_target(equation, buffers[index], slots.get(index), index in columns, names)
+        if target is not None:
             arguments = [_argument(value, names) for value in equation.inputs]
             if getattr(equation.primitive, "ufunc", None) is not None:
                 function = names.ufunc(equation.primitive)
@@ -296,6 +276,23 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
         if out.number in products or (getattr(equation.primitive, "ufunc", None) is not None and not equation.params):
             chosen.add(index)
     return chosen
+
+
+def _out_target(equation: Any, buffer: Var | None, slot: int | None, column_major: bool, names: Any) -> str | None:
+    """Where ``equation`` writes its result (``out=``), or None for a new array of its own choosing.
+
+    A temporary that dies here and that nothing else sees lends its memory (``buffer``); else a free
+    workspace slot takes the result; a column-major result gets that order in either kind of memory."""
+    if buffer is not None:
+        return buffer.name
+    shape = tuple(equation.out.aval.shape)
+    if column_major:  # a tall product or an elementwise result among them (`_column_major_results`)
+        if slot is not None:
+            return f"_w[{slot}].reshape({(shape[-1], -1)!r}).T.reshape({shape!r})"
+        return f"_columns({shape!r}, {names.constant(np.dtype(equation.out.aval.dtype))})"
+    if slot is not None:
+        return f"_w[{slot}]" + ("" if len(shape) == 1 else f".reshape({shape!r})")
+    return None
 
 
 def _columns(shape: tuple, dtype: Any) -> np.ndarray:
