@@ -511,11 +511,12 @@ def test_large_temporaries_live_in_a_workspace_kept_between_calls_that_concurren
 def _tall_laplacian_network(dimension: int, width: int = 128):
     weights = [RNG.standard_normal((dimension, width)) / np.sqrt(dimension)]
     weights += [RNG.standard_normal((width, width)) / np.sqrt(width) for _ in range(2)]
+    biases = [0.1 * RNG.standard_normal(width) for _ in weights]
     last = RNG.standard_normal(width)
 
     def u(p):
-        for w in weights:
-            p = wnp.tanh(p @ w)
+        for w, b in zip(weights, biases):
+            p = wnp.tanh(p @ w + b)  # jit fuses the product and the bias (matmul_add), which takes out= too
         return p @ last
 
     return u
@@ -536,6 +537,7 @@ def test_tall_products_and_the_elementwise_work_among_them_are_written_column_ma
     compiled = wg.jit(wg.laplacian(u))
     source = compiled.lower(x).source
     assert ("_w[" in source and ".T.reshape(" in source) if workspace else "_columns(" in source
+    assert "product='matmul', out=" in source  # a fused product and bias written in the order of its group
     expected = wg.laplacian(u)(x)
     for _ in range(3):
         np.testing.assert_allclose(compiled(x), expected, rtol=1e-12, atol=1e-12)
@@ -572,3 +574,20 @@ def test_values_a_row_reader_or_the_caller_sees_stay_row_major():
     points = RNG.uniform(-1.0, 1.0, (1000, 4))
     compiled = wg.jit(wg.grad(laplacian_and_gradient))
     np.testing.assert_allclose(compiled(points), wg.grad(laplacian_and_gradient)(points), rtol=1e-10, atol=1e-12)
+
+
+def test_a_fused_product_and_bias_writes_into_the_memory_it_is_given_when_the_sum_fits():
+    from wengert.numpy.products import _matmul_add_impl
+
+    a, b = RNG.standard_normal((6, 4)), RNG.standard_normal((4, 3))
+    out = np.empty((3, 6)).T  # column-major, as jit gives a tall product
+    result = _matmul_add_impl(a, b, np.arange(3.0), "matmul", out=out)
+    assert result is out
+    np.testing.assert_allclose(result, a @ b + np.arange(3.0), rtol=1e-14)
+    tn = _matmul_add_impl(a.T.copy(), b, np.ones(3), "matmul_tn", out=np.empty((6, 3)))
+    np.testing.assert_allclose(tn, a @ b + 1.0, rtol=1e-14)
+    wider = _matmul_add_impl(a, b, np.ones((2, 6, 3)), "matmul", out=np.empty((2, 6, 3)))  # the bias adds an axis
+    np.testing.assert_allclose(wider, np.broadcast_to(a @ b + 1.0, (2, 6, 3)), rtol=1e-14)
+    single = _matmul_add_impl(a.astype(np.float32), b.astype(np.float32), np.ones(3), "matmul", out=np.empty((6, 3)))
+    assert single.dtype == np.float64  # a float64 bias widens the float32 product's sum, as NumPy's +
+    np.testing.assert_allclose(single, (a.astype(np.float32) @ b.astype(np.float32)) + 1.0, rtol=1e-6)

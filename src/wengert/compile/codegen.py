@@ -160,8 +160,9 @@ def _emit_numpy(program: Program) -> Emitted:
             arguments = [_argument(value, names) for value in equation.inputs]
             if getattr(equation.primitive, "ufunc", None) is not None:
                 function = names.ufunc(equation.primitive)
-            else:  # an implementation that takes out= (``primitive.takes_out``)
+            else:  # an implementation that takes out= (``primitive.takes_out``), and its parameters
                 function = names.function(equation.primitive)
+                arguments += [f"{key}={_literal(value, names)}" for key, value in equation.params.items()]
             lines.append(f"    {equation.out.name} = {function}({', '.join(arguments)}, out={target})")
         else:
             function = names.function(equation.primitive)
@@ -386,8 +387,11 @@ def _workspace_slots(
     busy_until: list[int] = []
     for index, equation in enumerate(program.equations):
         out, aval, primitive = equation.out.number, equation.out.aval, equation.primitive
-        writes_into = getattr(primitive, "ufunc", None) is not None or getattr(primitive, "takes_out", False)
-        if out in root or not writes_into or equation.params or aval.python is not None or not aval.shape:
+        takes_out = getattr(primitive, "takes_out", False)  # its parameters go with out=; a ufunc's would not
+        writes_into = takes_out or getattr(primitive, "ufunc", None) is not None
+        if out in root or not writes_into or (equation.params and not takes_out) or aval.python is not None:
+            continue
+        if not aval.shape:
             continue
         if np.dtype(aval.dtype).itemsize * math.prod(aval.shape) < WORKSPACE_MIN_BYTES:
             continue

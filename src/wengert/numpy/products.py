@@ -212,14 +212,15 @@ matmul_tn.primitive = matmul_tn_p
 _PRODUCT_IMPLS = {"matmul": _matmul_impl, "matmul_nt": _matmul_nt_impl, "matmul_tn": _matmul_tn_impl}
 
 
-def _matmul_add_impl(a: Any, b: Any, bias: Any, product: str) -> Any:
+def _matmul_add_impl(a: Any, b: Any, bias: Any, product: str, out: Any = None) -> Any:
     """The product named ``product`` ("matmul", "matmul_nt" or "matmul_tn") of ``a`` and ``b``, plus ``bias``.
 
-    The bias is added into the product's own new array: the same additions as ``product + bias``,
-    without a second array. NumPy refuses that, before writing anything, where the sum would widen
-    the dtype (``casting="safe"``) or enlarge the shape (``out=``); such a sum gets an array of its own.
+    The bias is added into the product's own new array (or ``out``, jit's memory for it): the same
+    additions as ``product + bias``, without a second array. NumPy refuses that, before writing
+    anything, where the sum would widen the dtype (``casting="safe"``) or enlarge the shape
+    (``out=``); such a sum gets an array of its own.
     """
-    result = _PRODUCT_IMPLS[product](a, b)
+    result = _PRODUCT_IMPLS[product](a, b, out) if _fits_product(out, a, b, product) else _PRODUCT_IMPLS[product](a, b)
     if type(result) is np.ndarray:
         try:
             return np.add(result, bias, out=result, casting="safe")
@@ -228,8 +229,18 @@ def _matmul_add_impl(a: Any, b: Any, bias: Any, product: str) -> Any:
     return result + bias
 
 
+def _fits_product(out: Any, a: Any, b: Any, product: str) -> bool:
+    """Whether ``out`` can take the product itself (the bias may have widened the sum's shape or dtype)."""
+    if out is None or type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2:
+        return False
+    rows = a.shape[1] if product == "matmul_tn" else a.shape[0]
+    columns = b.shape[0] if product == "matmul_nt" else b.shape[1]
+    return out.shape == (rows, columns) and out.dtype == np.result_type(a, b)
+
+
 matmul_add_p = primitive("matmul_add", _matmul_add_impl)
 matmul_add_p.fresh = True  # the product's new array, holding the sum
+matmul_add_p.takes_out = True  # into jit's memory, as matmul's
 matmul_add_p.compile_only = True  # made by a jit pass after differentiation: no derivative or batch rules
 
 
