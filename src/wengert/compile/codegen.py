@@ -244,7 +244,9 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
             first = equation.inputs[0]
             if isinstance(first, Var) and len(first.aval.shape) == 2 and first.aval.shape[-1] >= COLUMN_MAJOR_MIN_INNER:
                 products.add(out.number)  # reading a column-major operand costs a product nothing
-                continue
+            else:
+                blocked.add(out.number)  # a product of few terms writes rows, and its group reads them
+            continue
         view = getattr(primitive, "view_of_input", False) and _tall(out) and len(tall_inputs) == 1
         if view and tuple(tall_inputs[0].aval.shape)[-1] == tuple(out.aval.shape)[-1]:
             join(tall_inputs[0], out)

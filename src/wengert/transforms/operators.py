@@ -3,9 +3,10 @@
 A second-order jet of f along a direction v gives vᵀ·H·v (its second
 coefficient) and v·∇f (its first): so the operator Σ_ij C_ij ∂i∂j f equals
 Σ_k λ_k q_kᵀ·H·q_k over the eigenpairs (λ_k, q_k) of the symmetric part of C.
-Collapsed Taylor mode (`wengert.core.taylor.second_order_jet`) pushes all
-the directions through f in one pass, their second-order terms summed with the
-eigenvalues' signs. The stochastic option estimates it from random directions instead (Hutchinson's
+Collapsed Taylor mode (`wengert.core.taylor.second_order_jet`) pushes the
+directions through f together (in passes of up to `ROWS_PER_PASS` rows at many
+points), their second-order terms summed with the eigenvalues' signs. The
+stochastic option estimates it from random directions instead (Hutchinson's
 estimator, unbiased: E[zᵀLᵀHLz] = tr(H·LLᵀ) for Rademacher z), with a
 `wengert.random` key, when d jets are too many.
 
@@ -231,7 +232,7 @@ def _signed_roots(values: np.ndarray, vectors: np.ndarray) -> list[tuple[float, 
 
 
 def _exact(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray) -> Any:
-    """Σ_k λ_k q_kᵀHq_k in one collapsed Taylor pass: the directions √|λ_k|·q_k, their terms signed and summed."""
+    """Σ_k λ_k q_kᵀHq_k by collapsed Taylor mode: the directions √|λ_k|·q_k, their terms signed and summed."""
     roots = _signed_roots(values, vectors)
     if not roots:  # C = 0
         return None
@@ -243,7 +244,7 @@ def _exact(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndar
 def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.ndarray, samples: int, key: Any) -> Any:
     """Hutchinson's estimate of Σ_k λ_k q_kᵀHq_k: E[(L z)ᵀH(L z)] = tr(H·LLᵀ) for Rademacher z, each sign's L.
 
-    All the random directions go through f in one collapsed Taylor pass, their terms weighted ±1/samples."""
+    All the random directions go through f by collapsed Taylor mode, their terms weighted ±1/samples."""
     from .. import numpy as wnp
     from .. import random as wrandom
 
@@ -257,7 +258,7 @@ def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.
 
 
 def _collapsed(f: Callable[[Any], Any], x: Any, columns: Any, weights: list[float]) -> Any:
-    """Σ_k weights[k]·D²f[v_k, v_k] at every point in one collapsed pass, v_k = columns[k] on every row."""
+    """Σ_k weights[k]·D²f[v_k, v_k] at every point by collapsed passes, v_k = columns[k] on every row."""
     _, _, curvature = row_wise_jet(f, x, columns, [[(k, k, w) for k, w in enumerate(weights)]], first_order=False)
     return curvature[0]
 
