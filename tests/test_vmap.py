@@ -724,3 +724,9 @@ def test_a_per_point_factor_scales_a_column_major_stack_in_its_order():
     assert scaled.strides == stack.strides  # the copy of the factor took the stack's order
     np.testing.assert_array_equal(_scale(factor, stack.copy()), factor * stack)  # row-major: as it was
     np.testing.assert_array_equal(_scale(2.0, stack), 2.0 * stack)
+    # a stack broadcast over the points (a first layer's directions plus a bias) is not column-major:
+    # the factor stays row-major and the product's directions stay rows apart, so it reshapes as a view
+    spread = np.broadcast_to(rng.standard_normal((5, 1, 64)), (5, 300, 64))
+    product = _scale(factor, spread)
+    np.testing.assert_array_equal(product, factor * spread)
+    assert np.shares_memory(product, product.reshape(5 * 300, 64))

@@ -572,7 +572,8 @@ def _scale(factor: Any, stack: Any) -> Any:
         and factor.ndim == 2
         and stack.ndim == 3
         and factor.shape == stack.shape[1:]
-        and stack.strides[2] > stack.strides[1]
+        and stack.strides[1] == stack.itemsize  # points next to each other (not a broadcast over them),
+        and stack.strides[2] > stack.itemsize  # features apart: column-major
         and factor.flags.c_contiguous
     ):
         factor = np.asfortranarray(factor)
