@@ -235,12 +235,12 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
     for equation in program.equations:
         primitive, out = equation.primitive, equation.out
         tall_inputs = [value for value in equation.inputs if _tall(value)]
-        elementwise = getattr(primitive, "ufunc", None) is not None and not equation.params
-        if elementwise and _tall(out):
+        takes_out = getattr(primitive, "takes_out", False)
+        if _elementwise(equation) and _tall(out):
             for value in tall_inputs:
                 join(value, out)
             continue
-        if getattr(primitive, "takes_out", False) and _tall(out):
+        if takes_out and _tall(out):
             first = equation.inputs[0]
             if isinstance(first, Var) and len(first.aval.shape) == 2 and first.aval.shape[-1] >= COLUMN_MAJOR_MIN_INNER:
                 products.add(out.number)  # reading a column-major operand costs a product nothing
@@ -261,7 +261,7 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
                 for value in tall_inputs:
                     join(value, out)
                 continue
-        if getattr(primitive, "takes_out", False):
+        if takes_out:
             continue  # a product reads its operands in either order
         blocked.update(value.number for value in tall_inputs)
         if _tall(out):
@@ -276,7 +276,7 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
         group = root(out.number)
         if group in groups_blocked or group not in groups_with_products:
             continue
-        if out.number in products or (getattr(equation.primitive, "ufunc", None) is not None and not equation.params):
+        if out.number in products or _elementwise(equation):
             chosen.add(index)
     return chosen
 
@@ -303,11 +303,15 @@ def _columns(shape: tuple, dtype: Any) -> np.ndarray:
     return np.empty((shape[-1], math.prod(shape[:-1])), dtype).T.reshape(shape)
 
 
+def _elementwise(equation: Any) -> bool:
+    """Whether ``equation`` is a ufunc call without parameters: a new array, or one written with ``out=``."""
+    return getattr(equation.primitive, "ufunc", None) is not None and not equation.params
+
+
 def _never_aliases(equation: Any) -> bool:
     """Whether ``equation``'s result is new memory, never a view of an input: a ufunc without
     parameters, or a primitive marked ``fresh`` (a product, a reduction)."""
-    ufunc = getattr(equation.primitive, "ufunc", None) is not None and not equation.params
-    return ufunc or getattr(equation.primitive, "fresh", False)
+    return _elementwise(equation) or getattr(equation.primitive, "fresh", False)
 
 
 def _reusable_buffers(program: Program, kept: set[int], last_use: dict[int, int]) -> set[int]:
@@ -389,11 +393,8 @@ def _workspace_slots(
     busy_until: list[int] = []
     for index, equation in enumerate(program.equations):
         out, aval, primitive = equation.out.number, equation.out.aval, equation.primitive
-        takes_out = getattr(primitive, "takes_out", False)  # its parameters go with out=; a ufunc's would not
-        writes_into = takes_out or getattr(primitive, "ufunc", None) is not None
-        if out in root or not writes_into or (equation.params and not takes_out) or aval.python is not None:
-            continue
-        if not aval.shape:
+        writes_into = _elementwise(equation) or getattr(primitive, "takes_out", False)  # its parameters go with out=
+        if out in root or not writes_into or aval.python is not None or not aval.shape:
             continue
         if np.dtype(aval.dtype).itemsize * math.prod(aval.shape) < WORKSPACE_MIN_BYTES:
             continue
@@ -436,7 +437,7 @@ def _install_workspace(namespace: dict, shapes: list[tuple[int, np.dtype]]) -> N
 
 def _buffer_for(equation: Any, index: int, last_use: dict[int, int], reusable: set[int]) -> Var | None:
     """An input of ``equation`` whose memory its result can be written into, or None."""
-    if getattr(equation.primitive, "ufunc", None) is None or equation.params:
+    if not _elementwise(equation):
         return None
     out = equation.out.aval
     if not out.shape or out.python is not None:

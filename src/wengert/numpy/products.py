@@ -220,7 +220,7 @@ def _matmul_add_impl(a: Any, b: Any, bias: Any, product: str, out: Any = None) -
     anything, where the sum would widen the dtype (``casting="safe"``) or enlarge the shape
     (``out=``); such a sum gets an array of its own.
     """
-    result = _PRODUCT_IMPLS[product](a, b, out) if _fits_product(out, a, b, product) else _PRODUCT_IMPLS[product](a, b)
+    result = _PRODUCT_IMPLS[product](a, b, out if _fits_product(out, a, b, product) else None)
     if type(result) is np.ndarray:
         try:
             return np.add(result, bias, out=result, casting="safe")
