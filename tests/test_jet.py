@@ -108,6 +108,57 @@ def test_series_take_their_primals_precision_and_bad_calls_are_refused():
         wg.jet(wnp.exp, 1.0, (1.0,))
 
 
+x2 = np.array([0.3, 0.6])
+
+
+@pytest.mark.parametrize(
+    "primals, series, error, message",
+    [
+        ((np.array([1, 2]),), ((np.array([0.5, 0.5]),),), TypeError, "primal 0 has dtype int64; only floating"),
+        ((np.array([True, False]),), ((x2,),), TypeError, "primal 0 has dtype bool"),
+        ((x2,), ((1j * x2,),), TypeError, r"term 0 \(order 1\) of series 0 is complex"),
+        ((x2,), ((x2 > 0,),), TypeError, "of series 0 is boolean"),
+        ((x2,), ((np.ones((3, 2)),),), ValueError, r"term 0 \(order 1\) of series 0 has shape \(3, 2\) but primal 0"),
+        ((x2,), ((x2, np.ones(3)),), ValueError, r"term 1 \(order 2\) of series 0 has shape \(3,\)"),
+        ((None,), ((1.0,),), TypeError, "primal 0 is NoneType"),
+        (((0.1, 0.2),), ((1.0,),), TypeError, "primal 0 is tuple; each primal is one array"),
+        (("a",), ((1.0,),), TypeError, "jet: primal 0 is"),
+        ((x2,), (None,), TypeError, "series 0 is NoneType; a series is a tuple"),
+        ((x2,), (((x2, x2),),), TypeError, r"term 0 \(order 1\) of series 0 is a tuple"),
+        ((x2,), (("ab",),), TypeError, "term 0 .* of series 0"),
+    ],
+)
+def test_bad_primals_and_series_are_refused_by_name(primals, series, error, message):
+    """What `jvp` refuses `jet` refuses too: nothing is truncated to an integer dtype, nothing broadcast."""
+    with pytest.raises(error, match=message):
+        wg.jet(wnp.exp, primals, series)
+    with pytest.raises(TypeError, match="not callable"):
+        wg.jet("exp", (x2,), ((x2,),))
+
+
+class Box:
+    def __init__(self, content):
+        self.content = content
+
+
+wg.register_pytree_node(Box, lambda box: ((box.content,), None), lambda _, children: Box(children[0]))
+
+
+def test_output_series_have_the_output_structure_with_k_terms_at_each_leaf():
+    """JAX's layout: a tuple output's series is a tuple of per-output lists of K terms."""
+    a = np.array([0.5, 0.7])
+    value, series = wg.jet(lambda p: (wnp.sin(p), 2 * p), (a,), ((np.ones(2), np.zeros(2), np.zeros(2)),))
+    (sines, doubles) = series
+    np.testing.assert_allclose(value[0], np.sin(a), rtol=1e-15)
+    np.testing.assert_allclose(sines, [np.cos(a), -np.sin(a), -np.cos(a)], rtol=1e-14)
+    np.testing.assert_allclose(doubles, [2 * np.ones(2), np.zeros(2), np.zeros(2)], rtol=1e-15)
+    value, series = wg.jet(lambda p: {"u": wnp.exp(p)}, (a,), ((np.ones(2), np.zeros(2)),))
+    np.testing.assert_allclose(series["u"], [np.exp(a), np.exp(a)], rtol=1e-14)
+    value, series = wg.jet(lambda p: Box(wnp.sin(p)), (a,), ((np.ones(2),),))  # one leaf keeps its container
+    assert isinstance(value, Box) and isinstance(series, Box)
+    np.testing.assert_allclose(series.content[0], np.cos(a), rtol=1e-15)
+
+
 def collapsed_jet(u, x, directions):
     """u(x), its slopes along each direction, and Σ_i D²u[v_i, v_i]: one collapsed second-order stream."""
     from wengert.core.taylor import second_order_jet

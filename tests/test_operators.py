@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -82,8 +84,16 @@ def test_bad_operators_are_refused_by_name():
     u = _network(2)
     with pytest.raises(ValueError, match="square matrix"):
         wg.differential_operator(u, np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"first_order must have shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"first_order must be a finite vector of shape \(2,\), got shape \(3,\)"):
         wg.differential_operator(u, np.eye(2), np.ones(3))
+    with pytest.raises(ValueError, match="first_order .* non-finite entries"):
+        wg.differential_operator(u, np.eye(2), [np.nan, 0.0])
+    with pytest.raises(TypeError, match="coefficients must be real, got complex"):
+        wg.differential_operator(u, (1 + 2j) * np.eye(2))
+    with pytest.raises(TypeError, match="coefficients must be numbers"):
+        wg.differential_operator(u, "ab")
+    with pytest.raises(ValueError, match="key= is used only to draw samples"):
+        wg.laplacian(u, key=wg.random.PRNGKey(0))
     with pytest.raises(ValueError, match="the points have 3 coordinates but the coefficients are 2 × 2"):
         wg.differential_operator(u, np.eye(2))(np.ones((4, 3)))
     with pytest.raises(ValueError, match="samples= needs a key"):
@@ -137,6 +147,69 @@ def test_partial_derivative_closed_form_and_bad_orders():
         wg.partial_derivative(lambda p: p[..., 0], (1, -1))
     with pytest.raises(TypeError, match="sequence or a"):
         wg.partial_derivative(lambda p: p[..., 0], 2)
+    with pytest.raises(ValueError, match="coordinate 3 is outside points of dimension 2"):  # zero orders count too
+        wg.partial_derivative(lambda p: p[..., 0], (1, 0, 0, 0))(x)
+    with pytest.raises(ValueError, match="286 jets of order 10 .* nest partial_derivative"):
+        wg.partial_derivative(lambda p: p[..., 0], (3, 3, 3, 1))
+
+
+@pytest.mark.parametrize("alpha", [(13, 0), (11, 1), (10, 2), (16, 0), (6, 6), (3, 9)])
+def test_high_order_partial_derivatives_use_exact_interpolation_weights(alpha):
+    """∂^α of 1/(1 + x + y/2) in closed form: the weights (≈ K^-K) are solved exactly, none dropped."""
+    order = sum(alpha)
+    x = np.array([[0.1, 0.2], [-0.3, 0.4]])
+    exact = (-1) ** order * math.factorial(order) * 0.5 ** alpha[1] / (1 + x[:, 0] + 0.5 * x[:, 1]) ** (order + 1)
+    found = wg.partial_derivative(lambda p: 1 / (1 + p[..., 0] + 0.5 * p[..., 1]), alpha)(x)
+    np.testing.assert_allclose(found, exact, rtol=1e-9)
+
+
+def _forgets_return(p):
+    wnp.sum(p**2, axis=-1)
+
+
+@pytest.mark.parametrize(
+    "operator",
+    [
+        wg.laplacian,
+        wg.biharmonic,
+        lambda f: wg.differential_operator(f, np.eye(2), [1.0, 0.0]),
+        lambda f: wg.differential_operator(f, np.zeros((2, 2)), [1.0, 0.0], samples=2, key=wg.random.PRNGKey(0)),
+        lambda f: wg.partial_derivative(f, (2, 1)),
+    ],
+)
+@pytest.mark.parametrize(
+    "f, found",
+    [
+        (_forgets_return, "NoneType .did f forget to return"),
+        (lambda p: "u", "str"),
+        (lambda p: (wnp.sum(p, axis=-1), {"aux": 1}), "tuple"),
+    ],
+)
+def test_an_f_that_returns_no_numeric_array_is_refused(operator, f, found):
+    with pytest.raises(TypeError, match=f"f must return one numeric array .*got {found}"):
+        operator(f)(np.array([[0.1, 0.2], [0.3, 0.4]]))
+
+
+def test_degenerate_and_lopsided_coefficients_and_float32_points():
+    f = lambda p: wnp.sum(wnp.sin(p) * p[..., :1], axis=-1)  # noqa: E731
+    x = np.array([[0.1, 0.2], [0.3, 0.4]])
+    slope = wg.differential_operator(f, np.zeros((2, 2)), [1.0, 0.0])(x)  # ∂₀f alone
+    np.testing.assert_allclose(slope, np.cos(x[:, 0]) * x[:, 0] + np.sin(x[:, 0]) + np.sin(x[:, 1]), rtol=1e-12)
+    for coefficients in (np.zeros((2, 2)), np.array([[0.0, 1.0], [-1.0, 0.0]])):  # symmetric part 0
+        estimate = wg.differential_operator(f, coefficients, [1.0, 0.0], samples=3, key=wg.random.PRNGKey(1))(x)
+        np.testing.assert_allclose(estimate, slope, rtol=1e-12)
+    # a diagonal C keeps every nonzero coefficient, however small beside the others: ∂²(y²) = 2
+    lopsided = wg.differential_operator(lambda p: p[..., 1] ** 2, np.diag([1e14, 1.0]))(x)
+    np.testing.assert_allclose(lopsided, 2.0, rtol=1e-12)
+    np.testing.assert_array_equal(wg.biharmonic(f)(np.zeros((2, 0))), [0.0, 0.0])  # no coordinates: the empty sum
+    single = x.astype(np.float32)  # the directions take the points' precision
+    for operator in (
+        wg.laplacian(f),
+        wg.laplacian(f, samples=4, key=wg.random.PRNGKey(2)),
+        wg.differential_operator(f, [[1.0, 0.5], [0.5, -1.0]], [1.0, 2.0]),
+    ):
+        assert np.asarray(operator(single)).dtype == np.float32
+    np.testing.assert_allclose(wg.laplacian(f)(single), wg.laplacian(f)(x), rtol=1e-5)
 
 
 def test_a_function_that_reshapes_along_its_rows_gets_full_size_directions():

@@ -346,6 +346,16 @@ MODEL = nn.MLP([2, 4, 1], seed=0)
         (lambda: pinn.Derivatives(MODEL, POINTS).combination({}), TypeError, "non-empty mapping"),
         (lambda: pinn.Derivatives(MODEL, POINTS).combination({(0, 0): "1"}), TypeError, "real number"),
         (lambda: pinn.Derivatives(MODEL, POINTS, names="xt").combination({"u_y": 1.0}), ValueError, "names"),
+        (lambda: pinn.Derivatives(MODEL, POINTS, names="xt")("uxx"), ValueError, "without its underscore: .*'u_xx'"),
+        (lambda: pinn.Derivatives(MODEL, POINTS, names="xt")("xt"), ValueError, "ask for 'u_xt'"),
+        (lambda: pinn.Derivatives(MODEL, POINTS, names="xt")("u_x_t"), ValueError, "one underscore"),
+        (lambda: pinn.Derivatives(MODEL, POINTS, names="xt")("du/dx"), ValueError, "such as 'u_xt'"),
+        (
+            lambda: pinn.Derivatives(MODEL, POINTS, names="xt").combination({"uxx": 1.0, "u_t": 1.0}),
+            ValueError,
+            "underscore",
+        ),
+        (lambda: pinn.laplacian(MODEL, POINTS, mode="reverse", method="taylor"), ValueError, "forward-mode"),
         (lambda: DenseNetwork([np.ones((2, 2))], "tanh"), ValueError, r"\[W1, b1"),
         (lambda: DenseNetwork([np.ones((2, 1)), np.zeros(1)], "swish"), ValueError, "activation must be"),
     ],
@@ -353,3 +363,19 @@ MODEL = nn.MLP([2, 4, 1], seed=0)
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("method", ["auto", "taylor", "jvp"])
+def test_the_value_alone_and_value_terms_of_a_combination(method):
+    """u alone (a Taylor pass with no direction) and c·u in a combination, for a plain function."""
+    u = lambda p: wnp.sin(p[:, :1]) * wnp.exp(-p[:, 1:])  # noqa: E731
+    exact = np.sin(POINTS[:, :1]) * np.exp(-POINTS[:, 1:])
+    fields = pinn.Derivatives(u, POINTS, names="xt", method=method)
+    np.testing.assert_allclose(fields("u"), exact, rtol=1e-14)
+    np.testing.assert_allclose(fields(()), exact, rtol=1e-14)
+    np.testing.assert_allclose(fields("phi"), exact, rtol=1e-14)  # any name without an underscore is the value
+    np.testing.assert_allclose(
+        pinn.Derivatives(u, POINTS, names="xt", method=method).combination({"u": 2.0}), 2 * exact, rtol=1e-14
+    )
+    wave = pinn.Derivatives(u, POINTS, names="xt", method=method).combination({"u_xx": 1.0, "u": 1.0})
+    np.testing.assert_allclose(wave, 0.0, atol=1e-14)  # u_xx = −u

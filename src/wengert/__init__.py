@@ -26,7 +26,7 @@ from . import (  # noqa: F401  (the subpackages, as wg.<name>)
     tree_util,
 )
 from .compile import jit
-from .core import Dual, jet, tree_flatten, tree_leaves, tree_map, tree_unflatten
+from .core import Dual, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .core.pytree import register_pytree_node
 from .creation import *  # noqa: F403  (PyTorch's creation functions and dtypes: wg.zeros, wg.float32...)
 from .generator import Generator, default_generator, initial_seed, manual_seed, seed
@@ -57,6 +57,7 @@ from .transforms import (
     jacfwd,
     jacobian,
     jacrev,
+    jet,
     jvp,
     laplacian,
     linearize,

@@ -421,7 +421,7 @@ def jet(function: Callable[..., Any], primals: Sequence[Any], series: Sequence[S
 
     ``series[i]`` holds the derivatives of input i's path at t = 0, orders 1 … K
     (JAX's convention: x(t) = x0 + Σ series[i][k−1]·t^k / k!); the output's come
-    back the same way, as a list of K arrays.
+    back the same way: the output's structure with a list of K arrays at each leaf.
 
     Example:
         >>> import wengert.numpy as wnp
@@ -458,9 +458,7 @@ def jet(function: Callable[..., Any], primals: Sequence[Any], series: Sequence[S
         else:
             values.append(leaf)
             terms.append([_zero_like(leaf) for _ in range(order)])
-    if len(leaves) == 1 and not isinstance(out, (tuple, list, dict)):
-        return values[0], terms[0]
-    return tree_unflatten(tree, values), [tree_unflatten(tree, [t[k] for t in terms]) for k in range(order)]
+    return tree_unflatten(tree, values), tree_unflatten(tree, terms)  # JAX's layout: K terms at each leaf
 
 
 __all__ = [

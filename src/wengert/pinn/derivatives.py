@@ -245,6 +245,8 @@ def laplacian(
         return Derivatives(u, x, method=method).combination({(i, i): 1.0 for i in indices})
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "taylor":
+        raise ValueError("method='taylor' is a forward-mode engine; it needs mode='forward'")
     total = None
     for i in indices:
         term = _second(u, x, i, i, mode)
@@ -286,6 +288,8 @@ def _taylor_pass(
     """
     coordinates = sorted(set(coordinates) | {index for terms in streams for i, j, _ in terms for index in (i, j)})
     raw = plain_or_abstract(x)
+    if not coordinates and not streams:  # the value alone: no direction to push
+        return _row_checked(u, raw.shape[0])(x), {}, None
     position = {i: n for n, i in enumerate(coordinates)}
     value, first, second = row_wise_jet(
         _row_checked(u, raw.shape[0]),
@@ -378,9 +382,20 @@ class Derivatives:
     def key(self, request: str | Sequence[int]) -> tuple[int, ...]:
         """The sorted index tuple of a request ("u_xt" → (0, 1) with names "xt"; () is the value)."""
         if isinstance(request, str):
-            if "_" not in request:
+            field, underscore, suffix = request.partition("_")
+            if not field.isidentifier() or "_" in suffix:
+                raise ValueError(
+                    f"request {request!r}: ask for the value by a name such as 'u', and for a derivative by "
+                    "the name, one underscore and the coordinate names, such as 'u_xt'"
+                )
+            if not underscore:  # the value, unless the name reads as a derivative with its underscore left out
+                if self.names is not None and len(field) > 1 and all(letter in self.names for letter in field[1:]):
+                    meant = "u_" + field if field[0] in self.names else field[0] + "_" + field[1:]
+                    raise ValueError(
+                        f"request {request!r} reads as a derivative without its underscore: "
+                        f"ask for {meant!r}, or 'u' for the value"
+                    )
                 return ()
-            suffix = request.rsplit("_", 1)[1]
             if self.names is None:
                 raise ValueError(
                     f"the request {request!r} names coordinates, but no names were given; "

@@ -4,6 +4,7 @@ from .checkpoint import checkpoint, checkpoint_sequential
 from .custom import custom_jvp, custom_vjp, stop_gradient
 from .differentiate import grad, jvp, value_and_grad, vjp
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, linearize
+from .jets import jet
 from .operators import biharmonic, differential_operator, laplacian, partial_derivative
 from .vectorize import vmap
 
@@ -23,6 +24,7 @@ __all__ = [
     "jacfwd",
     "jacobian",
     "jacrev",
+    "jet",
     "jvp",
     "linearize",
     "value_and_grad",

@@ -24,8 +24,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -46,6 +48,7 @@ def laplacian(f: Callable[[Any], Any], *, samples: int | None = None, key: Any =
     """
 
     _check_sampling(samples, key, "laplacian")
+    f = _checked_output(f, "laplacian")
 
     def operator(x: Any) -> Any:
         dimension = _dimension(x, "laplacian")
@@ -68,9 +71,13 @@ def biharmonic(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
         120.0
     """
 
+    f = _checked_output(f, "biharmonic")
+
     def operator(x: Any) -> Any:
         dimension = _dimension(x, "biharmonic")
-        eye = np.eye(dimension)
+        if dimension == 0:  # no coordinates: the empty sum, at the output's shape
+            return 0.0 * f(x)
+        eye = np.eye(dimension, dtype=_float_dtype(x))
         pure = [_derivative(f, x, eye[i], 4) for i in range(dimension)]
         total = None
         for i in range(dimension):
@@ -115,33 +122,80 @@ def partial_derivative(f: Callable[[Any], Any], orders: Any) -> Callable[[Any], 
             raise ValueError(f"partial_derivative: coordinates are non-negative integers, got {coordinate!r}")
         if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
             raise ValueError(f"partial_derivative: orders are non-negative integers, got {order!r} for {coordinate}")
-    support = sorted(c for c, order in items.items() if order > 0)
+    named = max(items, default=-1)  # the largest coordinate named, even with order 0
+    support = tuple(sorted(int(c) for c, order in items.items() if order > 0))
     alpha = tuple(int(items[c]) for c in support)
     total_order = sum(alpha)
-    if total_order == 0:
-        return f
-    directions = list(_compositions(total_order, len(support)))
-    matrix = np.array(
-        [[_multinomial(beta) * np.prod(np.power(j, beta)) for beta in directions] for j in directions], dtype=float
-    )
-    # ∂^α f = Σ_j weights[j]·D^K f[j…j]: row α of the inverse system.
-    weights = np.linalg.solve(matrix.T, np.eye(len(directions))[directions.index(alpha)])
+    f = _checked_output(f, "partial_derivative")
+    try:
+        terms = _interpolation(alpha) if total_order else ()
+    except ValueError as error:
+        raise ValueError(f"partial_derivative: orders {alpha} on coordinates {support}: {error}") from None
 
     def operator(x: Any) -> Any:
         dimension = _dimension(x, "partial_derivative")
-        if support and support[-1] >= dimension:
-            raise ValueError(f"partial_derivative: coordinate {support[-1]} is outside points of dimension {dimension}")
+        if named >= dimension:
+            raise ValueError(f"partial_derivative: coordinate {named} is outside points of dimension {dimension}")
+        if not total_order:
+            return f(x)
         total = None
-        for j, weight in zip(directions, weights):
-            if abs(weight) < 1e-13:
-                continue
-            direction = np.zeros(dimension)
-            direction[support] = j
-            term = float(weight) * _derivative(f, x, direction, total_order)
+        for j, weight in terms:
+            direction = np.zeros(dimension, dtype=_float_dtype(x))
+            direction[list(support)] = j
+            term = weight * _derivative(f, x, direction, total_order)
             total = term if total is None else total + term
         return total
 
     return operator
+
+
+MAX_INTERPOLATION_JETS = 200
+"""The most jets `partial_derivative` takes for one ∂^α (the compositions of |α| over the coordinates it
+names): their weights come from an exact rational solve, whose cost grows as the cube of this."""
+
+
+@functools.lru_cache(maxsize=64)
+def _interpolation(alpha: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], float], ...]:
+    """The directions j (|j| = K = |α|) and weights w_j with ∂^α f = Σ_j w_j·D^K f[j, …, j], w_j ≠ 0.
+
+    D^K f[j…j] = Σ_{|β| = K} K!/β!·j^β·∂^β f: the system is solved in exact rational arithmetic, so
+    the weights (which shrink like K^-K while the jets grow like K^K) are exact before rounding, and
+    the ones that are zero are exactly zero."""
+    total_order = sum(alpha)
+    if len(alpha) == 1:  # one coordinate: the jet along its unit vector
+        return (((1,), 1.0),)
+    directions = list(_compositions(total_order, len(alpha)))
+    if len(directions) > MAX_INTERPOLATION_JETS:
+        raise ValueError(
+            f"exact interpolation takes {len(directions)} jets of order {total_order} (more than "
+            f"{MAX_INTERPOLATION_JETS}); nest partial_derivative calls instead, "
+            "e.g. partial_derivative(partial_derivative(f, a), b) for orders a + b"
+        )
+    # Row j: the multi-indices β weighted by K!/β!·j^β; ∂^α f is the combination of rows whose
+    # coefficients solve matrixᵀ·w = e_α.
+    matrix = [
+        [Fraction(_multinomial(beta)) * math.prod(Fraction(ji) ** bi for ji, bi in zip(j, beta)) for beta in directions]
+        for j in directions
+    ]
+    target = [Fraction(int(beta == alpha)) for beta in directions]
+    weights = _solve_exactly([list(column) for column in zip(*matrix)], target)
+    return tuple((j, float(w)) for j, w in zip(directions, weights) if w != 0)
+
+
+def _solve_exactly(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction]:
+    """x with matrix·x = rhs, by Gauss-Jordan elimination on fractions (the matrix is invertible)."""
+    size = len(rhs)
+    rows = [row[:] + [value] for row, value in zip(matrix, rhs)]
+    for column in range(size):
+        pivot = next(r for r in range(column, size) if rows[r][column] != 0)
+        rows[column], rows[pivot] = rows[pivot], rows[column]
+        lead = rows[column][column]
+        rows[column] = [value / lead for value in rows[column]]
+        for r in range(size):
+            factor = rows[r][column]
+            if r != column and factor != 0:
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[column])]
+    return [row[-1] for row in rows]
 
 
 def _compositions(total: int, parts: int) -> Any:
@@ -154,9 +208,9 @@ def _compositions(total: int, parts: int) -> Any:
             yield (first, *rest)
 
 
-def _multinomial(beta: tuple[int, ...]) -> float:
+def _multinomial(beta: tuple[int, ...]) -> int:
     """K!/β! for K = |β|."""
-    return math.factorial(sum(beta)) / math.prod(math.factorial(b) for b in beta)
+    return math.factorial(sum(beta)) // math.prod(math.factorial(b) for b in beta)
 
 
 def differential_operator(
@@ -179,7 +233,7 @@ def differential_operator(
         >>> abs(float(wave(np.array([0.3, 0.1]))))  # u_xx - u_tt of a travelling wave
         0.0
     """
-    matrix = np.asarray(coefficients, dtype=float)
+    matrix = _real_matrix(coefficients, "coefficients")
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or not np.all(np.isfinite(matrix)):
         raise ValueError(
             f"differential_operator: coefficients must be a finite square matrix (d × d), got shape {matrix.shape}"
@@ -187,18 +241,23 @@ def differential_operator(
     dimension = matrix.shape[0]
     drift = None
     if first_order is not None:
-        drift = np.asarray(first_order, dtype=float)
-        if drift.shape != (dimension,):
-            raise ValueError(f"differential_operator: first_order must have shape ({dimension},), got {drift.shape}")
+        drift = _real_matrix(first_order, "first_order")
+        if drift.shape != (dimension,) or not np.all(np.isfinite(drift)):
+            raise ValueError(
+                f"differential_operator: first_order must be a finite vector of shape ({dimension},), "
+                f"got shape {drift.shape}" + ("" if drift.shape != (dimension,) else " with non-finite entries")
+            )
     _check_sampling(samples, key, "differential_operator")
+    f = _checked_output(f, "differential_operator")
     # Only the symmetric part of C acts on the symmetric Hessian; its eigenvectors are the directions.
     symmetric = (matrix + matrix.T) / 2.0
     if np.count_nonzero(symmetric - np.diag(np.diag(symmetric))) == 0:  # diagonal (the Laplacian): no eigh
         eigenvalues, eigenvectors = np.diag(symmetric).copy(), np.eye(len(symmetric))
+        kept = eigenvalues != 0.0  # exact: every nonzero coefficient counts, however small beside the others
     else:
         eigenvalues, eigenvectors = np.linalg.eigh(symmetric)
-    scale = float(np.max(np.abs(eigenvalues))) if dimension else 0.0
-    kept = np.abs(eigenvalues) > 1e-14 * scale
+        scale = float(np.max(np.abs(eigenvalues))) if dimension else 0.0
+        kept = np.abs(eigenvalues) > 1e-14 * scale  # eigh's rounding of the zero eigenvalues
 
     def operator(x: Any) -> Any:
         if _dimension(x, "differential_operator") != dimension:
@@ -206,19 +265,58 @@ def differential_operator(
                 f"differential_operator: the points have {_dimension(x, 'differential_operator')} coordinates "
                 f"but the coefficients are {dimension} × {dimension}"
             )
-        total = None
-        if samples is None:
-            total = _exact(f, x, eigenvalues[kept], eigenvectors[:, kept])
-        else:
-            total = _estimated(f, x, eigenvalues[kept], eigenvectors[:, kept], samples, key)
+        dtype = _float_dtype(x)  # the directions in the points' precision: float32 points give float32 results
+        values, vectors = eigenvalues[kept].astype(dtype), eigenvectors[:, kept].astype(dtype)
+        total = _exact(f, x, values, vectors) if samples is None else _estimated(f, x, values, vectors, samples, key)
         if drift is not None and np.any(drift):
-            term = _derivative(f, x, drift, 1)
+            term = _derivative(f, x, drift.astype(dtype), 1)
             total = term if total is None else total + term
         if total is None:  # C = 0 and b = 0
             return 0.0 * f(x)
         return total
 
     return operator
+
+
+def _real_matrix(value: Any, name: str) -> np.ndarray:
+    """``value`` as a float array; a complex one is refused (its imaginary part would be dropped)."""
+    array = np.asarray(value)
+    if np.iscomplexobj(array):
+        raise TypeError(f"differential_operator: {name} must be real, got complex values")
+    try:
+        return array.astype(float)
+    except (TypeError, ValueError):
+        raise TypeError(f"differential_operator: {name} must be numbers, got {value!r}") from None
+
+
+def _float_dtype(x: Any) -> np.dtype:
+    """The floating dtype of the points (float64 for integer points)."""
+    dtype = np.dtype(getattr(x, "dtype", None) or np.result_type(x))
+    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(float)
+
+
+def _checked_output(f: Callable[[Any], Any], operation: str) -> Callable[[Any], Any]:
+    """``f``, refusing an output that is not one numeric array (None from a missing ``return``, a string,
+    a tuple such as ``(u, aux)``): its derivatives would otherwise come out as zeros."""
+    if not callable(f):
+        raise TypeError(f"{operation}: f must be a function of the points, got {type(f).__name__}")
+
+    def checked(x: Any) -> Any:
+        out = f(x)
+        if (
+            hasattr(out, "_trace")
+            or isinstance(out, (np.ndarray, np.generic, float, int))
+            and not isinstance(out, bool)
+        ):
+            dtype = getattr(out, "dtype", None)
+            if dtype is None or np.issubdtype(dtype, np.number):
+                return out
+        raise TypeError(
+            f"{operation}: f must return one numeric array (the values at the points), got "
+            f"{type(out).__name__}" + (" (did f forget to return?)" if out is None else "")
+        )
+
+    return checked
 
 
 def _signed_roots(values: np.ndarray, vectors: np.ndarray) -> list[tuple[float, np.ndarray]]:
@@ -249,9 +347,12 @@ def _estimated(f: Callable[[Any], Any], x: Any, values: np.ndarray, vectors: np.
     from .. import random as wrandom
 
     directions, weights = [], []
-    for sign, root in _signed_roots(values, vectors):
+    roots = _signed_roots(values, vectors)
+    if not roots:  # the symmetric part of C is 0
+        return None
+    for sign, root in roots:
         z = 2.0 * wrandom.bernoulli(key if sign > 0 else wrandom.fold_in(key, 1), 0.5, (samples, root.shape[1])) - 1.0
-        directions.append(z @ root.T)  # (samples, d)
+        directions.append(z.astype(root.dtype) @ root.T)  # (samples, d), in the points' precision
         weights += [sign / samples] * samples
     stacked = directions[0] if len(directions) == 1 else wnp.concatenate(directions)
     return _collapsed(f, x, stacked, weights)
@@ -350,6 +451,8 @@ def _derivative(f: Callable[[Any], Any], x: Any, direction: Any, order: int) -> 
 
 def _check_sampling(samples: Any, key: Any, operation: str) -> None:
     if samples is None:
+        if key is not None:
+            raise ValueError(f"{operation}: key= is used only to draw samples=S random directions; pass samples too")
         return
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
         raise ValueError(f"{operation}: samples must be a positive integer, got {samples!r}")
