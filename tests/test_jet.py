@@ -261,3 +261,53 @@ def test_first_order_stacks_made_on_demand_stay_exact_through_long_chains_and_re
         _, none, (again,) = second_order_jet(f, x, units, [[(i, i, 1.0) for i in range(3)]], first_order=False)
         assert none is None
         np.testing.assert_allclose(again, laplace, rtol=1e-14)
+
+
+def _falling(power: float, k: int) -> float:
+    """d^k/dx^k (1 + x)^power at 0: power·(power − 1)…(power − k + 1)."""
+    return math.prod(power - i for i in range(k))
+
+
+@pytest.mark.parametrize(
+    "f, derivative",
+    [
+        (lambda x: 1.0 / (1.0 - x), lambda k: math.factorial(k)),
+        (lambda x: x / (1.0 + x), lambda k: (-1) ** (k + 1) * math.factorial(k)),
+        (lambda x: wnp.log(1.0 + x), lambda k: (-1) ** (k + 1) * math.factorial(k - 1)),
+        (wnp.log1p, lambda k: (-1) ** (k + 1) * math.factorial(k - 1)),
+        (lambda x: wnp.log2(1.0 + x), lambda k: (-1) ** (k + 1) * math.factorial(k - 1) / math.log(2)),
+        (lambda x: wnp.log10(1.0 + x), lambda k: (-1) ** (k + 1) * math.factorial(k - 1) / math.log(10)),
+        (lambda x: wnp.sqrt(1.0 + x), lambda k: _falling(0.5, k)),
+        (lambda x: wnp.cbrt(1.0 + x), lambda k: _falling(1.0 / 3.0, k)),
+        (lambda x: wnp.arctan(x), lambda k: 0.0 if k % 2 == 0 else (-1) ** ((k - 1) // 2) * math.factorial(k - 1)),
+    ],
+)
+def test_quotients_logarithms_and_roots_to_order_16_by_their_recurrences(f, derivative):
+    """Closed forms at 0 to order 16: these primitives have recurrences (the JVP rule differentiated by
+    jets of jets took time exponential in the order: minutes at 16)."""
+    order = 16
+    _, series = wg.jet(f, (0.0,), ((1.0,) + (0.0,) * (order - 1),))
+    expected = [derivative(k) for k in range(1, order + 1)]
+    np.testing.assert_allclose(np.asarray(series, dtype=float), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_broadcast_quotient_and_a_logarithm_of_a_curved_path_equal_nested_jvps():
+    """Every term of both inputs' series nonzero, the quotient broadcasting a row over a column."""
+    a, b = np.array([[0.5], [1.5]]), np.array([1.2, 2.0, 3.0])
+    ta, tb = np.array([[0.3], [-0.7]]), np.array([0.4, -0.2, 0.9])
+    second_a, second_b = np.array([[0.2], [0.1]]), np.array([-0.3, 0.5, 0.1])
+
+    def path(t):  # x(t) = x0 + x1·t + x2·t²/2 for both inputs
+        return a + ta * t + second_a * t**2 / 2, b + tb * t + second_b * t**2 / 2
+
+    def f(p, q):
+        return wnp.log(p / q + 2.0) * wnp.sqrt(q)
+
+    along = lambda t: f(*path(t))  # noqa: E731
+    nested = [along]
+    for _ in range(4):
+        previous = nested[-1]
+        nested.append(lambda t, g=previous: wg.jvp(g, (t,), (1.0,))[1])
+    _, series = wg.jet(f, (a, b), ((ta, second_a, 0 * a, 0 * a), (tb, second_b, 0 * b, 0 * b)))
+    for k in range(1, 5):
+        np.testing.assert_allclose(series[k - 1], nested[k](0.0), rtol=1e-11, atol=1e-13)

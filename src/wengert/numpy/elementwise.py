@@ -1077,6 +1077,75 @@ def _ode_taylor(derivative_series: Callable[[list, int], Any]) -> Callable[..., 
     return rule
 
 
+def _minus_sum(start: Any, terms: Any) -> Any:
+    """``start − Σ terms`` (None entries are zero; None when everything is)."""
+    total = start
+    for term in terms:
+        if term is not None:
+            total = -term if total is None else total - term
+    return total
+
+
+def _total(terms: Any) -> Any:
+    """``Σ terms`` (None entries are zero; None when everything is)."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
+def _quotient_taylor(primals: list, series: list, ans: Any, order: int) -> list:
+    """a / b: q_k = (a_k − Σ_{j=1..k} b_j·q_{k−j}) / b_0, O(K²) (the JVP rule's quotients, differentiated
+    by jets of jets, took time exponential in K)."""
+    a_terms, b_terms = (s if s is not None else [None] * order for s in series)
+    q = [ans]
+    for k in range(1, order + 1):
+        rest = _minus_sum(a_terms[k - 1], (_times(b_terms[j - 1], q[k - j]) for j in range(1, k + 1)))
+        q.append(None if rest is None else rest / primals[1])
+    return q[1:]
+
+
+def _times(a: Any, b: Any, factor: float = 1.0) -> Any:
+    """``a·b·factor``, None when a or b is (a zero coefficient)."""
+    if a is None or b is None:
+        return None
+    return a * b if factor == 1.0 else a * b * factor
+
+
+def _logarithm_taylor(shift: float, scale: float) -> Callable[..., list]:
+    """log(x + shift)·scale: x'(t) = (x + shift)·y'(t)/scale gives
+    y_k = (scale·x_k − Σ_{j=1..k−1} (j/k)·y_j·x_{k−j}) / x̃_0, with x̃ = x + shift."""
+
+    def rule(primals: list, series: list, ans: Any, order: int) -> list:
+        x, base = series[0], primals[0] + shift if shift else primals[0]
+        y = [ans]
+        for k in range(1, order + 1):
+            lead = None if x[k - 1] is None else x[k - 1] * scale
+            rest = _minus_sum(lead, (_times(y[j], x[k - j - 1], j / k) for j in range(1, k)))
+            y.append(None if rest is None else rest / base)
+        return y[1:]
+
+    return rule
+
+
+def _root_taylor(power: float) -> Callable[..., list]:
+    """x^power (sqrt, cbrt) by the power recurrence: k·x_0·y_k = Σ_{j=1..k} (power·j − (k − j))·x_j·y_{k−j}.
+
+    Where x_0 = 0 every coefficient is 0, as the JVP rule's zero subgradient there gives."""
+
+    def rule(primals: list, series: list, ans: Any, order: int) -> list:
+        x, y = series[0], [ans]
+        reciprocal_base = _safe_reciprocal_scale(1.0, primals[0])
+        for k in range(1, order + 1):
+            terms = [_times(x[j - 1], y[k - j], (power * j - (k - j)) / k) for j in range(1, k + 1)]
+            total = _total(terms)
+            y.append(None if total is None else total * reciprocal_base)
+        return y[1:]
+
+    return rule
+
+
 def _tanh_slope(y: list, m: int) -> Any:
     """The t^m coefficient of 1 − y(t)²."""
     square = cauchy_coefficient(y, y, m, operator.mul)
@@ -1140,6 +1209,13 @@ REGISTRY["subtract"].taylor = _sum_taylor(-1.0)
 REGISTRY["multiply"].taylor = product_taylor(operator.mul)
 REGISTRY["tanh"].taylor = _ode_taylor(_tanh_slope)
 REGISTRY["exp"].taylor = _ode_taylor(lambda y, m: y[m])  # exp' = exp
+REGISTRY["divide"].taylor = _quotient_taylor
+REGISTRY["log"].taylor = _logarithm_taylor(0.0, 1.0)
+REGISTRY["log1p"].taylor = _logarithm_taylor(1.0, 1.0)
+REGISTRY["log2"].taylor = _logarithm_taylor(0.0, 1.0 / LN2)
+REGISTRY["log10"].taylor = _logarithm_taylor(0.0, 1.0 / LN10)
+REGISTRY["sqrt"].taylor = _root_taylor(0.5)
+REGISTRY["cbrt"].taylor = _root_taylor(1.0 / 3.0)
 
 
 # NumPy ufuncs that compute these primitives on arrays: jit writes a result into a dying temporary
