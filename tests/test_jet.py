@@ -126,6 +126,7 @@ x2 = np.array([0.3, 0.6])
         ((x2,), (None,), TypeError, "series 0 is NoneType; a series is a tuple"),
         ((x2,), (((x2, x2),),), TypeError, r"term 0 \(order 1\) of series 0 is a tuple"),
         ((x2,), (("ab",),), TypeError, "term 0 .* of series 0"),
+        ((), (), ValueError, "no primals"),
     ],
 )
 def test_bad_primals_and_series_are_refused_by_name(primals, series, error, message):
@@ -280,6 +281,8 @@ def _falling(power: float, k: int) -> float:
         (lambda x: wnp.sqrt(1.0 + x), lambda k: _falling(0.5, k)),
         (lambda x: wnp.cbrt(1.0 + x), lambda k: _falling(1.0 / 3.0, k)),
         (lambda x: wnp.arctan(x), lambda k: 0.0 if k % 2 == 0 else (-1) ** ((k - 1) // 2) * math.factorial(k - 1)),
+        # linear primitives (reshape, getitem, where) map each coefficient: no jets of their JVPs
+        (lambda x: wnp.where(x > -1.0, 1.0 / (1.0 - wnp.reshape(x, (1, 1))[0, 0]), 0.0), math.factorial),
     ],
 )
 def test_quotients_logarithms_and_roots_to_order_16_by_their_recurrences(f, derivative):

@@ -57,6 +57,9 @@ class TaylorTrace(Trace):
         rule = getattr(primitive, "taylor", None)
         if rule is not None and not params:  # a recurrence of its own (Cauchy products, tanh's ODE...)
             return JetTracer(ans, rule(primals, series, ans, self.order), self)
+        if primitive.linear:  # y(t) = L(x(t)): each coefficient through L (not jets of its JVP: 2^K of them)
+            terms = ([None if s is None else s[k] for s in series] for k in range(self.order))
+            return JetTracer(ans, [primitive.apply_jvp(t, ans, primals, params) for t in terms], self)
         coefficients: list[Any] = []
         for k in range(1, self.order + 1):
             coefficient = _coefficient(primitive, primals, series, ans, coefficients, params, k)
@@ -429,14 +432,7 @@ def jet(function: Callable[..., Any], primals: Sequence[Any], series: Sequence[S
         >>> round(float(first), 6), round(float(second), 6)  # cos 0.5, −sin 0.5
         (0.877583, -0.479426)
     """
-    if not isinstance(primals, (tuple, list)) or not isinstance(series, (tuple, list)):
-        raise TypeError("jet takes the primals and the series as tuples: jet(f, (x,), ((x1, x2, ...),))")
-    if len(primals) != len(series):
-        raise ValueError(f"jet: {len(primals)} primals but {len(series)} series; give one series per primal")
-    orders = {len(s) for s in series}
-    if len(orders) != 1 or 0 in orders:
-        raise ValueError(f"jet: every series must hold the same positive number of terms, got lengths {sorted(orders)}")
-    order = orders.pop()
+    order = len(series[0])  # checked by the public `wengert.transforms.jets.jet`
     trace = TaylorTrace(next_level(), order)
     with running(trace):
         inputs = [

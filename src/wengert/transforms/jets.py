@@ -39,6 +39,11 @@ def jet(function: Callable[..., Any], primals: Sequence[Any], series: Sequence[S
         raise TypeError("jet takes the primals and the series as tuples: jet(f, (x,), ((x1, x2, ...),))")
     if len(primals) != len(series):
         raise ValueError(f"jet: {len(primals)} primals but {len(series)} series; give one series per primal")
+    if not primals:
+        raise ValueError("jet: no primals; give at least one input and its series: jet(f, (x,), ((x1, ...),))")
+    orders = {len(terms) if isinstance(terms, (tuple, list)) else None for terms in series}
+    if None not in orders and (len(orders) != 1 or 0 in orders):
+        raise ValueError(f"jet: every series must hold the same positive number of terms, got lengths {sorted(orders)}")
     checked_primals, checked_series = [], []
     for i, (primal, terms) in enumerate(zip(primals, series)):
         if isinstance(primal, (tuple, list, dict)) or primal is None:
