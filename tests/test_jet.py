@@ -280,6 +280,8 @@ def _falling(power: float, k: int) -> float:
         (lambda x: wnp.log10(1.0 + x), lambda k: (-1) ** (k + 1) * math.factorial(k - 1) / math.log(10)),
         (lambda x: wnp.sqrt(1.0 + x), lambda k: _falling(0.5, k)),
         (lambda x: wnp.cbrt(1.0 + x), lambda k: _falling(1.0 / 3.0, k)),
+        (lambda x: (1.0 + x) ** 2.5, lambda k: _falling(2.5, k)),
+        (lambda x: (1.0 + x) ** -3, lambda k: _falling(-3.0, k)),
         (lambda x: wnp.arctan(x), lambda k: 0.0 if k % 2 == 0 else (-1) ** ((k - 1) // 2) * math.factorial(k - 1)),
         # linear primitives (reshape, getitem, where) map each coefficient: no jets of their JVPs
         (lambda x: wnp.where(x > -1.0, 1.0 / (1.0 - wnp.reshape(x, (1, 1))[0, 0]), 0.0), math.factorial),
@@ -292,6 +294,29 @@ def test_quotients_logarithms_and_roots_to_order_16_by_their_recurrences(f, deri
     _, series = wg.jet(f, (0.0,), ((1.0,) + (0.0,) * (order - 1),))
     expected = [derivative(k) for k in range(1, order + 1)]
     np.testing.assert_allclose(np.asarray(series, dtype=float), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_a_power_with_a_moving_exponent_equals_nested_jvps_and_a_zero_base_keeps_the_jvp_conventions():
+    a, b = np.array([0.7, 1.3]), np.array([0.4, 2.2])
+    ta, tb, second_a, second_b = (
+        np.array([0.3, -0.2]),
+        np.array([0.2, 0.6]),
+        np.array([0.1, 0.5]),
+        np.array([-0.3, 0.1]),
+    )
+    along = lambda t: (a + ta * t + second_a * t**2 / 2) ** (b + tb * t + second_b * t**2 / 2)  # noqa: E731
+    nested = [along]
+    for _ in range(4):
+        nested.append(lambda t, g=nested[-1]: wg.jvp(g, (t,), (1.0,))[1])
+    _, series = wg.jet(lambda p, q: p**q, (a, b), ((ta, second_a, 0 * a, 0 * a), (tb, second_b, 0 * b, 0 * b)))
+    for k in range(1, 5):
+        np.testing.assert_allclose(series[k - 1], nested[k](0.0), rtol=1e-11)
+    # a zero base takes the JVP rule: (0 + t)² and (0 + t)³ are polynomials, finite at every order
+    line = (np.ones(2), np.zeros(2), np.zeros(2))
+    _, square = wg.jet(lambda p: p**2.0, (np.array([0.0, 1.0]),), (line,))
+    _, cube = wg.jet(lambda p: p**3, (np.array([0.0, 1.0]),), (line,))
+    np.testing.assert_array_equal(square, [[0.0, 2.0], [2.0, 2.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(cube, [[0.0, 3.0], [0.0, 6.0], [6.0, 6.0]])
 
 
 def test_a_broadcast_quotient_and_a_logarithm_of_a_curved_path_equal_nested_jvps():

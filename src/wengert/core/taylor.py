@@ -55,8 +55,9 @@ class TaylorTrace(Trace):
         if not primitive.differentiable or all(s is None for s in series):
             return ans
         rule = getattr(primitive, "taylor", None)
-        if rule is not None and not params:  # a recurrence of its own (Cauchy products, tanh's ODE...)
-            return JetTracer(ans, rule(primals, series, ans, self.order), self)
+        found = rule(primals, series, ans, self.order) if rule is not None and not params else None
+        if found is not None:  # a recurrence of its own (Cauchy products, tanh's ODE...); None: not for these values
+            return JetTracer(ans, found, self)
         if primitive.linear:  # y(t) = L(x(t)): each coefficient through L (not jets of its JVP: 2^K of them)
             terms = ([None if s is None else s[k] for s in series] for k in range(self.order))
             return JetTracer(ans, [primitive.apply_jvp(t, ans, primals, params) for t in terms], self)

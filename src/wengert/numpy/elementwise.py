@@ -1031,7 +1031,8 @@ add_any_p.scalar_template = "{0} + {1}"  # the core's sum of two cotangents
 
 # Taylor mode's recurrences (`wengert.core.taylor`): the coefficients y_1..y_K of y(t) = f(x(t)) from
 # x's, without running the JVP rule once per order. ``series`` holds, per argument, its K normalised
-# coefficients (None entries are zeros) or None for a constant.
+# coefficients (None entries are zeros) or None for a constant. A rule returns None to leave the values
+# it was given to the JVP rule (a power's zero base).
 
 
 def cauchy_coefficient(a: list, b: list, k: int, product: Callable[[Any, Any], Any]) -> Any:
@@ -1110,7 +1111,7 @@ def _times(a: Any, b: Any, factor: float = 1.0) -> Any:
     """``a·b·factor``, None when a or b is (a zero coefficient)."""
     if a is None or b is None:
         return None
-    return a * b if factor == 1.0 else a * b * factor
+    return a * b if type(factor) is float and factor == 1.0 else a * b * factor
 
 
 def _logarithm_taylor(shift: float, scale: float) -> Callable[..., list]:
@@ -1144,6 +1145,31 @@ def _root_taylor(power: float) -> Callable[..., list]:
         return y[1:]
 
     return rule
+
+
+def _power_taylor(primals: list, series: list, ans: Any, order: int) -> list | None:
+    """a^b: with a constant exponent the power recurrence (`_root_taylor`), with a moving one
+    exp(b·log a) by the logarithm's recurrence, a Cauchy product and exp's; O(K²) where the JVP rule
+    (a power of the exponent minus one) differentiated by jets of jets took time exponential in K.
+
+    None (the JVP rule, whose conventions hold at a zero base, 0**0 and b·0**(b−1)) for a base with a
+    zero, a negative base under a moving exponent, values not known here (traced by jit or vmap), and
+    the integer exponents 0 to 3, whose JVP rules are a few exact products."""
+    base, exponent = primals
+    if not isinstance(base, (float, int, np.ndarray, np.generic)) or isinstance(base, bool):
+        return None
+    if series[1] is None:
+        if type(exponent) is int and 0 <= exponent <= 3:  # a short chain of exact products: x**2's is 2·x
+            return None
+        if not isinstance(exponent, (float, int, np.ndarray, np.generic)) or not np.all(base != 0):
+            return None
+        return _root_taylor(exponent)([base], [series[0]], ans, order)
+    if not np.all(np.asarray(base) > 0):
+        return None
+    logarithm, moving = log(base), series[0] is not None
+    log_series = _logarithm_taylor(0.0, 1.0)([base], series[:1], logarithm, order) if moving else [None] * order
+    product = product_taylor(operator.mul)([exponent, logarithm], [series[1], log_series], None, order)
+    return _ode_taylor(lambda y, m: y[m])([None], [product], ans, order)
 
 
 def _tanh_slope(y: list, m: int) -> Any:
@@ -1216,6 +1242,7 @@ REGISTRY["log2"].taylor = _logarithm_taylor(0.0, 1.0 / LN2)
 REGISTRY["log10"].taylor = _logarithm_taylor(0.0, 1.0 / LN10)
 REGISTRY["sqrt"].taylor = _root_taylor(0.5)
 REGISTRY["cbrt"].taylor = _root_taylor(1.0 / 3.0)
+REGISTRY["power"].taylor = _power_taylor
 
 
 # NumPy ufuncs that compute these primitives on arrays: jit writes a result into a dying temporary
