@@ -282,12 +282,16 @@ def _falling(power: float, k: int) -> float:
         (lambda x: wnp.cbrt(1.0 + x), lambda k: _falling(1.0 / 3.0, k)),
         (lambda x: (1.0 + x) ** 2.5, lambda k: _falling(2.5, k)),
         (lambda x: (1.0 + x) ** -3, lambda k: _falling(-3.0, k)),
+        (lambda x: wnp.sin(x + 0.4), lambda k: math.sin(0.4 + k * math.pi / 2)),
+        (lambda x: wnp.cos(x + 0.4), lambda k: math.cos(0.4 + k * math.pi / 2)),
+        (lambda x: wnp.sinh(x + 0.4), lambda k: math.cosh(0.4) if k % 2 else math.sinh(0.4)),
+        (lambda x: wnp.cosh(x + 0.4), lambda k: math.sinh(0.4) if k % 2 else math.cosh(0.4)),
         (lambda x: wnp.arctan(x), lambda k: 0.0 if k % 2 == 0 else (-1) ** ((k - 1) // 2) * math.factorial(k - 1)),
         # linear primitives (reshape, getitem, where) map each coefficient: no jets of their JVPs
         (lambda x: wnp.where(x > -1.0, 1.0 / (1.0 - wnp.reshape(x, (1, 1))[0, 0]), 0.0), math.factorial),
     ],
 )
-def test_quotients_logarithms_and_roots_to_order_16_by_their_recurrences(f, derivative):
+def test_quotients_logarithms_roots_powers_and_sines_to_order_16_by_their_recurrences(f, derivative):
     """Closed forms at 0 to order 16: these primitives have recurrences (the JVP rule differentiated by
     jets of jets took time exponential in the order: minutes at 16)."""
     order = 16

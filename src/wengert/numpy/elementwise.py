@@ -1147,6 +1147,23 @@ def _root_taylor(power: float) -> Callable[..., list]:
     return rule
 
 
+def _pair_taylor(partner: Callable[[Any], Any], own_sign: float, partner_sign: float) -> Callable[..., list]:
+    """y = f(x) whose derivative is its partner's: f' = own_sign·g, g' = partner_sign·f (sin and cos,
+    sinh and cosh). Both series by one recurrence, y_k = own_sign·Σ_{j=1..k} (j/k)·x_j·g_{k−j}: O(K²)
+    where each one's JVP rule, the other function, differentiated by jets of jets took time 2^K."""
+
+    def rule(primals: list, series: list, ans: Any, order: int) -> list:
+        x, own, other = series[0], [ans], [partner(primals[0])]
+        for k in range(1, order + 1):
+            own_total = _total(_times(x[j - 1], other[k - j], own_sign * j / k) for j in range(1, k + 1))
+            if k < order:
+                other.append(_total(_times(x[j - 1], own[k - j], partner_sign * j / k) for j in range(1, k + 1)))
+            own.append(own_total)
+        return own[1:]
+
+    return rule
+
+
 def _power_taylor(primals: list, series: list, ans: Any, order: int) -> list | None:
     """a^b: with a constant exponent the power recurrence (`_root_taylor`), with a moving one
     exp(b·log a) by the logarithm's recurrence, a Cauchy product and exp's; O(K²) where the JVP rule
@@ -1243,6 +1260,10 @@ REGISTRY["log10"].taylor = _logarithm_taylor(0.0, 1.0 / LN10)
 REGISTRY["sqrt"].taylor = _root_taylor(0.5)
 REGISTRY["cbrt"].taylor = _root_taylor(1.0 / 3.0)
 REGISTRY["power"].taylor = _power_taylor
+REGISTRY["sin"].taylor = _pair_taylor(cos, 1.0, -1.0)
+REGISTRY["cos"].taylor = _pair_taylor(sin, -1.0, 1.0)
+REGISTRY["sinh"].taylor = _pair_taylor(cosh, 1.0, 1.0)
+REGISTRY["cosh"].taylor = _pair_taylor(sinh, 1.0, 1.0)
 
 
 # NumPy ufuncs that compute these primitives on arrays: jit writes a result into a dying temporary
