@@ -994,6 +994,41 @@ def test_taylor_mode_equals_nested_forward_mode(c: Case) -> None:
 
 
 @pytest.mark.parametrize("c", SMOOTH)
+def test_a_jet_of_order_12_begins_with_the_jet_of_order_4(c: Case) -> None:
+    """Every smooth case to order 12, its first four terms those of the order-4 jet (checked above against
+    nested jvps). Rules that differentiate a JVP by jets of jets take time exponential in the order (2^12
+    of them): each primitive needs a recurrence, or a rule that maps its coefficients, to finish here."""
+    moving = [i for i, arg in enumerate(c.args) if _is_float(arg)]
+
+    def along(*floats: Any) -> Any:
+        args = list(c.args)
+        for i, value in zip(moving, floats):
+            args[i] = value
+        return c(*args)
+
+    primals = tuple(c.args[i] for i in moving)
+    tangents = tuple(_direction(c.args[i], i) for i in moving)
+    zeros = tuple(np.zeros_like(t) if isinstance(t, np.ndarray) else 0.0 for t in tangents)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        _, short = wg.jet(along, primals, tuple((t,) + (z,) * 3 for t, z in zip(tangents, zeros)))
+        _, long = wg.jet(along, primals, tuple((t,) + (z,) * 11 for t, z in zip(tangents, zeros)))
+    _compare_prefix(long, short)
+
+
+def _compare_prefix(long: Any, short: Any) -> None:
+    """The order-4 terms of ``short`` equal the first four of ``long`` (same output structure)."""
+    if isinstance(short, list) and short and not isinstance(short[0], (list, tuple, dict)):
+        assert len(long) == 12 and len(short) == 4
+        for got, want in zip(long[:4], short):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        return
+    items = short.items() if isinstance(short, dict) else enumerate(short)
+    for key, value in items:
+        _compare_prefix(long[key], value)
+
+
+@pytest.mark.parametrize("c", SMOOTH)
 def test_second_order_taylor_streams_equal_nested_forward_mode(c: Case) -> None:
     """Second-order Taylor mode through each smooth case, its inputs moving along two directions: the streams
     D²f[a, a], D²f[a, b], D²f[b, b] and a weighted sum of them equal jvps of jvps (whatever the primitive's kind)."""

@@ -55,7 +55,7 @@ class TaylorTrace(Trace):
         if not primitive.differentiable or all(s is None for s in series):
             return ans
         rule = getattr(primitive, "taylor", None)
-        found = rule(primals, series, ans, self.order) if rule is not None and not params else None
+        found = rule(primals, series, ans, self.order, **params) if rule is not None else None
         if found is not None:  # a recurrence of its own (Cauchy products, tanh's ODE...); None: not for these values
             return JetTracer(ans, found, self)
         if primitive.linear:  # y(t) = L(x(t)): each coefficient through L (not jets of its JVP: 2^K of them)

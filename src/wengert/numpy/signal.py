@@ -24,6 +24,7 @@ import numpy as np
 from ..core import Tracer, bind
 from ._primitives import EMPTY, as_array_arg, dtype, primitive, shape, wraps_primitive
 from .batching import broadcasting
+from .elementwise import product_taylor
 from .shape import flip, unbroadcast
 
 _MODES = ("full", "same", "valid")
@@ -91,6 +92,9 @@ correlate_valid_p = primitive(
     ),
 )
 correlate_valid_p.batch = broadcasting(correlate_valid_p)
+# Both are bilinear: Taylor mode's coefficients are Cauchy products of the two series.
+convolve_full_p.taylor = product_taylor(lambda a, v: convolve_full(a, v))
+correlate_valid_p.taylor = product_taylor(lambda g, w: correlate_valid(g, w))
 
 
 @wraps_primitive(convolve_full_p)
