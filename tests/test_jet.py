@@ -343,3 +343,39 @@ def test_a_broadcast_quotient_and_a_logarithm_of_a_curved_path_equal_nested_jvps
     _, series = wg.jet(f, (a, b), ((ta, second_a, 0 * a, 0 * a), (tb, second_b, 0 * b, 0 * b)))
     for k in range(1, 5):
         np.testing.assert_allclose(series[k - 1], nested[k](0.0), rtol=1e-11, atol=1e-13)
+
+
+M = np.array([[0.4, -0.3], [0.2, 0.5]])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda p, q: wnp.log1p(p) + wnp.log2(q) * wnp.log10(p + q),
+        lambda p, q: wnp.cbrt(p - 2.0) * wnp.sqrt(q),
+        lambda p, q: wnp.sin(p) * wnp.cos(q) + wnp.sinh(p * q) / wnp.cosh(q),
+        lambda p, q: wnp.einsum("i,i->", p, q) * wnp.einsum("i,ij,j->", p, M, q),
+        lambda p, q: wnp.convolve(p, q) + wnp.correlate(wnp.concatenate([p, q]), q, mode="valid").sum(),
+        lambda p, q: (p / q) ** (q - 0.5),
+        lambda p, q: wg.grad(lambda r: wnp.sum(wnp.convolve(r, q) ** 3))(p),  # its VJP correlates
+    ],
+    ids=["logarithms", "roots", "sines", "einsum", "convolve", "power", "correlate"],
+)
+def test_the_recurrences_on_curved_paths_of_two_inputs_equal_nested_jvps(f):
+    """Both inputs on curved paths (every term of orders 1-3 nonzero): the jet's four terms equal four
+    nested jvps of f along the path, for each rule's moving and constant operands."""
+    a, b = np.array([0.7, 1.3]), np.array([1.1, 0.6])
+    terms_a = [np.array([0.3, -0.2]), np.array([0.1, 0.5]), np.array([-0.4, 0.2])]
+    terms_b = [np.array([0.2, 0.6]), np.array([-0.3, 0.1]), np.array([0.5, -0.2])]
+
+    def path(t):
+        moved_a = a + sum(c * t ** (k + 1) / math.factorial(k + 1) for k, c in enumerate(terms_a))
+        moved_b = b + sum(c * t ** (k + 1) / math.factorial(k + 1) for k, c in enumerate(terms_b))
+        return f(moved_a, moved_b)
+
+    nested = [path]
+    for _ in range(4):
+        nested.append(lambda t, g=nested[-1]: wg.jvp(g, (t,), (1.0,))[1])
+    _, series = wg.jet(f, (a, b), ((*terms_a, 0 * a), (*terms_b, 0 * b)))
+    for k in range(1, 5):
+        np.testing.assert_allclose(series[k - 1], nested[k](0.0), rtol=1e-10, atol=1e-12)

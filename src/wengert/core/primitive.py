@@ -42,8 +42,9 @@ class Primitive:
 
     A primitive with ``differentiable=False`` (comparisons, ``floor``...) has a
     zero derivative: differentiating interpreters return its raw result.
-    ``linear=True`` declares that the VJP rules read only shapes, never values,
-    so an in-place change of an argument after the call cannot corrupt them.
+    ``linear=True`` declares a map linear in its differentiable arguments whose JVP
+    is the same map of the tangents: the VJP rules read only shapes (an in-place
+    change of an argument cannot corrupt them) and Taylor mode maps each coefficient.
     ``deferrable=True`` lets forward mode compute the output and its tangent
     only when they are read (the JVP rules must not read ``ans``; worth it for
     costly products); ``jvp_fused(primals, tangents, **params)`` may then

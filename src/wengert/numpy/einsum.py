@@ -248,11 +248,13 @@ def _einsum_taylor(primals: list, series: list, ans: Any, order: int, *, inputs:
     k_1 + … + k_n = k of the einsum of the operands' coefficients of those orders (the Cauchy product
     of n series); a jet of order K in O(K^n) einsums, where its JVP differentiated by jets took 2^K."""
     full = [[p, *(s if s is not None else [None] * order)] for p, s in zip(primals, series)]
+    moving = [i for i, s in enumerate(series) if s is not None]  # a constant operand enters at order 0 only
     coefficients = []
     for k in range(1, order + 1):
         total = None
-        for orders in _compositions(k, len(full)):
-            operands = [x[j] for x, j in zip(full, orders)]
+        for split in _compositions(k, len(moving)):
+            orders = dict(zip(moving, split))
+            operands = [x[orders.get(i, 0)] for i, x in enumerate(full)]
             if all(operand is not None for operand in operands):
                 term = _einsum(operands, inputs, output)
                 total = term if total is None else total + term

@@ -149,7 +149,7 @@ def partial_derivative(f: Callable[[Any], Any], orders: Any) -> Callable[[Any], 
     return operator
 
 
-MAX_INTERPOLATION_JETS = 200
+MAX_INTERPOLATION_JETS = 120
 """The most jets `partial_derivative` takes for one ∂^α (the compositions of |α| over the coordinates it
 names): their weights come from an exact rational solve, whose cost grows as the cube of this."""
 
