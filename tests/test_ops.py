@@ -965,11 +965,9 @@ def _is_float(value: Any) -> bool:
     return np.asarray(value).dtype.kind == "f"
 
 
-@pytest.mark.parametrize("c", SMOOTH)
-def test_taylor_mode_equals_nested_forward_mode(c: Case) -> None:
-    """``wg.jet`` of each smooth case along a line: its four derivatives equal four nested jvps."""
+def _along_a_line(c: Case) -> tuple:
+    """The case as a function of its floating arguments, their values, a direction each and zeros."""
     moving = [i for i, arg in enumerate(c.args) if _is_float(arg)]
-    directions = {i: _direction(c.args[i], i) for i in moving}
 
     def along(*floats: Any) -> Any:
         args = list(c.args)
@@ -977,9 +975,15 @@ def test_taylor_mode_equals_nested_forward_mode(c: Case) -> None:
             args[i] = value
         return c(*args)
 
-    primals = tuple(c.args[i] for i in moving)
-    tangents = tuple(directions[i] for i in moving)
+    tangents = tuple(_direction(c.args[i], i) for i in moving)
     zeros = tuple(np.zeros_like(t) if isinstance(t, np.ndarray) else 0.0 for t in tangents)
+    return along, tuple(c.args[i] for i in moving), tangents, zeros
+
+
+@pytest.mark.parametrize("c", SMOOTH)
+def test_taylor_mode_equals_nested_forward_mode(c: Case) -> None:
+    """``wg.jet`` of each smooth case along a line: its four derivatives equal four nested jvps."""
+    along, primals, tangents, zeros = _along_a_line(c)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         value, series = wg.jet(along, primals, tuple((t, z, z, z) for t, z in zip(tangents, zeros)))
@@ -998,17 +1002,7 @@ def test_a_jet_of_order_12_begins_with_the_jet_of_order_4(c: Case) -> None:
     """Every smooth case to order 12, its first four terms those of the order-4 jet (checked above against
     nested jvps). Rules that differentiate a JVP by jets of jets take time exponential in the order (2^12
     of them): each primitive needs a recurrence, or a rule that maps its coefficients, to finish here."""
-    moving = [i for i, arg in enumerate(c.args) if _is_float(arg)]
-
-    def along(*floats: Any) -> Any:
-        args = list(c.args)
-        for i, value in zip(moving, floats):
-            args[i] = value
-        return c(*args)
-
-    primals = tuple(c.args[i] for i in moving)
-    tangents = tuple(_direction(c.args[i], i) for i in moving)
-    zeros = tuple(np.zeros_like(t) if isinstance(t, np.ndarray) else 0.0 for t in tangents)
+    along, primals, tangents, zeros = _along_a_line(c)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         _, short = wg.jet(along, primals, tuple((t,) + (z,) * 3 for t, z in zip(tangents, zeros)))
