@@ -308,9 +308,10 @@ class Derivatives:
     """Several derivatives of u at the points x, computed together so that they share forward passes.
 
     Ask for derivatives by name — "u" for the value, "u_x", "u_xx", "u_xt" …
-    with single-character coordinate ``names`` (only the part after the
-    underscore counts) — or by index tuple: () for the value, (0,), (0, 0),
-    (0, 1) …. One call returns one array, or a tuple for several requests.
+    with single-character coordinate ``names`` (the field's name before the one
+    underscore is free: "phi_x"; a name such as "uxx", a derivative with its
+    underscore left out, is refused) — or by index tuple: () for the value,
+    (0,), (0, 0), (0, 1) …. One call returns one array, or a tuple for several requests.
     Results are cached, so later calls reuse earlier passes.
 
     ``method`` chooses the forward engine (``mode="forward"``):
