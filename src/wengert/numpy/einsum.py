@@ -252,7 +252,7 @@ def _einsum_taylor(primals: list, series: list, ans: Any, order: int, *, inputs:
     coefficients = []
     for k in range(1, order + 1):
         total = None
-        for split in _compositions(k, len(moving)):
+        for split in compositions(k, len(moving)):
             orders = dict(zip(moving, split))
             operands = [x[orders.get(i, 0)] for i, x in enumerate(full)]
             if all(operand is not None for operand in operands):
@@ -262,13 +262,14 @@ def _einsum_taylor(primals: list, series: list, ans: Any, order: int, *, inputs:
     return coefficients
 
 
-def _compositions(total: int, parts: int) -> Any:
-    """The tuples of ``parts`` non-negative integers that sum to ``total``."""
+def compositions(total: int, parts: int) -> Any:
+    """The tuples of ``parts`` non-negative integers that sum to ``total`` (also `partial_derivative`'s
+    multi-indices)."""
     if parts == 1:
         yield (total,)
         return
     for first in range(total + 1):
-        for rest in _compositions(total - first, parts - 1):
+        for rest in compositions(total - first, parts - 1):
             yield (first, *rest)
 
 

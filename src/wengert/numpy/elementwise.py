@@ -1080,11 +1080,10 @@ def _ode_taylor(derivative_series: Callable[[list, int], Any]) -> Callable[..., 
 
 def _minus_sum(start: Any, terms: Any) -> Any:
     """``start − Σ terms`` (None entries are zero; None when everything is)."""
-    total = start
-    for term in terms:
-        if term is not None:
-            total = -term if total is None else total - term
-    return total
+    subtracted = _total(terms)
+    if subtracted is None:
+        return start
+    return -subtracted if start is None else start - subtracted
 
 
 def _total(terms: Any) -> Any:
@@ -1185,8 +1184,8 @@ def _power_taylor(primals: list, series: list, ans: Any, order: int) -> list | N
         return None
     logarithm, moving = log(base), series[0] is not None
     log_series = _logarithm_taylor(0.0, 1.0)([base], series[:1], logarithm, order) if moving else [None] * order
-    product = product_taylor(operator.mul)([exponent, logarithm], [series[1], log_series], None, order)
-    return _ode_taylor(lambda y, m: y[m])([None], [product], ans, order)
+    product = _product_taylor([exponent, logarithm], [series[1], log_series], None, order)
+    return _exp_taylor([None], [product], ans, order)
 
 
 def _tanh_slope(y: list, m: int) -> Any:
@@ -1249,9 +1248,11 @@ REGISTRY["reciprocal"].elementwise_derivatives = lambda x, y: (-square(y), y * -
 
 REGISTRY["add"].taylor = _sum_taylor(1.0)
 REGISTRY["subtract"].taylor = _sum_taylor(-1.0)
-REGISTRY["multiply"].taylor = product_taylor(operator.mul)
+_product_taylor = product_taylor(operator.mul)
+_exp_taylor = _ode_taylor(lambda y, m: y[m])  # exp' = exp
+REGISTRY["multiply"].taylor = _product_taylor
 REGISTRY["tanh"].taylor = _ode_taylor(_tanh_slope)
-REGISTRY["exp"].taylor = _ode_taylor(lambda y, m: y[m])  # exp' = exp
+REGISTRY["exp"].taylor = _exp_taylor
 REGISTRY["divide"].taylor = _quotient_taylor
 REGISTRY["log"].taylor = _logarithm_taylor(0.0, 1.0)
 REGISTRY["log1p"].taylor = _logarithm_taylor(1.0, 1.0)

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..core import jet
 from ..core.taylor import second_order_jet
+from ..numpy.einsum import compositions
 
 
 def laplacian(f: Callable[[Any], Any], *, samples: int | None = None, key: Any = None) -> Callable[[Any], Any]:
@@ -164,7 +165,7 @@ def _interpolation(alpha: tuple[int, ...]) -> tuple[tuple[tuple[int, ...], float
     total_order = sum(alpha)
     if len(alpha) == 1:  # one coordinate: the jet along its unit vector
         return (((1,), 1.0),)
-    directions = list(_compositions(total_order, len(alpha)))
+    directions = list(compositions(total_order, len(alpha)))
     if len(directions) > MAX_INTERPOLATION_JETS:
         raise ValueError(
             f"exact interpolation takes {len(directions)} jets of order {total_order} (more than "
@@ -196,16 +197,6 @@ def _solve_exactly(matrix: list[list[Fraction]], rhs: list[Fraction]) -> list[Fr
             if r != column and factor != 0:
                 rows[r] = [a - factor * b for a, b in zip(rows[r], rows[column])]
     return [row[-1] for row in rows]
-
-
-def _compositions(total: int, parts: int) -> Any:
-    """The multi-indices of ``parts`` non-negative integers summing to ``total``."""
-    if parts == 1:
-        yield (total,)
-        return
-    for first in range(total, -1, -1):
-        for rest in _compositions(total - first, parts - 1):
-            yield (first, *rest)
 
 
 def _multinomial(beta: tuple[int, ...]) -> int:
