@@ -218,7 +218,9 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
     the sum over a stack's first axis (einsum) take one order together. A group is column-major when
     a matrix product makes one of its values and nothing forces row-major on any: a program input or
     output, a producer that cannot write into a given array, a reader that needs rows (a reduction
-    over the points, a reshape of the last axis, an index)."""
+    over the points, a reshape of the last axis, an index). A primitive marked ``any_memory_order``
+    (it takes ``out=`` and works elementwise in either order, like tanh's fused Taylor step) joins its
+    tall inputs and result as an elementwise operation does."""
     parent: dict[int, int] = {}
 
     def root(number: int) -> int:
@@ -236,7 +238,7 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
         primitive, out = equation.primitive, equation.out
         tall_inputs = [value for value in equation.inputs if _tall(value)]
         takes_out = getattr(primitive, "takes_out", False)
-        if _elementwise(equation) and _tall(out):
+        if (_elementwise(equation) or getattr(primitive, "any_memory_order", False)) and _tall(out):
             for value in tall_inputs:
                 join(value, out)
             continue
@@ -276,7 +278,7 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
         group = root(out.number)
         if group in groups_blocked or group not in groups_with_products:
             continue
-        if out.number in products or _elementwise(equation):
+        if out.number in products or _elementwise(equation) or getattr(equation.primitive, "any_memory_order", False):
             chosen.add(index)
     return chosen
 

@@ -136,6 +136,7 @@ class SecondOrderTrace(Trace):
     - elementwise with ``elementwise_derivatives(x, y) -> (f'(x), f''(x), relative)``,
       computed together: ẏ_i = f'·ẋ_i, ÿ = f'·ẍ + f''·Σ c·ẋ_i·ẋ_j; with ``relative``
       the second entry r is f''/f' (tanh: f' = 1 − y², r = −2y), and ÿ = f'·(ẍ + r·Σ c·ẋ_i·ẋ_j);
+      ``second_order_step(y, ẋ, ẍ, trace)`` may return (ÿ, a maker of ẏ) from one fused primitive instead;
     - any other: D²f[u, u] from a second-order jet along u (the JVP rule differentiated by
       `TaylorTrace`), for u = ẋ_i, and for i ≠ j by polarisation:
       4·D²f[a, b] = D²f[a + b, a + b] − D²f[a − b, a − b].
@@ -187,6 +188,9 @@ class SecondOrderTrace(Trace):
         ans = bind(primitive, primals, params)
         derivatives = getattr(primitive, "elementwise_derivatives", None)
         if derivatives is not None and len(args) == 1 and not params and movers[0].first is not None:
+            step = getattr(primitive, "second_order_step", lambda *_: None)(ans, movers[0].first, seconds[0], self)
+            if step is not None:
+                return SecondOrderTracer(ans, None, step[0], self, step[1])
             return self._elementwise(derivatives(primals[0], ans), ans, movers[0].first, seconds[0])
         second = _batched_jvp(primitive, seconds, ans, primals, params, self.count)
         curvature = self._curvature(primitive, primals, movers, params)

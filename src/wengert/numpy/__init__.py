@@ -18,6 +18,7 @@ import numpy as _np
 from ..core import set_zeros_like as _set_zeros_like
 from ..core.primitive import set_scalar_promotion as _set_scalar_promotion
 from . import linalg
+from . import second_order_steps as _second_order_steps  # noqa: F401  (installs tanh's fused Taylor step)
 from . import tracer_methods as _tracer_methods  # noqa: F401  (installs the array interface)
 from ._primitives import REGISTRY, ndim, shape
 from ._primitives import accept_traced_sequences as _accept_traced_sequences

@@ -226,14 +226,26 @@ floor_divide = zero_derivative("floor_divide", np.floor_divide)
 # backward pass is recorded, one output array, and derivatives of its own for higher orders.
 
 
-def _tanh_grad_impl(g: Any, y: Any) -> Any:
-    if type(g) is float and type(y) is float:
+def _tanh_grad_impl(g: Any, y: Any, out: np.ndarray | None = None) -> Any:
+    """g·(1 − y²); into ``out`` when jit gives one (its workspace, or a column-major group's order)."""
+    if type(g) is float and type(y) is float and out is None:
         return g * (1.0 - y * y)
-    if isinstance(g, np.ndarray) and isinstance(y, np.ndarray) and g.shape == y.shape and g.dtype == y.dtype and y.ndim:
-        out = np.square(y)
-        np.subtract(1.0, out, out=out)
-        np.multiply(out, g, out=out)
-        return out
+    if (
+        isinstance(g, np.ndarray)
+        and isinstance(y, np.ndarray)
+        and g.dtype == y.dtype
+        and y.ndim
+        and g.shape[g.ndim - y.ndim :] == y.shape
+    ):
+        slope = np.square(y)
+        np.subtract(1.0, slope, out=slope)
+        if g.shape == y.shape and out is None:
+            return np.multiply(slope, g, out=slope)
+        if g.ndim == 3 and y.ndim == 2 and g.strides[1] == g.itemsize and g.strides[2] > g.itemsize:
+            slope = np.asfortranarray(slope)  # a column-major stack (`products.stacked_product`): read alike
+        return np.multiply(g, slope, out=out)  # one slope for every direction of a stack
+    if out is not None:
+        return np.multiply(g, np.subtract(1.0, np.square(y)), out=out)
     return g * (1.0 - y * y)
 
 
@@ -245,14 +257,16 @@ tanh_grad_p = primitive(
         lambda t, ans, g, y: broadcast_like(-2.0 * g * y * t, ans),
     ),
     vjp=(
-        lambda ct, ans, g, y: unbroadcast(tanh_grad(ct, y), g),
+        lambda ct, ans, g, y: _summed_product(ct, 1.0 - square(y), g) if shape(g) != shape(ct) else tanh_grad(ct, y),
         lambda ct, ans, g, y: unbroadcast(_minus_two_product(ct, g, y), y),
     ),
 )
 
 
 def _minus_two_product(ct: Any, g: Any, y: Any) -> Any:
-    """``−2·ct·g·y`` (tanh_grad's second-order term): one fresh array for plain operands of one shape."""
+    """``−2·ct·g·y`` summed to y's shape (tanh_grad's second-order term): one fresh array for plain operands
+    of one shape; for a stack of tangents ``g`` (second-order Taylor mode's ẏ = tanh_grad(ẋ, y)) one einsum
+    Σ ct·g, then −2y, without the stack-sized product in between."""
     if (
         type(ct) is np.ndarray
         and type(g) is np.ndarray
@@ -264,6 +278,8 @@ def _minus_two_product(ct: Any, g: Any, y: Any) -> Any:
         np.multiply(out, y, out=out)
         np.multiply(out, -2.0, out=out)
         return out
+    if shape(ct) != shape(y):
+        return _summed_product(ct, g, y) * y * -2.0
     return -2.0 * ct * g * y
 
 
@@ -1287,6 +1303,7 @@ for _name, _ufunc in ARRAY_UFUNCS.items():
 add_any_p.ufunc = np.add
 where_p.ufunc = _where_impl  # takes out= too
 tanh_grad_p.fresh = True  # returns a new array: its memory may be reused once it dies
+tanh_grad_p.ufunc = _tanh_grad_impl  # takes out= too: jit may write it into a dying stack, in either order
 
 
 __all__ = [
