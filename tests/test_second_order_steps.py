@@ -20,6 +20,7 @@ RNG = np.random.default_rng(11)
 WAVE = (((0, 0, -1.0), (1, 1, 1.0)),)  # u_tt − u_xx: one stream, two squares of opposite signs
 TWO_STREAMS = (((0, 0, 1.0),), ((0, 1, 0.5), (1, 1, 2.0)))  # a square, and a mixed term with a square
 EMPTY_STREAM = (((0, 0, 1.0),), ())  # a stream without terms carries ẍ alone
+ZERO_FIRST = (((0, 0, 0.0), (0, 1, 3.0)),)  # a zero coefficient ahead of the others
 
 # (y shape, first shape, second shape or None): plain, a first layer's broadcast row, no ẍ, a scalar
 SHAPES = [
@@ -43,7 +44,7 @@ def _composed(y, first, second, terms):
     return np.asarray(steps._step_composed(*args, terms=terms))
 
 
-@pytest.mark.parametrize("terms", [WAVE, TWO_STREAMS, EMPTY_STREAM], ids=["wave", "two", "empty"])
+@pytest.mark.parametrize("terms", [WAVE, TWO_STREAMS, EMPTY_STREAM, ZERO_FIRST], ids=["wave", "two", "empty", "zero"])
 @pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: "x".join(map(str, s[0])) or "scalar")
 def test_the_fused_step_and_its_cotangents_equal_the_composition(shapes, terms):
     y, first, second = _arguments(*shapes, streams=len(terms))
