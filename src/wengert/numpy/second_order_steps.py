@@ -443,9 +443,11 @@ tanh_second_order.primitive = tanh_second_order_p
 
 def _tanh_step(y: Any, first: Any, second: Any, trace: Any) -> tuple[Any, Callable[[], Any]] | None:
     """`SecondOrderTrace`'s step through tanh: (ÿ, a maker of ẏ); None (the composed step) without terms,
-    with more than `MAX_FUSED_TERMS`, or for values not real (complex ones keep the composed conventions)."""
+    with more than `MAX_FUSED_TERMS`, for values not real (complex ones keep the composed conventions),
+    and for directions broadcast over the points (a first layer's: the composed step's Σ c·ẋ_i·ẋ_j is
+    then one row, and its slope serves ẏ too; fused, that layer measured 0.2 ms slower at 1,000 × 128)."""
     terms = stream_terms(trace.count, trace.diagonal, trace.mixed)
-    if not any(terms) or sum(map(len, terms)) > MAX_FUSED_TERMS:
+    if not any(terms) or sum(map(len, terms)) > MAX_FUSED_TERMS or tuple(shape(first)[1:]) != tuple(shape(y)):
         return None
     if any(_dtype(value).kind != "f" for value in (y, first, second) if value is not None):
         return None
