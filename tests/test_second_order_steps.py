@@ -163,3 +163,17 @@ def test_operators_of_many_terms_keep_the_composed_step(monkeypatch):
     laplacian = wg.laplacian(lambda p: _network(p, weights))(point)
     assert not calls
     np.testing.assert_allclose(laplacian, np.trace(wg.hessian(lambda p: _network(p, weights))(point)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype, small, large", [(np.float64, 1e-160, 1e160), (np.float32, 1e-20, 1e20)])
+def test_coefficients_of_very_different_sizes_keep_the_cotangents_finite(dtype, small, large):
+    """A stream whose coefficients differ by more than the dtype's range (found by review: a ratio of two
+    coefficients overflowed to inf, and the parameter gradients came out inf and nan without an error)."""
+    y, first, second = _arguments((40, 6), (2, 40, 6), (1, 40, 6), dtype=dtype)
+    terms = (((0, 0, small), (1, 1, large)),)
+    cotangent = RNG.standard_normal((1, 40, 6)).astype(dtype)
+    fused = steps._step_vjp(cotangent, None, y, first, second, terms=terms)
+    _, pull_back = wg.vjp(lambda *values: steps._step_composed(*values, terms=terms), y, first, second)
+    for got, want in zip(fused, pull_back(cotangent)):
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12)

@@ -255,16 +255,14 @@ def _vjp_numpy(
             np.multiply(g, slope, out=weighted)
             if not has_terms or not contributions[k]:
                 continue
-            base_factor = contributions[k][0][2]
-            np.multiply(weighted, value, out=quadratic)
-            np.multiply(quadratic, base_factor, out=quadratic)  # base_factor·y·P_k
-            for this, other, factor in contributions[k]:
+            np.multiply(weighted, value, out=quadratic)  # y·P_k, each term's factor applied apart: coefficients
+            for this, other, factor in contributions[k]:  # of any sizes (1e-160 beside 1e160) stay finite
                 if written[this]:
                     np.multiply(quadratic, chunk[other], out=scratch)
-                    _scaled_into(first_bars[this], scratch, factor / base_factor, True)
+                    _scaled_into(first_bars[this], scratch, factor, True)
                 else:
                     np.multiply(quadratic, chunk[other], out=first_bars[this])
-                    _scaled_into(first_bars[this], first_bars[this], factor / base_factor, False)
+                    _scaled_into(first_bars[this], first_bars[this], factor, False)
                     written[this] = True
         if not value_written:
             value_bar.fill(0.0)
