@@ -41,6 +41,17 @@ def shape(x: Any) -> tuple[int, ...]:
     return np.shape(x)
 
 
+def column_major_stack(x: Any) -> bool:
+    """Whether ``x`` is an array (k, m, p) whose entries are column-major: each entry's rows next to each
+    other (not broadcast) and its columns apart, as `products.stacked_product` writes tall stacks."""
+    return type(x) is np.ndarray and x.ndim == 3 and x.strides[1] == x.itemsize and x.strides[2] > x.itemsize
+
+
+def empty_column_major_stack(count: int, rows: int, columns: int, kind: Any) -> np.ndarray:
+    """A new (count, rows, columns) array in `column_major_stack`'s layout, its entries rows apart."""
+    return np.empty((columns, count * rows), kind).T.reshape(count, rows, columns)
+
+
 def ndim(x: Any) -> int:
     return len(shape(x))
 

@@ -24,6 +24,7 @@ from ._primitives import (
     REGISTRY,
     as_array_arg,
     binary_function,
+    column_major_stack,
     primitive,
     shape,
     unary_function,
@@ -241,7 +242,7 @@ def _tanh_grad_impl(g: Any, y: Any, out: np.ndarray | None = None) -> Any:
         np.subtract(1.0, slope, out=slope)
         if g.shape == y.shape and out is None:
             return np.multiply(slope, g, out=slope)
-        if g.ndim == 3 and y.ndim == 2 and g.strides[1] == g.itemsize and g.strides[2] > g.itemsize:
+        if y.ndim == 2 and column_major_stack(g):
             slope = np.asfortranarray(slope)  # a column-major stack (`products.stacked_product`): read alike
         return np.multiply(g, slope, out=out)  # one slope for every direction of a stack
     if out is not None:

@@ -18,7 +18,15 @@ import numpy as np
 from ..core import Tracer, bind
 from ..core.staging import Abstract
 from ..core.taylor import set_contract
-from ._primitives import EMPTY, as_array_arg, primitive, shape, wraps_primitive
+from ._primitives import (
+    EMPTY,
+    as_array_arg,
+    column_major_stack,
+    empty_column_major_stack,
+    primitive,
+    shape,
+    wraps_primitive,
+)
 from ._primitives import dtype as _dtype
 from .einsum import _einsum
 from .elementwise import astype, product_taylor, square
@@ -555,9 +563,10 @@ def stacked_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     rows, columns = k * m, b.shape[-1]
     if rows < COLUMN_MAJOR_MIN_ROWS or columns < COLUMN_MAJOR_MIN_COLUMNS:
         return (a.reshape(rows, n) @ b).reshape(k, m, columns)
-    out = np.empty((columns, rows), np.result_type(a, b)).T
-    np.matmul(a.reshape(rows, n), b, out=out)  # the reshape copies only a stack whose directions are not rows apart
-    return out.reshape(k, m, columns)
+    out = empty_column_major_stack(k, m, columns, np.result_type(a, b))
+    # out's reshape is a view; a's copies only a stack whose directions are not rows apart
+    np.matmul(a.reshape(rows, n), b, out=out.reshape(rows, columns))
+    return out
 
 
 def _scale(factor: Any, stack: Any) -> Any:
@@ -570,10 +579,8 @@ def _scale(factor: Any, stack: Any) -> Any:
         type(factor) is np.ndarray
         and type(stack) is np.ndarray
         and factor.ndim == 2
-        and stack.ndim == 3
         and factor.shape == stack.shape[1:]
-        and stack.strides[1] == stack.itemsize  # points next to each other (not a broadcast over them),
-        and stack.strides[2] > stack.itemsize  # features apart: column-major
+        and column_major_stack(stack)
         and factor.flags.c_contiguous
     ):
         factor = np.asfortranarray(factor)

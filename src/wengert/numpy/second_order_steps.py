@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Dual, ForwardTrace, Tracer, bind, next_level, running
-from ._primitives import REGISTRY, primitive, shape
+from ..core import Dual, ForwardTrace, bind, next_level, running
+from ._primitives import REGISTRY, column_major_stack, empty_column_major_stack, primitive, shape
 from ._primitives import dtype as _dtype
 from .elementwise import square, tanh_grad
 from .shape import broadcast_to, moveaxis, reshape, stack, unbroadcast
@@ -84,14 +84,7 @@ class _Chunks:
         if self.dtype.kind != "f":
             self.dtype = np.dtype(np.float64)
         self.example = np.broadcast_shapes(np.shape(y), *(a.shape[1:] for a in arrays))
-        first = arrays[0]
-        self.columns = (
-            len(self.example) == 2
-            and first.ndim == 3
-            and first.shape[1:] == self.example
-            and first.strides[1] == first.itemsize
-            and first.strides[2] > first.itemsize
-        )
+        self.columns = len(self.example) == 2 and arrays[0].shape[1:] == self.example and column_major_stack(arrays[0])
         y = np.asfortranarray(y) if self.columns else np.asarray(y)
         self.y = np.broadcast_to(y, self.example)
         self.stacks = [None if s is None else [np.broadcast_to(e, self.example) for e in np.asarray(s)] for s in stacks]
@@ -124,9 +117,8 @@ class _Chunks:
             if out.shape != (count, *self.example):
                 raise ValueError(f"out= has shape {out.shape}; the result has shape {(count, *self.example)}")
             return out
-        if self.columns:  # like stacked_product's: each entry column-major, entries rows apart
-            rows, width = self.example
-            return np.empty((width, count * rows), self.dtype).T.reshape(count, rows, width)
+        if self.columns:
+            return empty_column_major_stack(count, *self.example, self.dtype)
         return np.empty((count, *self.example), self.dtype)
 
 
@@ -352,17 +344,9 @@ def _by_reverse_mode(composed: Callable[..., Any]) -> Callable[..., Any]:
     return rule
 
 
-def _plain(*values: Any) -> bool:
-    return not any(isinstance(v, Tracer) for v in values)
-
-
 def _step_vjp(cotangent: Any, ans: Any, y: Any, first: Any, *second: Any, terms: Terms) -> tuple:
     """The step's joint VJP: (ȳ, ẋ̄, ẍ̄) from one pass, each summed back to its argument's shape."""
-    args = (cotangent, y, first, *second)
-    if _plain(*args):
-        packed = _vjp_numpy(cotangent, y, first, second[0] if second else None, terms)
-    else:
-        packed = bind(tanh_second_order_vjp_p, args, {"terms": terms})
+    packed = bind(tanh_second_order_vjp_p, (cotangent, y, first, *second), {"terms": terms})  # plain: the impl
     directions = shape(first)[0]
     bars = [unbroadcast(packed[0], y), unbroadcast(packed[1 : 1 + directions], first)]
     if second:
@@ -430,10 +414,7 @@ def tanh_second_order(y: Any, first: Any, second: Any = None, *, terms: Terms) -
         >>> bool(np.allclose(out[0], (1 - y**2) * -2 * y * first[0] * first[1]))
         True
     """
-    args = (y, first) if second is None else (y, first, second)
-    if _plain(*args):
-        return _forward_impl(*args, terms=terms)
-    return bind(tanh_second_order_p, args, {"terms": terms})
+    return bind(tanh_second_order_p, (y, first) if second is None else (y, first, second), {"terms": terms})
 
 
 tanh_second_order.primitive = tanh_second_order_p
