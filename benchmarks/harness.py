@@ -500,9 +500,11 @@ def environment() -> dict[str, Any]:
         "JAX_PLATFORMS",
         "XLA_FLAGS",
         "MALLOC_MMAP_THRESHOLD_",
+        "WENGERT_NUMBA",
     )
     versions = {
-        name: _version(name) for name in ("wengert", "numpy", "torch", "jax", "jaxlib", "autograd", "micrograd")
+        name: _version(name)
+        for name in ("wengert", "numpy", "numba", "torch", "jax", "jaxlib", "autograd", "micrograd")
     }
     return {
         "python": platform.python_version(),

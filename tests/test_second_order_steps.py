@@ -4,6 +4,8 @@ The fused primitives compute in chunks of plain NumPy what `_step_composed` and 
 write in wengert operations; these tests hold the two to each other (values, cotangents, every
 layout and broadcast the trace produces), hold the composition to finite differences, and check
 that the step is what second-order Taylor mode runs through tanh, in eager mode and under jit.
+Every test runs twice: with the compiled loops of `fused_kernels` (where Numba is installed) and
+with the chunked NumPy alone.
 """
 
 from __future__ import annotations
@@ -13,10 +15,23 @@ import pytest
 
 import wengert as wg
 import wengert.numpy as wnp
+from wengert.numpy import fused_kernels
 from wengert.numpy import second_order_steps as steps
 from wengert.testing import check_grads
 
 RNG = np.random.default_rng(11)
+
+
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def loops(request):
+    """The compiled loops on (skipped without Numba), or off."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+    previous = fused_kernels.use_compiled(request.param == "compiled")
+    yield request.param
+    fused_kernels.use_compiled(previous)
+
+
 WAVE = (((0, 0, -1.0), (1, 1, 1.0)),)  # u_tt − u_xx: one stream, two squares of opposite signs
 TWO_STREAMS = (((0, 0, 1.0),), ((0, 1, 0.5), (1, 1, 2.0)))  # a square, and a mixed term with a square
 EMPTY_STREAM = (((0, 0, 1.0),), ())  # a stream without terms carries ẍ alone
@@ -176,4 +191,7 @@ def test_coefficients_of_very_different_sizes_keep_the_cotangents_finite(dtype, 
     _, pull_back = wg.vjp(lambda *values: steps._step_composed(*values, terms=terms), y, first, second)
     for got, want in zip(fused, pull_back(cotangent)):
         assert np.all(np.isfinite(got))
-        np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+        if dtype == np.float32:  # ȳ's (6y² − 2)·Q cancels where 6y² ≈ 2: held to the array's scale there
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(np.abs(want).max()))
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -19,6 +19,7 @@ import numpy as np
 from ..core import BatchTracer, Tracer, bind, primal_value
 from ..core.primitive import add_any_p
 from ..core.staging import Abstract, is_abstract
+from . import fused_kernels
 from ._primitives import (
     EMPTY,
     REGISTRY,
@@ -238,6 +239,10 @@ def _tanh_grad_impl(g: Any, y: Any, out: np.ndarray | None = None) -> Any:
         and y.ndim
         and g.shape[g.ndim - y.ndim :] == y.shape
     ):
+        if g.ndim == y.ndim + 1:  # a stack of tangents (second-order Taylor mode's ẏ): one compiled pass
+            compiled = fused_kernels.slope_times(g, y, out)
+            if compiled is not None:
+                return compiled
         slope = np.square(y)
         np.subtract(1.0, slope, out=slope)
         if g.shape == y.shape and out is None:

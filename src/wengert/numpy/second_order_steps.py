@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Dual, ForwardTrace, bind, next_level, running
+from . import fused_kernels
 from ._primitives import REGISTRY, column_major_stack, empty_column_major_stack, primitive, shape
 from ._primitives import dtype as _dtype
 from .elementwise import square, tanh_grad
@@ -158,7 +159,10 @@ def _contributions(terms: tuple) -> list[tuple[int, int, float]]:
 
 
 def _forward_numpy(y: Any, first: Any, second: Any, terms: Terms, out: np.ndarray | None = None) -> np.ndarray:
-    """ÿ_k = s·(ẍ_k − 2y·Q_k) for every stream, chunk by chunk."""
+    """ÿ_k = s·(ẍ_k − 2y·Q_k) for every stream, chunk by chunk (by a compiled loop where one applies)."""
+    compiled = fused_kernels.step_forward(y, first, second, terms, out)
+    if compiled is not None:
+        return compiled
     plan = _Chunks(y, [first, second])
     out = plan.output(len(terms), out)
     slope_buffer, scratch_buffer = plan.buffers(2)
@@ -207,7 +211,11 @@ def _shared_quadratics(first: Any, terms: Terms, plan: _Chunks) -> list | None:
 def _vjp_numpy(
     cotangent: Any, y: Any, first: Any, second: Any, terms: Terms, out: np.ndarray | None = None
 ) -> np.ndarray:
-    """The cotangents [ȳ, ẋ̄_1 … ẋ̄_F, ẍ̄_1 … ẍ̄_S] at the example's full shape, stacked; chunk by chunk."""
+    """The cotangents [ȳ, ẋ̄_1 … ẋ̄_F, ẍ̄_1 … ẍ̄_S] at the example's full shape, stacked; chunk by chunk
+    (by a compiled loop where one applies)."""
+    compiled = fused_kernels.step_backward(cotangent, y, first, second, terms, out)
+    if compiled is not None:
+        return compiled
     plan = _Chunks(y, [first, second, cotangent])
     directions = len(plan.stacks[0])
     out = plan.output(1 + directions + (0 if second is None else len(terms)), out)

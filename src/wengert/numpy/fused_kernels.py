@@ -1,0 +1,221 @@
+"""Compiled loops for tanh's fused second-order Taylor step, through Numba when it is installed.
+
+`second_order_steps` computes ÿ_k = s·(ẍ_k − 2y·Q_k), its VJP, and ẏ_i = s·ẋ_i as
+chunked NumPy: a dozen passes over each chunk, each with a temporary. The loops here
+do the same arithmetic in one pass over blocks of each operand, so that every value is
+read once and no temporary leaves the first-level cache. They run only where the
+operands have one example shape, one real dtype, and one memory order (row-major, or
+column-major within each direction as `products.stacked_product` writes a stack); the
+NumPy versions take every other case and are the reference the tests hold these to.
+
+Numba is an optional dependency (``pip install 'wengert[fast]'``), imported on the first
+step that could use it; the compiled loops are cached on disk (``cache=True``), so a
+process pays the compilation once per machine and dtype. ``WENGERT_NUMBA=0`` in the
+environment, or `use_compiled(False)`, keeps the NumPy versions.
+
+Every array handed to a loop is in *memory order*: y as (outer, inner), a stack as
+(outer, count, inner), each C-contiguous. A row-major operand of example shape E is
+(1, prod E); a column-major one of shape (R, C) is (C, R): the loops never see which.
+
+Example:
+    >>> import numpy as np
+    >>> y, first = np.full((3, 4), 0.5), np.ones((2, 3, 4))
+    >>> terms = (((0, 0, 1.0), (1, 1, 1.0)),)
+    >>> out = step_forward(y, first, None, terms)  # None where Numba is not installed
+    >>> out is None or bool(np.allclose(out, (1 - 0.25) * -2 * 0.5 * 2.0))
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from ._primitives import column_major_stack, empty_column_major_stack
+
+SMALLEST = 512
+"""Examples of fewer elements keep NumPy's ``g·(1 − y²)`` in `slope_times`: a call costs more than it saves."""
+
+_state: dict[str, Any] = {"enabled": os.environ.get("WENGERT_NUMBA", "1") != "0", "kernels": None}
+
+
+def use_compiled(enabled: bool) -> bool:
+    """Turn the compiled loops on or off (off: the chunked NumPy versions); returns the previous setting.
+
+    Example:
+        >>> previous = use_compiled(False)
+        >>> use_compiled(previous)
+        False
+    """
+    previous = _state["enabled"]
+    _state["enabled"] = bool(enabled)
+    return previous
+
+
+def _kernels() -> dict | None:
+    """The compiled loops, made on first use; None without Numba or when turned off."""
+    if not _state["enabled"]:
+        return None
+    if _state["kernels"] is None:
+        try:
+            from . import numba_loops
+        except ImportError:  # Numba is not installed
+            _state["kernels"] = {}
+        else:
+            _state["kernels"] = {name: getattr(numba_loops, name) for name in ("forward", "backward", "slope_times")}
+    return _state["kernels"] or None
+
+
+# -- operands in memory order --------------------------------------------------------------------------------
+
+
+def _layout(y: Any, stacks: list) -> tuple[bool, tuple] | None:
+    """(column-major?, example shape) when the operands fit the loops, else None."""
+    if type(y) is not np.ndarray or y.dtype not in (np.float64, np.float32) or y.size == 0:
+        return None
+    for stack in stacks:
+        if type(stack) is not np.ndarray or stack.dtype != y.dtype or stack.shape[1:] != y.shape:
+            return None
+    columns = y.ndim == 2 and column_major_stack(stacks[0])
+    return columns, y.shape
+
+
+def _memory_of_value(y: np.ndarray, columns: bool) -> np.ndarray:
+    if columns:
+        return np.asfortranarray(y).T
+    return np.ascontiguousarray(y).reshape(1, -1)
+
+
+def _memory_of_stack(stack: np.ndarray, columns: bool) -> np.ndarray | None:
+    """The stack in memory order, or None where it lies otherwise (the caller copies or declines)."""
+    if columns:
+        memory = stack.transpose(2, 0, 1)
+        return memory if memory.flags.c_contiguous else None
+    return stack.reshape(1, stack.shape[0], -1) if stack.flags.c_contiguous else None
+
+
+def _stack_in_memory_order(stack: np.ndarray, columns: bool) -> np.ndarray:
+    """The stack in memory order, copied into that order where it lies otherwise."""
+    memory = _memory_of_stack(stack, columns)
+    if memory is None:
+        fresh = _empty_stack(len(stack), stack.shape[1:], stack.dtype, columns)
+        fresh[...] = stack
+        memory = _memory_of_stack(fresh, columns)
+    return memory
+
+
+def _empty_stack(count: int, example: tuple, dtype: np.dtype, columns: bool) -> np.ndarray:
+    return empty_column_major_stack(count, *example, dtype) if columns else np.empty((count, *example), dtype)
+
+
+def _term_arrays(terms: tuple, directions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The terms as the loops read them (`numba_loops`), or None when one names a direction the stack lacks
+    (the loops do not check their indices; the NumPy version raises IndexError)."""
+    if any(not (0 <= index < directions) for terms_k in terms for term in terms_k for index in term[:2]):
+        return None
+    width = max(1, max(map(len, terms), default=1))
+    left = np.zeros((len(terms), width), np.int64)
+    right = np.zeros((len(terms), width), np.int64)
+    weights = np.zeros((len(terms), width), np.float64)
+    counts = np.zeros(len(terms), np.int64)
+    for k, terms_k in enumerate(terms):
+        counts[k] = len(terms_k)
+        for t, (i, j, c) in enumerate(terms_k):
+            left[k, t], right[k, t], weights[k, t] = i, j, c
+    return left, right, weights, counts
+
+
+def _run_into(out: np.ndarray | None, count: int, example: tuple, dtype: np.dtype, columns: bool, run: Any) -> Any:
+    """Run ``run(memory)`` into ``out`` when it lies in the loops' order, else into a new stack copied to ``out``."""
+    if out is not None and out.shape != (count, *example):
+        raise ValueError(f"out= has shape {out.shape}; the result has shape {(count, *example)}")
+    target = out if out is not None and out.dtype == dtype else None
+    memory = None if target is None else _memory_of_stack(target, columns)
+    if memory is None:
+        target = _empty_stack(count, example, dtype, columns)
+        memory = _memory_of_stack(target, columns)
+    run(memory)
+    if out is not None and target is not out:
+        out[...] = target
+        return out
+    return target
+
+
+# -- the steps -----------------------------------------------------------------------------------------------
+
+
+def step_forward(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None = None) -> Any:
+    """ÿ_k = (1 − y²)·(ẍ_k − 2y·Q_k) for every stream by the compiled loop; None where it does not apply.
+
+    Example:
+        >>> y, first = np.zeros((2, 3)), np.ones((1, 2, 3))
+        >>> out = step_forward(y, first, None, (((0, 0, 1.0),),))
+        >>> out is None or bool((out == 0).all())
+        True
+    """
+    kernels = _kernels()
+    layout = None if kernels is None else _layout(y, [first] + ([] if second is None else [second]))
+    if layout is None:
+        return None
+    columns, example = layout
+    value, first_memory = _memory_of_value(y, columns), _stack_in_memory_order(first, columns)
+    arrays = _term_arrays(terms, len(first))
+    if arrays is None or (second is not None and len(second) != len(terms)):
+        return None
+    second_memory = first_memory if second is None else _stack_in_memory_order(second, columns)  # unread if None
+
+    def run(memory: np.ndarray) -> None:
+        kernels["forward"](value, first_memory, second_memory, second is not None, *arrays, memory)
+
+    return _run_into(out, len(terms), example, y.dtype, columns, run)
+
+
+def step_backward(cotangent: Any, y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None = None) -> Any:
+    """[ȳ, ẋ̄_1 … ẋ̄_F, ẍ̄_1 … ẍ̄_S] of the step by the compiled loop; None where it does not apply.
+
+    Example:
+        >>> y, first, g = np.zeros((2, 3)), np.ones((1, 2, 3)), np.ones((1, 2, 3))
+        >>> out = step_backward(g, y, first, None, (((0, 0, 1.0),),))
+        >>> out is None or bool((out[0] == -2.0).all() and (out[1] == 0.0).all())  # ȳ = G·(6y² − 2)·Q at y = 0
+        True
+    """
+    kernels = _kernels()
+    stacks = [first, cotangent] + ([] if second is None else [second])
+    layout = None if kernels is None else _layout(y, stacks)
+    arrays = None if layout is None else _term_arrays(terms, len(first))
+    if arrays is None or len(cotangent) != len(terms) or (second is not None and len(second) != len(terms)):
+        return None
+    columns, example = layout
+    value, first_memory = _memory_of_value(y, columns), _stack_in_memory_order(first, columns)
+    cotangent_memory = _stack_in_memory_order(cotangent, columns)
+    second_memory = cotangent_memory if second is None else _stack_in_memory_order(second, columns)
+    count = 1 + len(first) + (0 if second is None else len(terms))
+
+    def run(memory: np.ndarray) -> None:
+        kernels["backward"](cotangent_memory, value, first_memory, second_memory, second is not None, *arrays, memory)
+
+    return _run_into(out, count, example, y.dtype, columns, run)
+
+
+def slope_times(stack: Any, y: Any, out: np.ndarray | None = None) -> Any:
+    """(1 − y²)·stack_i for every entry of a stack of y's shape by the compiled loop; None where it does not apply.
+
+    Example:
+        >>> out = slope_times(np.ones((2, 30, 40)), np.full((30, 40), 0.5))
+        >>> out is None or bool(np.allclose(out, 0.75))
+        True
+    """
+    kernels = _kernels()
+    layout = None if kernels is None or np.ndim(stack) < 2 else _layout(y, [stack])
+    if layout is None or math.prod(layout[1]) < SMALLEST:
+        return None
+    columns, example = layout
+    value, memory_in = _memory_of_value(y, columns), _stack_in_memory_order(stack, columns)
+
+    def run(memory: np.ndarray) -> None:
+        kernels["slope_times"](memory_in, value, memory)
+
+    return _run_into(out, len(stack), example, y.dtype, columns, run)

@@ -1,0 +1,139 @@
+"""The compiled loops of tanh's second-order step (`wengert.numpy.fused_kernels`) against the chunked NumPy.
+
+Each loop must give what `second_order_steps`' NumPy versions give, in every memory order, dtype and
+``out=`` a program hands it, and must decline (None) what it does not take, so that the NumPy versions
+run there. Skipped without Numba.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import wengert as wg
+import wengert.numpy as wnp
+from wengert.numpy import fused_kernels as kernels
+from wengert.numpy import second_order_steps as steps
+from wengert.numpy._primitives import empty_column_major_stack
+
+pytest.importorskip("numba")
+
+RNG = np.random.default_rng(5)
+TERMS = {
+    "one square": (((0, 0, 1.0),),),
+    "wave": (((0, 0, -1.0), (1, 1, 1.0)),),
+    "mixed, empty, two": (((0, 2, -1.5),), (), ((0, 0, 0.5), (1, 2, 2.0))),
+}
+
+
+@pytest.fixture(autouse=True)
+def compiled():
+    previous = kernels.use_compiled(True)
+    yield
+    kernels.use_compiled(previous)
+
+
+def _numpy(function, *args):
+    previous = kernels.use_compiled(False)
+    try:
+        return function(*args)
+    finally:
+        kernels.use_compiled(previous)
+
+
+def _in_columns(stack):
+    out = empty_column_major_stack(len(stack), *stack.shape[1:], stack.dtype)
+    out[...] = stack
+    return out
+
+
+def _operands(example, terms, has_second, columns, dtype):
+    y = np.tanh(RNG.standard_normal(example)).astype(dtype)
+    first = RNG.standard_normal((3, *example)).astype(dtype)
+    second = RNG.standard_normal((len(terms), *example)).astype(dtype) if has_second else None
+    cotangent = RNG.standard_normal((len(terms), *example)).astype(dtype)
+    if columns:
+        first, cotangent = _in_columns(first), _in_columns(cotangent)
+        second = None if second is None else _in_columns(second)
+    return y, first, second, cotangent
+
+
+# (example shape, column-major stacks?): a column-major stack has two axes per entry
+LAYOUTS = [((37, 130), False), ((37, 130), True), ((600, 3), True), ((1100,), False), ((4, 5, 6), False), ((1,), False)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("has_second", [False, True], ids=["no ẍ", "ẍ"])
+@pytest.mark.parametrize("terms", TERMS.values(), ids=TERMS.keys())
+@pytest.mark.parametrize("example, columns", LAYOUTS, ids=lambda v: str(v) if isinstance(v, tuple) else "")
+def test_the_loops_equal_the_numpy_step_and_its_vjp(example, columns, terms, has_second, dtype):
+    y, first, second, cotangent = _operands(example, terms, has_second, columns, dtype)
+    tolerance = {"rtol": 2e-5, "atol": 2e-5} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-13}
+    compiled = kernels.step_forward(y, first, second, terms)
+    assert compiled is not None and compiled.dtype == dtype
+    reference = _numpy(steps._forward_numpy, y, first, second, terms)
+    np.testing.assert_allclose(compiled, reference, **tolerance)
+    assert compiled.strides == reference.strides  # the stack's memory order, as the NumPy version writes it
+    compiled = kernels.step_backward(cotangent, y, first, second, terms)
+    assert compiled is not None
+    reference = _numpy(steps._vjp_numpy, cotangent, y, first, second, terms)
+    scale = float(np.abs(reference).max())  # ȳ's (6y² − 2)·Q cancels where 6y² ≈ 2: held to the scale there
+    np.testing.assert_allclose(compiled, reference, rtol=tolerance["rtol"], atol=tolerance["atol"] * scale)
+
+
+@pytest.mark.parametrize("columns", [False, True], ids=["rows", "columns"])
+def test_out_in_either_order_or_dtype_receives_the_result(columns):
+    y, first, second, _ = _operands((40, 9), TERMS["wave"], True, columns, np.float64)
+    expected = _numpy(steps._forward_numpy, y, first, second, TERMS["wave"])
+    for out in (np.full((1, 40, 9), np.nan), _in_columns(np.full((1, 40, 9), np.nan)), np.zeros((1, 40, 9), "f4")):
+        assert kernels.step_forward(y, first, second, TERMS["wave"], out) is out
+        np.testing.assert_allclose(out, expected, rtol=1e-6 if out.dtype == np.float32 else 1e-14)
+    with pytest.raises(ValueError, match="out= has shape"):
+        kernels.step_forward(y, first, second, TERMS["wave"], np.empty((2, 40, 9)))
+
+
+def test_operands_the_loops_do_not_take_are_declined():
+    y, first, second, _ = _operands((8, 5), TERMS["wave"], True, False, np.float64)
+    terms = TERMS["wave"]
+    assert kernels.step_forward(y, first[:, :1], None, terms) is None  # directions broadcast over the points
+    assert kernels.step_forward(y.astype("f4"), first, second, terms) is None  # mixed dtypes
+    assert kernels.step_forward(np.ones((8, 5), int), first, second, terms) is None
+    assert kernels.step_forward(y.tolist(), first, second, terms) is None
+    assert kernels.step_forward(np.float64(0.5), first[:, 0, 0], None, terms) is None  # a NumPy scalar
+    assert kernels.step_forward(y, first, second[:0], terms) is None  # streams and terms disagree
+    assert kernels.step_forward(y, first[:1], second, terms) is None  # a term names a direction not given
+    assert kernels.step_backward(second, y, first[:1], second, terms) is None
+    with pytest.raises(IndexError):
+        steps._forward_numpy(y, first[:1], second, terms)
+    kernels.use_compiled(False)
+    assert kernels.step_forward(y, first, second, terms) is None
+
+
+@pytest.mark.parametrize("columns", [False, True], ids=["rows", "columns"])
+def test_the_slope_loop_equals_numpy(columns):
+    y, first, _, _ = _operands((70, 40), TERMS["wave"], False, columns, np.float64)
+    compiled = kernels.slope_times(first, y)
+    assert compiled is not None
+    np.testing.assert_allclose(compiled, first * (1 - y**2), rtol=1e-15)
+    assert compiled.strides == first.strides
+    out = np.empty_like(compiled)
+    assert kernels.slope_times(first, y, out) is out
+    np.testing.assert_allclose(out, compiled, rtol=0)
+    assert kernels.slope_times(first[:, :4, :4], y[:4, :4]) is None  # too small to gain
+
+
+def test_a_laplacian_and_its_parameter_gradient_agree_with_and_without_the_loops():
+    weights = [RNG.standard_normal((3, 64)) * 0.7, RNG.standard_normal((64, 64)) * 0.2, RNG.standard_normal((64, 1))]
+    points = RNG.standard_normal((40, 3))
+
+    def loss(weights):
+        def u(p):
+            return (wnp.tanh(wnp.tanh(p @ weights[0]) @ weights[1]) @ weights[2])[..., 0]
+
+        return wnp.mean(wg.laplacian(u)(points) ** 2)
+
+    compiled = [wg.grad(loss)(weights), wg.jit(wg.grad(loss))(weights)]
+    reference = _numpy(wg.grad(loss), weights)
+    for gradient in compiled:
+        for got, want in zip(gradient, reference):
+            np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-13)
