@@ -169,15 +169,20 @@ def test_derivatives_through_the_step_nest_to_third_and_fourth_order():
 
 
 def test_operators_of_many_terms_keep_the_composed_step(monkeypatch):
-    """Beyond MAX_FUSED_TERMS products the composed step's one einsum is faster: the fused step declines."""
+    """Beyond `fused_term_limit()` products the composed step's one einsum is faster: the fused step declines."""
     calls = []
     forward = steps._forward_numpy
     monkeypatch.setattr(steps, "_forward_numpy", lambda *a: calls.append("step") or forward(*a))
-    weights = [RNG.standard_normal((steps.MAX_FUSED_TERMS + 1, 8)), RNG.standard_normal((8, 1))]
-    point = RNG.standard_normal(steps.MAX_FUSED_TERMS + 1)
-    laplacian = wg.laplacian(lambda p: _network(p, weights))(point)
-    assert not calls
-    np.testing.assert_allclose(laplacian, np.trace(wg.hessian(lambda p: _network(p, weights))(point)), rtol=1e-12)
+    limit = steps.fused_term_limit()
+    assert limit == (steps.MAX_COMPILED_TERMS if fused_kernels.available() else steps.MAX_FUSED_TERMS)
+    for dimension, fused in ((limit, True), (limit + 1, False)):
+        calls.clear()
+        weights = [RNG.standard_normal((dimension, 8)), RNG.standard_normal((8, 1))]
+        point = RNG.standard_normal(dimension)
+        laplacian = wg.laplacian(lambda p: _network(p, weights))(point)  # noqa: B023
+        assert bool(calls) == fused
+        hessian = wg.hessian(lambda p: _network(p, weights))(point)  # noqa: B023
+        np.testing.assert_allclose(laplacian, np.trace(hessian), rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype, small, large", [(np.float64, 1e-160, 1e160), (np.float32, 1e-20, 1e20)])

@@ -54,6 +54,16 @@ CHUNK_ELEMENTS = 16384
 # 0.61 ms fused against 0.72 composed, 3 terms 0.73 / 0.80, 4 terms 0.87 / 0.84, 32 terms 3.6 / 2.0).
 MAX_FUSED_TERMS = 3
 
+# The same with the compiled loops (`fused_kernels`), which read each direction once per block whatever the
+# number of terms: fused at 1,000 × 128 they beat the composed step at every count measured, up to B10's groups
+# of 16 directions (eager Laplacian d = 8: 21 -> 18 ms; d = 32: 73-77 -> 67 ms; d = 128: 304 -> 284 ms).
+MAX_COMPILED_TERMS = 16
+
+
+def fused_term_limit() -> int:
+    """The most terms Σ c·ẋ_i·ẋ_j the fused step takes now: more with the compiled loops than without."""
+    return MAX_COMPILED_TERMS if fused_kernels.available() else MAX_FUSED_TERMS
+
 
 def stream_terms(count: int, diagonal: Any, mixed: Any) -> Terms:
     """Each stream's terms (i, j, c), c ≠ 0, from `SecondOrderTrace`'s diagonal and mixed weights."""
@@ -430,11 +440,14 @@ tanh_second_order.primitive = tanh_second_order_p
 
 def _tanh_step(y: Any, first: Any, second: Any, trace: Any) -> tuple[Any, Callable[[], Any]] | None:
     """`SecondOrderTrace`'s step through tanh: (ÿ, a maker of ẏ); None (the composed step) without terms,
-    with more than `MAX_FUSED_TERMS`, for values not real (complex ones keep the composed conventions),
-    and for directions broadcast over the points (a first layer's: the composed step's Σ c·ẋ_i·ẋ_j is
-    then one row, and its slope serves ẏ too; fused, that layer measured 0.2 ms slower at 1,000 × 128)."""
+    with more than `fused_term_limit()`, for values not real (complex ones keep the composed conventions),
+    and for directions broadcast over the points, in shape or by zero strides (a first layer's: the composed
+    step's Σ c·ẋ_i·ẋ_j is then one row, and its slope serves ẏ too; fused, that layer measured 0.2 ms slower
+    at 1,000 × 128, and copying jit's broadcast constant into the loops' order cost 22 ms at d = 32)."""
     terms = stream_terms(trace.count, trace.diagonal, trace.mixed)
-    if not any(terms) or sum(map(len, terms)) > MAX_FUSED_TERMS or tuple(shape(first)[1:]) != tuple(shape(y)):
+    if not any(terms) or sum(map(len, terms)) > fused_term_limit() or tuple(shape(first)[1:]) != tuple(shape(y)):
+        return None
+    if fused_kernels.broadcast_view(first):  # broadcast by its strides (a constant under jit): a first layer too
         return None
     if any(_dtype(value).kind != "f" for value in (y, first, second) if value is not None):
         return None
