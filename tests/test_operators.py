@@ -256,6 +256,26 @@ def test_the_laplacian_through_tall_column_major_stacks_matches_its_closed_form(
     np.testing.assert_allclose(wg.laplacian(u)(x), expected, rtol=1e-11, atol=1e-11)
 
 
+def test_products_of_column_major_operands_keep_their_order_and_values():
+    """A column-major operand (a stack's entry, a fused step's stream) keeps its order through the next
+    product (`_keeps_columns`), so the step after it reads it without a copy; values are NumPy's."""
+    from wengert.numpy.products import _matmul_impl, stacked_product
+
+    columns = np.asfortranarray(RNG.standard_normal((300, 70)))
+    weight = RNG.standard_normal((70, 64))
+    product = _matmul_impl(columns, weight)
+    assert product.flags.f_contiguous and not product.flags.c_contiguous
+    np.testing.assert_allclose(product, np.ascontiguousarray(columns) @ weight, rtol=1e-13)
+    assert _matmul_impl(np.ascontiguousarray(columns), weight).flags.c_contiguous  # rows stay rows
+    assert _matmul_impl(columns, weight[:, :8]).flags.c_contiguous  # too narrow a result to gain
+    stack = np.empty((64, 2 * 300)).T.reshape(2, 300, 64)  # stacked_product's layout, 600 rows < 4,096
+    stack[...] = RNG.standard_normal((2, 300, 64))
+    square = RNG.standard_normal((64, 64))
+    product = stacked_product(stack, square)
+    assert product.strides[1] == product.itemsize  # column-major within the stack, as its operand
+    np.testing.assert_allclose(product, np.ascontiguousarray(stack) @ square, rtol=1e-13)
+
+
 def test_many_directions_run_in_groups_with_the_same_sums(monkeypatch):
     """Streams of squares along more directions than a pass takes (`ROWS_PER_PASS`) run in groups whose
     second-order streams are added and first-order terms stacked: the same numbers as one pass, for a

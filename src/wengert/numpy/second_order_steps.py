@@ -451,6 +451,8 @@ def _tanh_step(y: Any, first: Any, second: Any, trace: Any) -> tuple[Any, Callab
         return None
     if any(_dtype(value).kind != "f" for value in (y, first, second) if value is not None):
         return None
+    if column_major_stack(first) and type(y) is np.ndarray and y.ndim == 2 and not y.flags.f_contiguous:
+        y = np.asfortranarray(y)  # once, for the step and ẏ both: they read it in the stack's order
     return tanh_second_order(y, first, second, terms=terms), lambda: tanh_grad(first, y)
 
 
