@@ -15,6 +15,7 @@ import wengert.numpy as wnp
 from wengert.numpy import fused_kernels as kernels
 from wengert.numpy import second_order_steps as steps
 from wengert.numpy._primitives import empty_column_major_stack
+from wengert.numpy.elementwise import tanh_grad
 
 pytest.importorskip("numba")
 
@@ -112,9 +113,10 @@ def test_operands_the_loops_do_not_take_are_declined():
     assert kernels.step_forward(y, first, second, terms) is None
 
 
-def test_a_first_layer_broadcast_by_strides_takes_the_composed_step(monkeypatch):
-    """jit holds a first layer's directions as a constant broadcast by zero strides, at the full shape: copying
-    it into the loops' order each call cost 22 ms at d = 32, so the hook declines it as it declines shapes."""
+def test_a_first_layer_s_broadcast_directions_run_as_rows(monkeypatch):
+    """A first layer's directions are broadcast over the points, in shape or (jit's constants, after a bias)
+    by zero strides: the loops take them as rows, without copying them to the full shape (which cost 22 ms
+    at d = 32); without the loops the composed step runs there."""
     calls = []
     forward = steps._forward_numpy
     monkeypatch.setattr(steps, "_forward_numpy", lambda *a: calls.append(a[1]) or forward(*a))
@@ -125,10 +127,33 @@ def test_a_first_layer_broadcast_by_strides_takes_the_composed_step(monkeypatch)
         return (wnp.tanh(wnp.tanh(p @ weights[0] + bias) @ weights[1]) @ weights[2])[..., 0]
 
     points = RNG.standard_normal((30, 3))
-    laplacian = wg.jit(wg.laplacian(u))(points)
-    assert calls and not any(kernels.broadcast_view(first) for first in calls)  # the second layer only
     expected = [np.trace(wg.hessian(u)(p)) for p in points]
-    np.testing.assert_allclose(laplacian, expected, rtol=1e-11, atol=1e-12)
+    for compiled in (True, False):
+        kernels.use_compiled(compiled)
+        calls.clear()
+        np.testing.assert_allclose(wg.jit(wg.laplacian(u))(points), expected, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(wg.laplacian(u)(points), expected, rtol=1e-11, atol=1e-12)
+        assert any(kernels.broadcast_view(first) for first in calls) == compiled
+    kernels.use_compiled(True)
+    rows = RNG.standard_normal((2, 1, 16))
+    y = np.tanh(RNG.standard_normal((40, 16)))
+    for directions in (rows, np.broadcast_to(rows, (2, 40, 16)), rows[:, 0]):
+        for value in (y, np.asfortranarray(y)):
+            ours = kernels.step_forward_rows(value, directions, None, TERMS["wave"])
+            reference = _numpy(steps._forward_numpy, y, directions, None, TERMS["wave"])
+            np.testing.assert_allclose(ours, reference, rtol=1e-14, atol=1e-14)
+            g, second = RNG.standard_normal((2, 1, 40, 16))
+            ours = kernels.step_backward_rows(g, value, directions, second, TERMS["wave"])
+            reference = _numpy(steps._vjp_numpy, g, y, directions, second, TERMS["wave"])
+            np.testing.assert_allclose(ours, reference, rtol=1e-13, atol=1e-13)
+            np.testing.assert_allclose(
+                kernels.slope_times_rows(np.broadcast_to(rows, (2, 40, 16)), value), rows * (1 - y**2), rtol=1e-15
+            )
+    plain = RNG.standard_normal((40, 16))  # one tangent of y's shape: not rows
+    assert kernels.slope_times_rows(plain, y) is None
+    np.testing.assert_allclose(tanh_grad(plain, y), plain * (1 - y**2), rtol=1e-15)
+    square = RNG.standard_normal((16, 16))  # as many points as columns: still one tangent
+    np.testing.assert_allclose(tanh_grad(square, y[:16]), square * (1 - y[:16] ** 2), rtol=1e-15)
 
 
 @pytest.mark.parametrize("columns", [False, True], ids=["rows", "columns"])

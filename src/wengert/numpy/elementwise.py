@@ -232,6 +232,10 @@ def _tanh_grad_impl(g: Any, y: Any, out: np.ndarray | None = None) -> Any:
     """g·(1 − y²); into ``out`` when jit gives one (its workspace, or a column-major group's order)."""
     if type(g) is float and type(y) is float and out is None:
         return g * (1.0 - y * y)
+    if type(g) is np.ndarray and type(y) is np.ndarray and y.ndim == 2 and g.ndim == 3:
+        compiled = fused_kernels.slope_times_rows(g, y, out)  # a first layer's directions, one row each
+        if compiled is not None:
+            return compiled
     if (
         isinstance(g, np.ndarray)
         and isinstance(y, np.ndarray)

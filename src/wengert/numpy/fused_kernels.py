@@ -75,7 +75,8 @@ def _kernels() -> dict | None:
         except ImportError:  # Numba is not installed
             _state["kernels"] = {}
         else:
-            _state["kernels"] = {name: getattr(numba_loops, name) for name in ("forward", "backward", "slope_times")}
+            names = ("forward", "backward", "slope_times", "forward_rows", "backward_rows", "slope_times_rows")
+            _state["kernels"] = {name: getattr(numba_loops, name) for name in names}
     return _state["kernels"] or None
 
 
@@ -244,3 +245,154 @@ def slope_times(stack: Any, y: Any, out: np.ndarray | None = None) -> Any:
         kernels["slope_times"](memory_in, value, memory)
 
     return _run_into(out, len(stack), example, y.dtype, columns, run)
+
+
+# -- directions broadcast over the points (a first layer's) ----------------------------------------------------
+
+
+def _rows_of(y: Any, first: Any) -> np.ndarray | None:
+    """The directions as rows (F, C) when ``first`` is each direction broadcast over y's points — a
+    (F, 1, C) or (F, C) stack, or a (F, R, C) one repeating its row by a zero stride — else None."""
+    if type(first) is not np.ndarray or first.dtype != y.dtype or first.ndim not in (2, 3) or y.ndim != 2:
+        return None
+    columns = y.shape[1]
+    if first.ndim == 2 and first.shape[1] == columns:
+        return np.ascontiguousarray(first)
+    repeated = first.ndim == 3 and (first.shape[1] == 1 or (first.strides[1] == 0 and first.shape[1] == y.shape[0]))
+    return np.ascontiguousarray(first[:, 0, :]) if repeated and first.shape[2] == columns else None
+
+
+def _rows_setting(y: Any, stacks: list) -> tuple[bool, np.ndarray] | None:
+    """(column-major?, y in memory order) for the rows loops, when y is a 2-D float array and every stack
+    has its full shape; None otherwise."""
+    if type(y) is not np.ndarray or y.ndim != 2 or y.dtype not in (np.float64, np.float32) or y.size == 0:
+        return None
+    for stack in stacks:
+        if type(stack) is not np.ndarray or stack.dtype != y.dtype or stack.shape[1:] != y.shape:
+            return None
+        if broadcast_view(stack):
+            return None
+    columns = y.flags.f_contiguous and not y.flags.c_contiguous
+    return columns, (y.T if columns else np.ascontiguousarray(y))
+
+
+def _stack_by_points(stack: np.ndarray, columns: bool) -> np.ndarray:
+    """A full-shape stack (count, R, C) as the rows loops index it, (outer, count, inner), in y's order."""
+    if columns:
+        return _stack_in_memory_order(stack, True)
+    return np.ascontiguousarray(stack).transpose(1, 0, 2)
+
+
+def _rows_into(out: np.ndarray | None, count: int, y: np.ndarray, columns: bool, run: Any) -> np.ndarray:
+    """``run(target)`` into ``out`` or a new stack in y's order, the target indexed (outer, count, inner)."""
+    example = y.shape
+    if out is not None and out.shape != (count, *example):
+        raise ValueError(f"out= has shape {out.shape}; the result has shape {(count, *example)}")
+    target = out if out is not None and out.dtype == y.dtype else None
+    if target is not None and not (column_major_stack(target) if columns else target.flags.c_contiguous):
+        target = None
+    if target is None:
+        target = _empty_stack(count, example, y.dtype, columns)
+    run(_memory_of_stack(target, True) if columns else target.transpose(1, 0, 2))
+    if out is not None and target is not out:
+        out[...] = target
+        return out
+    return target
+
+
+def _quadratic_rows(rows: np.ndarray, terms: tuple) -> np.ndarray:
+    """Q_k = Σ c·ẋ_i·ẋ_j for every stream, each a row (K, C)."""
+    quadratic = np.zeros((len(terms), rows.shape[1]), rows.dtype)
+    for k, terms_k in enumerate(terms):
+        for i, j, c in terms_k:
+            quadratic[k] += c * rows[i] * rows[j]
+    return quadratic
+
+
+def step_forward_rows(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None = None) -> Any:
+    """`step_forward` for directions broadcast over the points (each one row); None where it does not apply.
+
+    Example:
+        >>> y, rows = np.full((600, 3), 0.5), np.ones((2, 1, 3))
+        >>> out = step_forward_rows(y, rows, None, (((0, 0, 1.0), (1, 1, 1.0)),))
+        >>> out is None or bool(np.allclose(out, (1 - 0.25) * -2 * 0.5 * 2.0))
+        True
+    """
+    kernels = _kernels()
+    rows = None if kernels is None or type(y) is not np.ndarray else _rows_of(y, first)
+    setting = None if rows is None else _rows_setting(y, [] if second is None else [second])
+    if setting is None or _term_arrays(terms, len(rows)) is None:
+        return None
+    if second is not None and len(second) != len(terms):
+        return None
+    columns, value = setting
+    quadratic = _quadratic_rows(rows, terms)
+    streams = None if second is None else _stack_by_points(second, columns)
+
+    def run(target: np.ndarray) -> None:
+        dummy = target if streams is None else streams
+        kernels["forward_rows"](value, quadratic, columns, dummy, streams is not None, target)
+
+    return _rows_into(out, len(terms), y, columns, run)
+
+
+def step_backward_rows(
+    cotangent: Any, y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None = None
+) -> Any:
+    """`step_backward` for directions broadcast over the points: ẋ̄ still at the full shape (the caller
+    sums it over the points); None where it does not apply.
+
+    Example:
+        >>> y, rows, g = np.zeros((600, 3)), np.ones((1, 1, 3)), np.ones((1, 600, 3))
+        >>> out = step_backward_rows(g, y, rows, None, (((0, 0, 1.0),),))
+        >>> out is None or bool((out[0] == -2.0).all() and (out[1] == 0.0).all())
+        True
+    """
+    kernels = _kernels()
+    rows = None if kernels is None or type(y) is not np.ndarray else _rows_of(y, first)
+    stacks = [cotangent] + ([] if second is None else [second])
+    setting = None if rows is None else _rows_setting(y, stacks)
+    if setting is None or _term_arrays(terms, len(rows)) is None or len(cotangent) != len(terms):
+        return None
+    if second is not None and len(second) != len(terms):
+        return None
+    columns, value = setting
+    quadratic = _quadratic_rows(rows, terms)
+    pulls = np.zeros((len(terms), len(rows), rows.shape[1]), rows.dtype)  # ẋ̄_i = Σ_k y·P_k·pulls[k, i]
+    for k, terms_k in enumerate(terms):
+        for i, j, c in terms_k:
+            if i == j:
+                pulls[k, i] += (-4.0 * c) * rows[i]
+            else:
+                pulls[k, i] += (-2.0 * c) * rows[j]
+                pulls[k, j] += (-2.0 * c) * rows[i]
+    gradients = _stack_by_points(cotangent, columns)
+    streams = gradients if second is None else _stack_by_points(second, columns)
+    count = 1 + len(rows) + (0 if second is None else len(terms))
+
+    def run(target: np.ndarray) -> None:
+        kernels["backward_rows"](gradients, value, quadratic, pulls, columns, streams, second is not None, target)
+
+    return _rows_into(out, count, y, columns, run)
+
+
+def slope_times_rows(stack: Any, y: Any, out: np.ndarray | None = None) -> Any:
+    """(1 − y²)·row_i for directions broadcast over the points, at y's full shape; None where it does not apply.
+
+    Example:
+        >>> out = slope_times_rows(np.ones((2, 1, 40)), np.full((30, 40), 0.5))
+        >>> out is None or (out.shape == (2, 30, 40) and bool(np.allclose(out, 0.75)))
+        True
+    """
+    kernels = _kernels()
+    stacked = type(stack) is np.ndarray and stack.ndim == 3  # a 2-D g is one tangent of y's shape, not rows
+    rows = None if kernels is None or type(y) is not np.ndarray or not stacked else _rows_of(y, stack)
+    setting = None if rows is None else _rows_setting(y, [])
+    if setting is None or y.size < SMALLEST:
+        return None
+    columns, value = setting
+
+    def run(target: np.ndarray) -> None:
+        kernels["slope_times_rows"](rows, columns, value, target)
+
+    return _rows_into(out, len(rows), y, columns, run)

@@ -119,3 +119,102 @@ def slope_times(stack, y, out):
                 source, target = stack[o, i, start:stop], out[o, i, start:stop]
                 for n in range(stop - start):
                     target[n] = slope[n] * source[n]
+
+
+# -- directions broadcast over the points (a first layer's): each direction is one row ------------------------
+# y is (outer, inner) as before; a per-direction quantity is a row ``rows[..., position]`` read at the inner
+# index (row-major y: inner = the row's axis) or at the outer index (column-major y: outer = the row's axis,
+# so one number serves a whole block), ``by_outer`` saying which.
+
+
+@_jit
+def forward_rows(y, quadratic, by_outer, second, has_second, out):
+    """out[:, k] ← (1 − y²)·(ẍ_k − 2y·Q_k) with Q_k = ``quadratic[k]``, a row."""
+    outer, inner = y.shape
+    for o in range(outer):
+        value = y[o]
+        for k in range(out.shape[1]):
+            target = out[o, k]
+            if by_outer:
+                q = quadratic[k, o]
+                if has_second:
+                    streams = second[o, k]
+                    for n in range(inner):
+                        v = value[n]
+                        target[n] = (1.0 - v * v) * (streams[n] - 2.0 * v * q)
+                else:
+                    for n in range(inner):
+                        v = value[n]
+                        target[n] = (1.0 - v * v) * (-2.0 * v * q)
+            else:
+                row = quadratic[k]
+                if has_second:
+                    streams = second[o, k]
+                    for n in range(inner):
+                        v = value[n]
+                        target[n] = (1.0 - v * v) * (streams[n] - 2.0 * v * row[n])
+                else:
+                    for n in range(inner):
+                        v = value[n]
+                        target[n] = (1.0 - v * v) * (-2.0 * v * row[n])
+
+
+@_jit
+def backward_rows(cotangent, y, quadratic, pulls, by_outer, second, has_second, out):
+    """The step's cotangents with rows for directions: ``quadratic[k]`` is Q_k, ``pulls[k, i]`` the row
+    Σ factor·ẋ_other of direction i's terms in stream k, so that ẋ̄_i = Σ_k y·P_k·pulls[k, i]."""
+    outer, inner = y.shape
+    directions = pulls.shape[1]
+    scaled = np.empty(inner, y.dtype)
+    for o in range(outer):
+        value = y[o]
+        for row in range(1 + directions):
+            zeros = out[o, row]
+            for n in range(inner):
+                zeros[n] = 0.0
+        value_bar = out[o, 0]
+        for k in range(cotangent.shape[1]):
+            g = cotangent[o, k]
+            q_row = quadratic[k]
+            streams = second[o, k]
+            second_bar = out[o, 1 + directions + k] if has_second else scaled
+            for n in range(inner):
+                v = value[n]
+                square = v * v
+                q = q_row[o] if by_outer else q_row[n]
+                moved = (6.0 * square - 2.0) * q
+                if has_second:
+                    moved -= 2.0 * v * streams[n]
+                value_bar[n] += g[n] * moved
+                weighted = g[n] * (1.0 - square)
+                second_bar[n] = weighted
+                scaled[n] = weighted * v
+            for i in range(directions):
+                bar, pull = out[o, 1 + i], pulls[k, i]
+                if by_outer:
+                    p = pull[o]
+                    for n in range(inner):
+                        bar[n] += scaled[n] * p
+                else:
+                    for n in range(inner):
+                        bar[n] += scaled[n] * pull[n]
+
+
+@_jit
+def slope_times_rows(rows, by_outer, y, out):
+    """out[:, i] ← (1 − y²)·rows[i]: each direction one row, broadcast over the points."""
+    outer, inner = y.shape
+    slope = np.empty(inner, y.dtype)
+    for o in range(outer):
+        value = y[o]
+        for n in range(inner):
+            slope[n] = 1.0 - value[n] * value[n]
+        for i in range(rows.shape[0]):
+            target, row = out[o, i], rows[i]
+            if by_outer:
+                r = row[o]
+                for n in range(inner):
+                    target[n] = slope[n] * r
+            else:
+                for n in range(inner):
+                    target[n] = slope[n] * row[n]

@@ -171,6 +171,8 @@ def _contributions(terms: tuple) -> list[tuple[int, int, float]]:
 def _forward_numpy(y: Any, first: Any, second: Any, terms: Terms, out: np.ndarray | None = None) -> np.ndarray:
     """ÿ_k = s·(ẍ_k − 2y·Q_k) for every stream, chunk by chunk (by a compiled loop where one applies)."""
     compiled = fused_kernels.step_forward(y, first, second, terms, out)
+    if compiled is None:
+        compiled = fused_kernels.step_forward_rows(y, first, second, terms, out)
     if compiled is not None:
         return compiled
     plan = _Chunks(y, [first, second])
@@ -224,6 +226,8 @@ def _vjp_numpy(
     """The cotangents [ȳ, ẋ̄_1 … ẋ̄_F, ẍ̄_1 … ẍ̄_S] at the example's full shape, stacked; chunk by chunk
     (by a compiled loop where one applies)."""
     compiled = fused_kernels.step_backward(cotangent, y, first, second, terms, out)
+    if compiled is None:
+        compiled = fused_kernels.step_backward_rows(cotangent, y, first, second, terms, out)
     if compiled is not None:
         return compiled
     plan = _Chunks(y, [first, second, cotangent])
@@ -438,16 +442,26 @@ def tanh_second_order(y: Any, first: Any, second: Any = None, *, terms: Terms) -
 tanh_second_order.primitive = tanh_second_order_p
 
 
+def _broadcast_rows(example: tuple, directions: tuple) -> bool:
+    """Whether a stack of ``directions`` (its shape) holds one row per direction for 2-D points of shape
+    ``example`` (R, C): (F, 1, C), (F, C), or (F, R, C) repeating a row (`fused_kernels`' rows loops)."""
+    return len(example) == 2 and (
+        directions[1:] in ((1, example[1]), (example[1],), tuple(example)) and len(directions) in (2, 3)
+    )
+
+
 def _tanh_step(y: Any, first: Any, second: Any, trace: Any) -> tuple[Any, Callable[[], Any]] | None:
     """`SecondOrderTrace`'s step through tanh: (ÿ, a maker of ẏ); None (the composed step) without terms,
     with more than `fused_term_limit()`, for values not real (complex ones keep the composed conventions),
-    and for directions broadcast over the points, in shape or by zero strides (a first layer's: the composed
-    step's Σ c·ẋ_i·ẋ_j is then one row, and its slope serves ẏ too; fused, that layer measured 0.2 ms slower
-    at 1,000 × 128, and copying jit's broadcast constant into the loops' order cost 22 ms at d = 32)."""
+    and, without the compiled loops, for directions broadcast over the points, in shape or by zero strides
+    (a first layer's: the composed step's Σ c·ẋ_i·ẋ_j is then one row, and its slope serves ẏ too; the
+    chunked NumPy step measured 0.2 ms slower there at 1,000 × 128). The loops take such directions as rows
+    (`fused_kernels.step_forward_rows`: 0.085 ms against the composed step's 0.36 at 1,000 × 128)."""
     terms = stream_terms(trace.count, trace.diagonal, trace.mixed)
-    if not any(terms) or sum(map(len, terms)) > fused_term_limit() or tuple(shape(first)[1:]) != tuple(shape(y)):
+    if not any(terms) or sum(map(len, terms)) > fused_term_limit():
         return None
-    if fused_kernels.broadcast_view(first):  # broadcast by its strides (a constant under jit): a first layer too
+    rows = tuple(shape(first)[1:]) != tuple(shape(y)) or fused_kernels.broadcast_view(first)  # by shape or strides
+    if rows and not (fused_kernels.available() and _broadcast_rows(shape(y), shape(first))):
         return None
     if any(_dtype(value).kind != "f" for value in (y, first, second) if value is not None):
         return None
