@@ -276,11 +276,22 @@ def _rows_setting(y: Any, stacks: list) -> tuple[bool, np.ndarray] | None:
     return columns, (y.T if columns else np.ascontiguousarray(y))
 
 
-def _stack_by_points(stack: np.ndarray, columns: bool) -> np.ndarray:
-    """A full-shape stack (count, R, C) as the rows loops index it, (outer, count, inner), in y's order."""
+def _by_points(stack: np.ndarray, columns: bool) -> np.ndarray | None:
+    """A full-shape stack (count, R, C) as the rows loops index it, (outer, count, inner) with the inner axis
+    contiguous, when it lies in y's order; None otherwise."""
     if columns:
-        return _stack_in_memory_order(stack, True)
-    return np.ascontiguousarray(stack).transpose(1, 0, 2)
+        return _memory_of_stack(stack, True)
+    return stack.transpose(1, 0, 2) if stack.flags.c_contiguous else None
+
+
+def _stack_by_points(stack: np.ndarray, columns: bool) -> np.ndarray:
+    """`_by_points` of the stack, copied into y's order where it lies otherwise."""
+    memory = _by_points(stack, columns)
+    if memory is None:
+        fresh = _empty_stack(len(stack), stack.shape[1:], stack.dtype, columns)
+        fresh[...] = stack
+        memory = _by_points(fresh, columns)
+    return memory
 
 
 def _rows_into(out: np.ndarray | None, count: int, y: np.ndarray, columns: bool, run: Any) -> np.ndarray:
@@ -289,11 +300,11 @@ def _rows_into(out: np.ndarray | None, count: int, y: np.ndarray, columns: bool,
     if out is not None and out.shape != (count, *example):
         raise ValueError(f"out= has shape {out.shape}; the result has shape {(count, *example)}")
     target = out if out is not None and out.dtype == y.dtype else None
-    if target is not None and not (column_major_stack(target) if columns else target.flags.c_contiguous):
-        target = None
-    if target is None:
+    memory = None if target is None else _by_points(target, columns)
+    if memory is None:
         target = _empty_stack(count, example, y.dtype, columns)
-    run(_memory_of_stack(target, True) if columns else target.transpose(1, 0, 2))
+        memory = _by_points(target, columns)
+    run(memory)
     if out is not None and target is not out:
         out[...] = target
         return out
