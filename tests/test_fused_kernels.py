@@ -156,6 +156,33 @@ def test_a_first_layer_s_broadcast_directions_run_as_rows(monkeypatch):
     np.testing.assert_allclose(tanh_grad(square, y[:16]), square * (1 - y[:16] ** 2), rtol=1e-15)
 
 
+def test_empty_stacks_and_no_streams_are_declined():
+    """Found by review: a stack sliced to no directions reached a reshape that fails on size 0."""
+    y, first, _, _ = _operands((30, 40), TERMS["wave"], False, False, np.float64)
+    assert kernels.slope_times(first[:0], y) is None and tanh_grad(first[:0], y).shape == (0, 30, 40)
+    assert kernels.step_forward(y, first, None, ()) is None
+    assert kernels.step_forward(y, first[:0], None, ((),)) is None
+    assert kernels.step_backward(first[:0], y, first, None, ()) is None
+    assert kernels.step_forward_rows(y, first[:0, :1], None, ((),)) is None
+
+
+def test_numba_that_cannot_load_its_loops_falls_back_to_numpy_with_a_warning(monkeypatch):
+    """Found by review: Numba raises RuntimeError at import where no cache directory is writable; the step
+    must then run in NumPy (the README: without Numba nothing changes but speed), saying why once."""
+
+    def unusable():
+        raise RuntimeError("cannot cache function '_quadratic': no locator available")
+
+    monkeypatch.setattr(kernels, "_load_loops", unusable)
+    monkeypatch.setitem(kernels._state, "kernels", None)
+    y, first, second, _ = _operands((20, 9), TERMS["wave"], True, False, np.float64)
+    with pytest.warns(RuntimeWarning, match="compiled loops are unavailable"):
+        assert not kernels.available()
+    assert kernels.step_forward(y, first, second, TERMS["wave"]) is None
+    expected = _numpy(steps._forward_numpy, y, first, second, TERMS["wave"])
+    np.testing.assert_allclose(steps._forward_numpy(y, first, second, TERMS["wave"]), expected, rtol=0)
+
+
 @pytest.mark.parametrize("columns", [False, True], ids=["rows", "columns"])
 def test_the_slope_loop_equals_numpy(columns):
     y, first, _, _ = _operands((70, 40), TERMS["wave"], False, columns, np.float64)

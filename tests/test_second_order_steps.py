@@ -41,6 +41,7 @@ ZERO_FIRST = (((0, 0, 0.0), (0, 1, 3.0)),)  # a zero coefficient ahead of the ot
 SHAPES = [
     ((7, 5), (2, 7, 5), (1, 7, 5)),
     ((7, 5), (2, 1, 5), None),
+    ((7, 5), (2, 5), (1, 7, 5)),  # directions of one axis fewer: their cotangents sum over the points (review)
     ((300, 70), (2, 300, 70), (1, 300, 70)),  # several chunks
     ((6,), (2, 6), (1, 6)),
     ((), (2,), (1,)),

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -65,14 +66,29 @@ def available() -> bool:
     return _kernels() is not None
 
 
+def _load_loops() -> Any:
+    """The module of compiled loops (importing Numba, and compiling or loading the cached loops)."""
+    from . import numba_loops
+
+    return numba_loops
+
+
 def _kernels() -> dict | None:
     """The compiled loops, made on first use; None without Numba or when turned off."""
     if not _state["enabled"]:
         return None
     if _state["kernels"] is None:
         try:
-            from . import numba_loops
+            numba_loops = _load_loops()
         except ImportError:  # Numba is not installed
+            _state["kernels"] = {}
+        except Exception as error:  # noqa: BLE001  (Numba installed but unusable: e.g. no writable cache)
+            warnings.warn(
+                f"wengert: Numba's compiled loops are unavailable ({type(error).__name__}: {error}); "
+                "the NumPy versions run instead",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             _state["kernels"] = {}
         else:
             names = ("forward", "backward", "slope_times", "forward_rows", "backward_rows", "slope_times_rows")
@@ -90,7 +106,7 @@ def _layout(y: Any, stacks: list) -> tuple[bool, tuple] | None:
     for stack in stacks:
         if type(stack) is not np.ndarray or stack.dtype != y.dtype or stack.shape[1:] != y.shape:
             return None
-        if broadcast_view(stack):
+        if broadcast_view(stack) or stack.size == 0:
             return None  # copying it into memory order costs more than the loop saves (16 MiB: 22 ms)
     columns = y.ndim == 2 and column_major_stack(stacks[0])
     return columns, y.shape
@@ -138,9 +154,9 @@ def _empty_stack(count: int, example: tuple, dtype: np.dtype, columns: bool) -> 
 
 
 def _term_arrays(terms: tuple, directions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """The terms as the loops read them (`numba_loops`), or None when one names a direction the stack lacks
-    (the loops do not check their indices; the NumPy version raises IndexError)."""
-    if any(not (0 <= index < directions) for terms_k in terms for term in terms_k for index in term[:2]):
+    """The terms as the loops read them (`numba_loops`), or None when there are no streams or a term names a
+    direction the stack lacks (the loops do not check their indices; the NumPy version raises IndexError)."""
+    if not terms or any(not (0 <= index < directions) for terms_k in terms for term in terms_k for index in term[:2]):
         return None
     width = max(1, max(map(len, terms), default=1))
     left = np.zeros((len(terms), width), np.int64)
@@ -255,6 +271,8 @@ def _rows_of(y: Any, first: Any) -> np.ndarray | None:
     (F, 1, C) or (F, C) stack, or a (F, R, C) one repeating its row by a zero stride — else None."""
     if type(first) is not np.ndarray or first.dtype != y.dtype or first.ndim not in (2, 3) or y.ndim != 2:
         return None
+    if first.size == 0:
+        return None
     columns = y.shape[1]
     if first.ndim == 2 and first.shape[1] == columns:
         return np.ascontiguousarray(first)
@@ -270,7 +288,7 @@ def _rows_setting(y: Any, stacks: list) -> tuple[bool, np.ndarray] | None:
     for stack in stacks:
         if type(stack) is not np.ndarray or stack.dtype != y.dtype or stack.shape[1:] != y.shape:
             return None
-        if broadcast_view(stack):
+        if broadcast_view(stack) or stack.size == 0:
             return None
     columns = y.flags.f_contiguous and not y.flags.c_contiguous
     return columns, (y.T if columns else np.ascontiguousarray(y))

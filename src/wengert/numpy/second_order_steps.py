@@ -40,7 +40,7 @@ from . import fused_kernels
 from ._primitives import REGISTRY, column_major_stack, empty_column_major_stack, primitive, shape
 from ._primitives import dtype as _dtype
 from .elementwise import square, tanh_grad
-from .shape import broadcast_to, moveaxis, reshape, stack, unbroadcast
+from .shape import broadcast_to, moveaxis, reshape, stack, sum_to_p, unbroadcast
 
 Terms = tuple[tuple[tuple[int, int, float], ...], ...]
 
@@ -370,10 +370,21 @@ def _step_vjp(cotangent: Any, ans: Any, y: Any, first: Any, *second: Any, terms:
     """The step's joint VJP: (ȳ, ẋ̄, ẍ̄) from one pass, each summed back to its argument's shape."""
     packed = bind(tanh_second_order_vjp_p, (cotangent, y, first, *second), {"terms": terms})  # plain: the impl
     directions = shape(first)[0]
-    bars = [unbroadcast(packed[0], y), unbroadcast(packed[1 : 1 + directions], first)]
+    bars = [unbroadcast(packed[0], y), _stack_bar(packed[1 : 1 + directions], first)]
     if second:
-        bars.append(unbroadcast(packed[1 + directions :], second[0]))
+        bars.append(_stack_bar(packed[1 + directions :], second[0]))
     return tuple(bars)
+
+
+def _stack_bar(bar: Any, stack: Any) -> Any:
+    """``bar`` (count, *full example) summed back to a stack's shape (count, *its example): the stack's
+    axis stays, and the examples align from the right — (F, C) directions against (R, C) points sum over
+    the points, where plain broadcasting rules would sum over the directions."""
+    target, full = tuple(shape(stack)), tuple(shape(bar))
+    if full == target:
+        return bar
+    padded = (target[0], *(1,) * (len(full) - len(target)), *target[1:])
+    return reshape(bind(sum_to_p, (bar,), {"shape": padded}), target)
 
 
 def _stacks_batched(values: list, batched: tuple, stack_positions: tuple) -> list:
