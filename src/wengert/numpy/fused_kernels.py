@@ -139,13 +139,15 @@ def _memory_of_stack(stack: np.ndarray, columns: bool) -> np.ndarray | None:
     return stack.reshape(1, stack.shape[0], -1) if stack.flags.c_contiguous else None
 
 
-def _stack_in_memory_order(stack: np.ndarray, columns: bool) -> np.ndarray:
-    """The stack in memory order, copied into that order where it lies otherwise."""
-    memory = _memory_of_stack(stack, columns)
+def _stack_in_memory_order(stack: np.ndarray, columns: bool, view: Any = None) -> np.ndarray:
+    """``view(stack, columns)`` (default `_memory_of_stack`: the stack in memory order), made of a copy in
+    the order ``columns`` names where the stack lies otherwise."""
+    view = view or _memory_of_stack
+    memory = view(stack, columns)
     if memory is None:
         fresh = _empty_stack(len(stack), stack.shape[1:], stack.dtype, columns)
         fresh[...] = stack
-        memory = _memory_of_stack(fresh, columns)
+        memory = view(fresh, columns)
     return memory
 
 
@@ -170,15 +172,19 @@ def _term_arrays(terms: tuple, directions: int) -> tuple[np.ndarray, np.ndarray,
     return left, right, weights, counts
 
 
-def _run_into(out: np.ndarray | None, count: int, example: tuple, dtype: np.dtype, columns: bool, run: Any) -> Any:
-    """Run ``run(memory)`` into ``out`` when it lies in the loops' order, else into a new stack copied to ``out``."""
+def _run_into(
+    out: np.ndarray | None, count: int, example: tuple, dtype: np.dtype, columns: bool, run: Any, view: Any = None
+) -> Any:
+    """Run ``run(view(target, columns))`` into ``out`` when it lies in the loops' order (``view``, default
+    `_memory_of_stack`, is not None), else into a new stack copied to ``out``."""
+    view = view or _memory_of_stack
     if out is not None and out.shape != (count, *example):
         raise ValueError(f"out= has shape {out.shape}; the result has shape {(count, *example)}")
     target = out if out is not None and out.dtype == dtype else None
-    memory = None if target is None else _memory_of_stack(target, columns)
+    memory = None if target is None else view(target, columns)
     if memory is None:
         target = _empty_stack(count, example, dtype, columns)
-        memory = _memory_of_stack(target, columns)
+        memory = view(target, columns)
     run(memory)
     if out is not None and target is not out:
         out[...] = target
@@ -304,29 +310,12 @@ def _by_points(stack: np.ndarray, columns: bool) -> np.ndarray | None:
 
 def _stack_by_points(stack: np.ndarray, columns: bool) -> np.ndarray:
     """`_by_points` of the stack, copied into y's order where it lies otherwise."""
-    memory = _by_points(stack, columns)
-    if memory is None:
-        fresh = _empty_stack(len(stack), stack.shape[1:], stack.dtype, columns)
-        fresh[...] = stack
-        memory = _by_points(fresh, columns)
-    return memory
+    return _stack_in_memory_order(stack, columns, _by_points)
 
 
 def _rows_into(out: np.ndarray | None, count: int, y: np.ndarray, columns: bool, run: Any) -> np.ndarray:
     """``run(target)`` into ``out`` or a new stack in y's order, the target indexed (outer, count, inner)."""
-    example = y.shape
-    if out is not None and out.shape != (count, *example):
-        raise ValueError(f"out= has shape {out.shape}; the result has shape {(count, *example)}")
-    target = out if out is not None and out.dtype == y.dtype else None
-    memory = None if target is None else _by_points(target, columns)
-    if memory is None:
-        target = _empty_stack(count, example, y.dtype, columns)
-        memory = _by_points(target, columns)
-    run(memory)
-    if out is not None and target is not out:
-        out[...] = target
-        return out
-    return target
+    return _run_into(out, count, y.shape, y.dtype, columns, run, _by_points)
 
 
 def _quadratic_rows(rows: np.ndarray, terms: tuple) -> np.ndarray:
