@@ -183,6 +183,30 @@ def test_numba_that_cannot_load_its_loops_falls_back_to_numpy_with_a_warning(mon
     np.testing.assert_allclose(steps._forward_numpy(y, first, second, TERMS["wave"]), expected, rtol=0)
 
 
+def test_tall_first_layer_stacks_are_made_column_major(monkeypatch):
+    """A first layer's rows make ẏ in y's order; when the stack is tall (`stacked_product` writes the next
+    one column-major) y is converted once so that ẏ is column-major too and the product reads it 20% faster."""
+    from wengert.numpy._primitives import column_major_stack
+    from wengert.numpy.products import COLUMN_MAJOR_MIN_ROWS
+
+    made = []
+    original = steps.tanh_grad
+    monkeypatch.setattr(steps, "tanh_grad", lambda g, y: made.append(original(g, y)) or made[-1])
+    dimension, points = 8, 600
+    assert dimension * points >= COLUMN_MAJOR_MIN_ROWS
+    weights = [RNG.standard_normal((dimension, 64)) * 0.4, RNG.standard_normal((64, 64)) * 0.2]
+    last, bias = RNG.standard_normal((64, 1)), RNG.standard_normal(64)
+
+    def u(p):
+        return (wnp.tanh(wnp.tanh(p @ weights[0] + bias) @ weights[1]) @ last)[..., 0]
+
+    x = RNG.standard_normal((points, dimension))
+    laplacian = wg.laplacian(u)(x)
+    assert made and all(column_major_stack(stack) for stack in made)
+    expected = [np.trace(wg.hessian(u)(p)) for p in x[:20]]
+    np.testing.assert_allclose(laplacian[:20], expected, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("columns", [False, True], ids=["rows", "columns"])
 def test_the_slope_loop_equals_numpy(columns):
     y, first, _, _ = _operands((70, 40), TERMS["wave"], False, columns, np.float64)
