@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -104,15 +105,26 @@ def _kernels() -> dict | None:
 # -- operands in memory order --------------------------------------------------------------------------------
 
 
+def _fits(y: Any, stacks: list) -> bool:
+    """Whether y is a non-empty float array and every stack an array of y's dtype at its full shape, neither
+    empty nor broadcast (copying a broadcast one into memory order costs more than the loop saves: 16 MiB,
+    22 ms)."""
+    if type(y) is not np.ndarray or y.dtype not in (np.float64, np.float32) or y.size == 0:
+        return False
+    return all(
+        type(stack) is np.ndarray
+        and stack.dtype == y.dtype
+        and stack.shape[1:] == y.shape
+        and stack.size
+        and not broadcast_view(stack)
+        for stack in stacks
+    )
+
+
 def _layout(y: Any, stacks: list) -> tuple[bool, tuple] | None:
     """(column-major?, example shape) when the operands fit the loops, else None."""
-    if type(y) is not np.ndarray or y.dtype not in (np.float64, np.float32) or y.size == 0:
+    if not _fits(y, stacks):
         return None
-    for stack in stacks:
-        if type(stack) is not np.ndarray or stack.dtype != y.dtype or stack.shape[1:] != y.shape:
-            return None
-        if broadcast_view(stack) or stack.size == 0:
-            return None  # copying it into memory order costs more than the loop saves (16 MiB: 22 ms)
     columns = y.ndim == 2 and column_major_stack(stacks[0])
     return columns, y.shape
 
@@ -160,9 +172,11 @@ def _empty_stack(count: int, example: tuple, dtype: np.dtype, columns: bool) -> 
     return empty_column_major_stack(count, *example, dtype) if columns else np.empty((count, *example), dtype)
 
 
+@functools.lru_cache(maxsize=256)
 def _term_arrays(terms: tuple, directions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """The terms as the loops read them (`numba_loops`), or None when there are no streams or a term names a
-    direction the stack lacks (the loops do not check their indices; the NumPy version raises IndexError)."""
+    direction the stack lacks (the loops do not check their indices; the NumPy version raises IndexError).
+    Made once per trace's terms (read-only: every step of every call shares them)."""
     if not terms or any(not (0 <= index < directions) for terms_k in terms for term in terms_k for index in term[:2]):
         return None
     width = max(1, max(map(len, terms), default=1))
@@ -174,6 +188,8 @@ def _term_arrays(terms: tuple, directions: int) -> tuple[np.ndarray, np.ndarray,
         counts[k] = len(terms_k)
         for t, (i, j, c) in enumerate(terms_k):
             left[k, t], right[k, t], weights[k, t] = i, j, c
+    for array in (left, right, weights, counts):
+        array.flags.writeable = False
     return left, right, weights, counts
 
 
@@ -294,13 +310,8 @@ def _rows_of(y: Any, first: Any) -> np.ndarray | None:
 def _rows_setting(y: Any, stacks: list) -> tuple[bool, np.ndarray] | None:
     """(column-major?, y in memory order) for the rows loops, when y is a 2-D float array and every stack
     has its full shape; None otherwise."""
-    if type(y) is not np.ndarray or y.ndim != 2 or y.dtype not in (np.float64, np.float32) or y.size == 0:
+    if np.ndim(y) != 2 or not _fits(y, stacks):
         return None
-    for stack in stacks:
-        if type(stack) is not np.ndarray or stack.dtype != y.dtype or stack.shape[1:] != y.shape:
-            return None
-        if broadcast_view(stack) or stack.size == 0:
-            return None
     columns = y.flags.f_contiguous and not y.flags.c_contiguous
     return columns, (y.T if columns else np.ascontiguousarray(y))
 
@@ -323,13 +334,34 @@ def _rows_into(out: np.ndarray | None, count: int, y: np.ndarray, columns: bool,
     return _run_into(out, count, y.shape, y.dtype, columns, run, _by_points)
 
 
-def _quadratic_rows(rows: np.ndarray, terms: tuple) -> np.ndarray:
-    """Q_k = Σ c·ẋ_i·ẋ_j for every stream, each a row (K, C)."""
-    quadratic = np.zeros((len(terms), rows.shape[1]), rows.dtype)
+def quadratics(directions: np.ndarray, terms: tuple, dtype: Any) -> np.ndarray:
+    """Q_k = Σ c·ẋ_i·ẋ_j for every stream at the directions' own shape (K, …): where they are broadcast over
+    the points (a first layer's rows), a row per stream.
+
+    Example:
+        >>> quadratics(np.array([[1.0, 2.0], [3.0, 0.0]]), (((0, 1, 2.0),), ((0, 0, 1.0),)), np.float64)
+        array([[6., 0.],
+               [1., 4.]])
+    """
+    out = np.zeros((len(terms), *directions.shape[1:]), dtype)
     for k, terms_k in enumerate(terms):
         for i, j, c in terms_k:
-            quadratic[k] += c * rows[i] * rows[j]
-    return quadratic
+            out[k] += c * directions[i] * directions[j]
+    return out
+
+
+def contributions(terms_k: tuple) -> list[tuple[int, int, float]]:
+    """(i, other, factor) for stream terms ``terms_k``: ẋ̄_i += factor·y·P·ẋ_other, from ∂(−2y·c·ẋ_i·ẋ_j)/∂ẋ_i.
+
+    Example:
+        >>> contributions(((0, 0, 1.0), (0, 1, 0.5)))
+        [(0, 0, -4.0), (0, 1, -1.0), (1, 0, -1.0)]
+    """
+    out = []
+    for i, j, c in terms_k:
+        if c != 0.0:
+            out += [(i, i, -4.0 * c)] if i == j else [(i, j, -2.0 * c), (j, i, -2.0 * c)]
+    return out
 
 
 def step_forward_rows(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None = None) -> Any:
@@ -349,7 +381,7 @@ def step_forward_rows(y: Any, first: Any, second: Any, terms: tuple, out: np.nda
     if second is not None and len(second) != len(terms):
         return None
     columns, value = setting
-    quadratic = _quadratic_rows(rows, terms)
+    quadratic = quadratics(rows, terms, rows.dtype)
     streams = None if second is None else _stack_by_points(second, columns)
 
     def run(target: np.ndarray) -> None:
@@ -380,15 +412,11 @@ def step_backward_rows(
     if second is not None and len(second) != len(terms):
         return None
     columns, value = setting
-    quadratic = _quadratic_rows(rows, terms)
-    pulls = np.zeros((len(terms), len(rows), rows.shape[1]), rows.dtype)  # ẋ̄_i = Σ_k y·P_k·pulls[k, i]
+    quadratic = quadratics(rows, terms, rows.dtype)
+    pulls = np.zeros((len(terms), *rows.shape), rows.dtype)  # ẋ̄_i = Σ_k y·P_k·pulls[k, i]
     for k, terms_k in enumerate(terms):
-        for i, j, c in terms_k:
-            if i == j:
-                pulls[k, i] += (-4.0 * c) * rows[i]
-            else:
-                pulls[k, i] += (-2.0 * c) * rows[j]
-                pulls[k, j] += (-2.0 * c) * rows[i]
+        for this, other, factor in contributions(terms_k):
+            pulls[k, this] += factor * rows[other]
     gradients = _stack_by_points(cotangent, columns)
     streams = gradients if second is None else _stack_by_points(second, columns)
     count = 1 + len(rows) + (0 if second is None else len(terms))

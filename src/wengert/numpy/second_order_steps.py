@@ -160,15 +160,6 @@ def _quadratic_into(out: np.ndarray, first: list, terms: tuple, scratch: np.ndar
     return bool(terms)
 
 
-def _contributions(terms: tuple) -> list[tuple[int, int, float]]:
-    """(i, other, factor): ẋ̄_i += factor·y·P·ẋ_other, from ∂(−2y·c·ẋ_i·ẋ_j)/∂ẋ_i."""
-    out = []
-    for i, j, c in terms:
-        if c != 0.0:
-            out += [(i, i, -4.0 * c)] if i == j else [(i, j, -2.0 * c), (j, i, -2.0 * c)]
-    return out
-
-
 def _forward_numpy(y: Any, first: Any, second: Any, terms: Terms, out: np.ndarray | None = None) -> np.ndarray:
     """ÿ_k = s·(ẍ_k − 2y·Q_k) for every stream, chunk by chunk (by a compiled loop where one applies)."""
     compiled = fused_kernels.step_forward(y, first, second, terms, out)
@@ -212,13 +203,7 @@ def _shared_quadratics(first: Any, terms: Terms, plan: _Chunks) -> list | None:
     first = np.asarray(first)
     if first.shape[1:] == plan.example or math.prod(first.shape[1:]) * 4 > math.prod(plan.example):
         return None
-    quadratics = []
-    for terms_k in terms:
-        q = np.zeros(first.shape[1:], plan.dtype)
-        for i, j, c in terms_k:
-            q += (-2.0 * c) * first[i] * first[j]
-        quadratics.append(np.broadcast_to(q, plan.example))
-    return quadratics
+    return [np.broadcast_to(-2.0 * q, plan.example) for q in fused_kernels.quadratics(first, terms, plan.dtype)]
 
 
 def _vjp_numpy(
@@ -236,7 +221,7 @@ def _vjp_numpy(
     out = plan.output(1 + directions + (0 if second is None else len(terms)), out)
     buffers = plan.buffers(5)
     first_views, second_views, cotangent_views = plan.stacks
-    contributions = [_contributions(terms_k) for terms_k in terms]
+    contributions = [fused_kernels.contributions(terms_k) for terms_k in terms]
     for start, stop in plan.bounds:
         part, local = plan.index(start, stop), plan.index(0, stop - start)
         cubic, slope, quadratic, scratch, moved = (b[local] for b in buffers)
