@@ -31,7 +31,9 @@ Every exact answer is checked against the collapsed row to 1e-8 before timing. T
 notes give ``×JAX best`` (median ÷ the fastest JAX jit row of the same d: the
 issue's goal is ≤ 1.0 for collapsed Taylor) and, on the collapsed rows,
 ``nested/collapsed`` (the jvp-of-jvp row of the same dialect over this one:
-the goal is ≥ 3 at d ≥ 32). A row whose single call exceeds `CALL_BUDGET_S`
+the goal is ≥ 3 at d ≥ 32 on the eager rows; under jit, common-subexpression
+elimination leaves the nested program 2d + 1 streams against d + 2, a ratio
+below 2 — README.md, B10, says how the goals are read). A row whose single call exceeds `CALL_BUDGET_S`
 seconds is n/a with its measured time (it would take ten such calls to time
 it), so that B10 stays within a few minutes.
 
