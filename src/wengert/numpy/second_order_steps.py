@@ -459,7 +459,8 @@ def _tanh_step(y: Any, first: Any, second: Any, trace: Any) -> tuple[Any, Callab
     Under jit without the loops the composed step is taken too: jit runs its operations in place, in
     buffers it keeps between calls, and the chunked NumPy step measured no faster there (B3's jit Adam
     steps, Taylor 29.3 -> 26.2 ms and collapsed 21.5 -> 20.8 composed; B10 d = 2-32 alike or 5% faster),
-    while in eager mode it is 15-20% faster than the composed step's fresh temporaries."""
+    while in eager mode it takes 11-18% less time than the composed step with its fresh temporaries
+    (B3's Tensor Adam steps: Taylor 35.0 against 39.5 ms, collapsed 27.0 against 33.0)."""
     terms = stream_terms(trace.count, trace.diagonal, trace.mixed)
     if not any(terms) or sum(map(len, terms)) > fused_term_limit():
         return None
