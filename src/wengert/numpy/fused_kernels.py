@@ -229,11 +229,11 @@ def step_forward(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray 
     layout = None if kernels is None else _layout(y, [first] + ([] if second is None else [second]))
     if layout is None:
         return None
-    columns, example = layout
-    value, first_memory = _memory_of_value(y, columns), _stack_in_memory_order(first, columns)
     arrays = _term_arrays(terms, len(first))
     if arrays is None or (second is not None and len(second) != len(terms)):
         return None
+    columns, example = layout
+    value, first_memory = _memory_of_value(y, columns), _stack_in_memory_order(first, columns)
     second_memory = first_memory if second is None else _stack_in_memory_order(second, columns)  # unread if None
 
     def run(memory: np.ndarray) -> None:

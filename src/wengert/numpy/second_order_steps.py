@@ -319,10 +319,9 @@ def _vjp_composed(cotangent: Any, y: Any, first: Any, *second: Any, terms: Terms
         weighted = g * slope
         second_bars.append(weighted)
         scaled = weighted * y
-        for i, j, c in terms_k:
-            for this, other, factor in ((i, j, -4.0 * c),) if i == j else ((i, j, -2.0 * c), (j, i, -2.0 * c)):
-                piece = scaled * first[other] * factor
-                first_bars[this] = piece if first_bars[this] is None else first_bars[this] + piece
+        for this, other, factor in fused_kernels.contributions(terms_k):
+            piece = scaled * first[other] * factor
+            first_bars[this] = piece if first_bars[this] is None else first_bars[this] + piece
     zero = y * 0.0
     pieces = [value_bar, *first_bars, *(second_bars if second else [])]
     return stack([broadcast_to(zero if p is None else p, full) for p in pieces])
