@@ -28,6 +28,7 @@ from ._primitives import (
     wraps_primitive,
 )
 from ._primitives import dtype as _dtype
+from .blas import product_plus_bias
 from .einsum import _einsum
 from .elementwise import astype, product_taylor, square
 from .shape import broadcast_like, broadcast_to, moveaxis, reshape, stack, swapaxes, unbroadcast
@@ -245,6 +246,12 @@ def _matmul_add_impl(a: Any, b: Any, bias: Any, product: str, out: Any = None) -
     anything, where the sum would widen the dtype (``casting="safe"``) or enlarge the shape
     (``out=``); such a sum gets an array of its own.
     """
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2:
+        left = a.T if product == "matmul_tn" else a
+        right = b.T if product == "matmul_nt" else b
+        result = product_plus_bias(left, right, bias, out, out is None and _keeps_columns(left, right))
+        if result is not None:
+            return result
     result = _PRODUCT_IMPLS[product](a, b, out if _fits_product(out, a, b, product) else None)
     if type(result) is np.ndarray:
         try:
@@ -274,6 +281,10 @@ matmul_add_p.compile_only = True  # made by a jit pass after differentiation: no
 
 
 def _linear_impl(x: Any, weight: Any, bias: Any, out: Any = None) -> Any:
+    if type(x) is np.ndarray and type(weight) is np.ndarray and x.ndim == weight.ndim == 2:
+        result = product_plus_bias(x, weight, bias, out, out is None and _keeps_columns(x, weight))
+        if result is not None:
+            return result
     out = _matmul_impl(x, weight, out)
     if isinstance(out, np.ndarray) and out.dtype == np.result_type(out, bias):
         out += bias
