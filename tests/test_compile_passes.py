@@ -1,4 +1,4 @@
-"""jit's matrix-product passes: transposes folded into products, a product fused with its bias.
+"""jit's rewriting passes: transposes folded into products, a product fused with its bias, siblings fused.
 
 Each pass is checked alone on a hand-made program and through ``wg.jit``: the optimised
 program's equations are counted, and its values are compared bit for bit with eager
@@ -298,3 +298,41 @@ def test_optimize_stops_at_a_fixed_point_with_the_new_passes():
     again = optimize(ir)
     assert names(again) == names(ir)
     assert [equation.inputs for equation in again.equations] == [equation.inputs for equation in ir.equations]
+
+
+# -- fuse_siblings: two equations reading the same operands computed as one ------------------------------
+
+
+def test_fuse_siblings_merges_tanh_s_step_with_the_slope_of_the_same_operands_only():
+    """tanh's second-order step and ``tanh_grad(ẋ, y)`` of its own y and ẋ become one `tanh_both_orders`
+    and two views of it; a slope of other directions, or of another y, stays apart. The values are those
+    of eager mode (the joint loop does the same arithmetic)."""
+    from wengert.numpy.elementwise import tanh_grad
+    from wengert.numpy.second_order_steps import tanh_second_order
+
+    terms = (((0, 0, 1.0), (1, 1, -1.0)),)
+
+    def f(y, first, second):
+        step = tanh_second_order(y, first, second, terms=terms)
+        return step, tanh_grad(first, y), tanh_grad(first * 2.0, y), tanh_grad(first, y * 0.5)
+
+    y, first, second = np.tanh(normal(30, 8)), normal(2, 30, 8), normal(1, 30, 8)
+    compiled = wg.jit(f)
+    program = compiled.lower(y, first, second).ir
+    assert program.count("tanh_both_orders") == 1 and program.count("tanh_second_order") == 0
+    assert program.count("tanh_grad") == 2 and program.count("stack_part") == 2
+    for ours, eager in zip(compiled(y, first, second), f(y, first, second)):
+        np.testing.assert_allclose(ours, eager, rtol=1e-14, atol=1e-14)
+
+
+def test_fuse_siblings_takes_equal_constants_as_one_operand():
+    """A first layer's directions reach the step and the slope as two constants of equal values."""
+    from wengert.compile.passes import _same_operand
+
+    rows = normal(2, 1, 8)
+    assert _same_operand(Literal(rows), Literal(rows.copy()))
+    assert not _same_operand(Literal(rows), Literal(rows.astype(np.float32)))
+    assert not _same_operand(Literal(rows), Literal(rows[:, :, :4]))
+    assert not _same_operand(Literal(rows), Literal(rows + 1.0))
+    assert not _same_operand(var(1, (2, 1, 8)), Literal(rows))
+    assert _same_operand(var(1, (2, 1, 8)), var(1, (2, 1, 8))) and not _same_operand(var(1, (8,)), var(2, (8,)))

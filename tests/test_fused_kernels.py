@@ -235,3 +235,76 @@ def test_a_laplacian_and_its_parameter_gradient_agree_with_and_without_the_loops
     for gradient in compiled:
         for got, want in zip(gradient, reference):
             np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-13)
+
+
+# -- ẏ and ÿ in one loop (`tanh_both_orders`, made by jit's `fuse_siblings` pass) ---------------------------
+
+
+def _both_reference(y, first, second, terms):
+    slopes = np.broadcast_to(first * (1 - y**2), (len(first), *y.shape))
+    return np.concatenate([slopes, _numpy(steps._forward_numpy, y, first, second, terms)])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("has_second", [False, True], ids=["no ẍ", "ẍ"])
+@pytest.mark.parametrize("terms", TERMS.values(), ids=TERMS.keys())
+@pytest.mark.parametrize("example, columns", LAYOUTS, ids=lambda v: str(v) if isinstance(v, tuple) else "")
+def test_the_joint_loop_equals_the_slope_and_the_step(example, columns, terms, has_second, dtype):
+    y, first, second, _ = _operands(example, terms, has_second, columns, dtype)
+    tolerance = {"rtol": 2e-5, "atol": 2e-5} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-13}
+    operands = [y, first] + ([] if second is None else [second])
+    both = kernels.step_both(y, first, second, terms)
+    assert both is not None and both.dtype == dtype and both.shape == (3 + len(terms), *example)
+    np.testing.assert_allclose(both, _both_reference(y, first, second, terms), **tolerance)
+    outs = [np.full(both.shape, np.nan, dtype)]
+    if len(example) == 2:
+        outs.append(_in_columns(np.full(both.shape, np.nan, dtype)))
+    for out in outs:
+        assert steps._both_impl(*operands, terms=terms, out=out) is out
+        np.testing.assert_allclose(out, both, rtol=0, atol=0)
+    numpy_only = _numpy(lambda *args: steps._both_impl(*args, terms=terms), *operands)
+    np.testing.assert_allclose(numpy_only, both, **tolerance)
+
+
+@pytest.mark.parametrize("has_second", [False, True], ids=["no ẍ", "ẍ"])
+def test_the_joint_loop_takes_a_first_layer_s_rows(has_second):
+    rows = RNG.standard_normal((2, 1, 16))
+    y = np.tanh(RNG.standard_normal((40, 16)))
+    second = RNG.standard_normal((1, 40, 16)) if has_second else None
+    for directions in (rows, np.broadcast_to(rows, (2, 40, 16)), rows[:, 0]):
+        for value in (y, np.asfortranarray(y)):
+            both = kernels.step_both_rows(value, directions, second, TERMS["wave"])
+            assert kernels.step_both(value, directions, second, TERMS["wave"]) is None  # not full stacks
+            expected = _both_reference(y, directions if directions.ndim == 3 else rows, second, TERMS["wave"])
+            np.testing.assert_allclose(both, expected, rtol=1e-14, atol=1e-14)
+            args = [value, directions] + ([] if second is None else [second])
+            np.testing.assert_allclose(steps._both_impl(*args, terms=TERMS["wave"]), expected, rtol=1e-14, atol=1e-14)
+
+
+def test_jit_computes_each_hidden_layer_s_slope_and_step_in_one_loop():
+    """A Laplacian under jit: tanh's step and ẏ of the same layer become one `tanh_both_orders` (the last
+    layer's ẏ is dead and is not computed), with the values and the parameter gradient of eager mode."""
+    weights = [RNG.standard_normal((2, 24)), RNG.standard_normal((24, 24)) * 0.3, RNG.standard_normal((24, 24)) * 0.3]
+    out_weights = RNG.standard_normal((24, 1))
+    biases = [RNG.standard_normal(24) for _ in range(3)]
+
+    def u(p, w):
+        h = p
+        for weight, bias in zip([weights[0], w, weights[2]], biases):
+            h = wnp.tanh(h @ weight + bias)
+        return (h @ out_weights)[..., 0]
+
+    points = RNG.standard_normal((50, 2))
+    laplacian = wg.jit(lambda p, w: wg.laplacian(lambda q: u(q, w))(p))
+    program = laplacian.lower(points, weights[1]).ir
+    assert program.count("tanh_both_orders") == 2 and program.count("tanh_second_order") == 1
+    assert program.count("tanh_grad") == 0
+    expected = [np.trace(wg.hessian(lambda q: u(q, weights[1]))(p)) for p in points]
+    np.testing.assert_allclose(laplacian(points, weights[1]), expected, rtol=1e-11, atol=1e-12)
+
+    def loss(w):
+        return wnp.sum(wg.laplacian(lambda q: u(q, w))(points) ** 2)
+
+    compiled = wg.jit(wg.grad(loss))  # the second layer's weights: its ẏ is live, for the third layer
+    assert compiled.lower(weights[1]).ir.count("tanh_both_orders") == 1
+    np.testing.assert_allclose(compiled(weights[1]), wg.grad(loss)(weights[1]), rtol=1e-10, atol=1e-12)

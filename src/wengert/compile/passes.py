@@ -10,7 +10,10 @@
 * `fold_transposes_into_matmul` lets a product of matrices read a transposed
   matrix's original (``x @ w.T`` becomes ``matmul_nt(x, w)``), so the transpose dies;
 * `fuse_matmul_bias` computes a product of matrices and the bias added to it as
-  one `matmul_add` equation, which adds the bias into the product's new array.
+  one `matmul_add` equation, which adds the bias into the product's new array;
+* `fuse_siblings` computes two equations that read the same operands as one,
+  where the primitive of the first says how (``primitive.fuse_sibling``: tanh's
+  second-order Taylor step and ẏ of the same layer, one loop over the directions).
 
 `optimize` runs them to a fixed point.
 
@@ -28,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core.staging import Equation, Literal, Var
+from ..core.staging import Abstract, Equation, Literal, Var
 from ..numpy.products import matmul_add_p, matmul_nt_p, matmul_p, matmul_tn_p
+from ..numpy.shape import stack_part_p
 from .program import Program
 
 
@@ -43,6 +47,7 @@ def optimize(program: Program) -> Program:
         program = fold_transposes_into_matmul(program)
         program = eliminate_dead_code(program)  # the folded transposes, before fusion counts readers
         program = fuse_matmul_bias(program)
+        program = fuse_siblings(program)  # after dead-code elimination: a dead sibling is not computed
         if len(program.equations) == before:
             return program
 
@@ -169,6 +174,70 @@ def fuse_matmul_bias(program: Program) -> Program:
     kept = [equation for equation in program.equations if equation.out.number not in absorbed]
     equations = [fused.get(equation.out.number, equation) for equation in kept]
     return _with(program, equations, program.outputs)
+
+
+def fuse_siblings(program: Program) -> Program:
+    """Compute two equations that read the same operands as one equation and two views of its result.
+
+    A primitive with a ``fuse_sibling(equation, other, same)`` rule names, for another equation
+    ``other`` (``same`` says whether two operands are one value: the same variable, or equal
+    constants), the primitive, inputs and parameters of one equation computing both results
+    stacked along a first axis, and each result's part ``(start, stop)`` of it; or None. The
+    fused equation takes the earlier one's place, its parts (`stack_part`, views) follow it,
+    and the later equation goes.
+    """
+    plans = {}  # the earlier equation's index -> (fused equation, its parts, the later equation's index)
+    taken: set[int] = set()
+    readers: dict[int, list[int]] = {}
+    for index, equation in enumerate(program.equations):
+        for var in {value.number for value in equation.inputs if isinstance(value, Var)}:
+            readers.setdefault(var, []).append(index)
+    number = max([var.number for var in program.inputs] + [eq.out.number for eq in program.equations], default=0)
+    for index, equation in enumerate(program.equations):
+        rule = getattr(equation.primitive, "fuse_sibling", None)
+        if rule is None or index in taken:
+            continue
+        candidates = sorted(
+            {other for value in equation.inputs if isinstance(value, Var) for other in readers[value.number]}
+        )
+        for other_index in candidates:
+            if other_index == index or other_index in taken:
+                continue
+            other = program.equations[other_index]
+            fused = rule(equation, other, _same_operand)
+            if fused is None:
+                continue
+            primitive, inputs, params, part, other_part = fused
+            count = max(part[1], other_part[1])
+            number += 1
+            out = Var(number, Abstract((count, *equation.out.aval.shape[1:]), equation.out.aval.dtype))
+            parts = [
+                Equation(stack_part_p, (out,), {"start": start, "stop": stop}, target.out)
+                for target, (start, stop) in ((equation, part), (other, other_part))
+            ]
+            plans[min(index, other_index)] = (Equation(primitive, inputs, params, out), parts)
+            taken.update((index, other_index))
+            break
+    if not plans:
+        return program
+    equations = []
+    for index, equation in enumerate(program.equations):
+        if index in plans:
+            fused_equation, parts = plans[index]
+            equations += [fused_equation, *parts]
+        elif index not in taken:
+            equations.append(equation)
+    return _with(program, equations, program.outputs)
+
+
+def _same_operand(a: Var | Literal, b: Var | Literal) -> bool:
+    """Whether two operands are one value: the same variable, or constants equal in shape, dtype and values."""
+    if isinstance(a, Var) or isinstance(b, Var):
+        return isinstance(a, Var) and isinstance(b, Var) and a.number == b.number
+    if a.value is b.value:
+        return True
+    left, right = np.asarray(a.value), np.asarray(b.value)
+    return left.shape == right.shape and left.dtype == right.dtype and bool(np.array_equal(left, right))
 
 
 # -- helpers ------------------------------------------------------------------------------------

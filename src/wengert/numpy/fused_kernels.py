@@ -97,7 +97,16 @@ def _kernels() -> dict | None:
             )
             _state["kernels"] = {}
         else:
-            names = ("forward", "backward", "slope_times", "forward_rows", "backward_rows", "slope_times_rows")
+            names = (
+                "forward",
+                "backward",
+                "slope_times",
+                "forward_both",
+                "forward_rows",
+                "backward_rows",
+                "slope_times_rows",
+                "forward_rows_both",
+            )
             _state["kernels"] = {name: getattr(numba_loops, name) for name in names}
     return _state["kernels"] or None
 
@@ -290,6 +299,33 @@ def slope_times(stack: Any, y: Any, out: np.ndarray | None = None) -> Any:
     return _run_into(out, len(stack), example, y.dtype, columns, run)
 
 
+def step_both(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None = None) -> Any:
+    """[ẏ_1 … ẏ_F, ÿ_1 … ÿ_S] by one compiled loop: `slope_times` and `step_forward` stacked, each block of
+    the directions read once for both; None where it does not apply.
+
+    Example:
+        >>> y, first = np.zeros((2, 3)), np.ones((1, 2, 3))
+        >>> out = step_both(y, first, None, (((0, 0, 1.0),),))
+        >>> out is None or (out.shape == (2, 2, 3) and bool((out[0] == 1).all() and (out[1] == 0).all()))
+        True
+    """
+    kernels = _kernels()
+    layout = None if kernels is None else _layout(y, [first] + ([] if second is None else [second]))
+    if layout is None:
+        return None
+    arrays = _term_arrays(terms, len(first))
+    if arrays is None or (second is not None and len(second) != len(terms)):
+        return None
+    columns, example = layout
+    value, first_memory = _memory_of_value(y, columns), _stack_in_memory_order(first, columns)
+    second_memory = first_memory if second is None else _stack_in_memory_order(second, columns)  # unread if None
+
+    def run(memory: np.ndarray) -> None:
+        kernels["forward_both"](value, first_memory, second_memory, second is not None, *arrays, memory)
+
+    return _run_into(out, len(first) + len(terms), example, y.dtype, columns, run)
+
+
 # -- directions broadcast over the points (a first layer's) ----------------------------------------------------
 
 
@@ -447,3 +483,31 @@ def slope_times_rows(stack: Any, y: Any, out: np.ndarray | None = None) -> Any:
         kernels["slope_times_rows"](rows, columns, value, target)
 
     return _rows_into(out, len(rows), y, columns, run)
+
+
+def step_both_rows(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None = None) -> Any:
+    """`step_both` for directions broadcast over the points (each one row): ẏ at y's full shape; None where
+    it does not apply.
+
+    Example:
+        >>> y, rows = np.full((600, 3), 0.5), np.ones((2, 1, 3))
+        >>> out = step_both_rows(y, rows, None, (((0, 0, 1.0), (1, 1, 1.0)),))
+        >>> out is None or bool(np.allclose(out[:2], 0.75) and np.allclose(out[2], 0.75 * -2 * 0.5 * 2.0))
+        True
+    """
+    kernels = _kernels()
+    rows = None if kernels is None or type(y) is not np.ndarray else _rows_of(y, first)
+    setting = None if rows is None else _rows_setting(y, [] if second is None else [second])
+    if setting is None or _term_arrays(terms, len(rows)) is None:
+        return None
+    if second is not None and len(second) != len(terms):
+        return None
+    columns, value = setting
+    quadratic = quadratics(rows, terms, rows.dtype)
+    streams = None if second is None else _stack_by_points(second, columns)
+
+    def run(target: np.ndarray) -> None:
+        dummy = target if streams is None else streams
+        kernels["forward_rows_both"](value, rows, quadratic, columns, dummy, streams is not None, target)
+
+    return _rows_into(out, len(rows) + len(terms), y, columns, run)

@@ -121,6 +121,37 @@ def slope_times(stack, y, out):
                     target[n] = slope[n] * source[n]
 
 
+@_jit
+def forward_both(y, first, second, has_second, left, right, weights, counts, out):
+    """`slope_times` and `forward` in one pass: out[:, i] ← (1 − y²)·ẋ_i for the F directions, then
+    out[:, F + k] ← (1 − y²)·(ẍ_k − 2y·Q_k), each block of ẋ read from memory once for both."""
+    outer, inner = y.shape
+    directions = first.shape[1]
+    acc = np.empty(BLOCK, y.dtype)
+    slope = np.empty(BLOCK, y.dtype)
+    for o in range(outer):
+        for start in range(0, inner, BLOCK):
+            stop = min(start + BLOCK, inner)
+            size = stop - start
+            value = y[o, start:stop]
+            for n in range(size):
+                slope[n] = 1.0 - value[n] * value[n]
+            for i in range(directions):
+                source, target = first[o, i, start:stop], out[o, i, start:stop]
+                for n in range(size):
+                    target[n] = slope[n] * source[n]
+            for k in range(out.shape[1] - directions):
+                _quadratic(first, o, k, start, stop, left, right, weights, counts, acc)
+                target = out[o, directions + k, start:stop]
+                if has_second:
+                    streams = second[o, k, start:stop]
+                    for n in range(size):
+                        target[n] = slope[n] * (streams[n] - 2.0 * value[n] * acc[n])
+                else:
+                    for n in range(size):
+                        target[n] = slope[n] * (-2.0 * value[n] * acc[n])
+
+
 # -- directions broadcast over the points (a first layer's): each direction is one row ------------------------
 # y is (outer, inner) as before; a per-direction quantity is a row ``rows[..., position]`` read at the inner
 # index (row-major y: inner = the row's axis) or at the outer index (column-major y: outer = the row's axis,
@@ -218,3 +249,41 @@ def slope_times_rows(rows, by_outer, y, out):
             else:
                 for n in range(inner):
                     target[n] = slope[n] * row[n]
+
+
+@_jit
+def forward_rows_both(y, rows, quadratic, by_outer, second, has_second, out):
+    """`slope_times_rows` and `forward_rows` in one pass: out[:, i] ← (1 − y²)·rows[i] for the F directions,
+    then out[:, F + k] ← (1 − y²)·(ẍ_k − 2y·Q_k) with Q_k = ``quadratic[k]``, a row."""
+    outer, inner = y.shape
+    directions = rows.shape[0]
+    slope = np.empty(inner, y.dtype)
+    for o in range(outer):
+        value = y[o]
+        for n in range(inner):
+            slope[n] = 1.0 - value[n] * value[n]
+        for i in range(directions):
+            target, row = out[o, i], rows[i]
+            if by_outer:
+                r = row[o]
+                for n in range(inner):
+                    target[n] = slope[n] * r
+            else:
+                for n in range(inner):
+                    target[n] = slope[n] * row[n]
+        for k in range(out.shape[1] - directions):
+            target, q_row, streams = out[o, directions + k], quadratic[k], second[o, k]
+            if by_outer and has_second:
+                q = q_row[o]
+                for n in range(inner):
+                    target[n] = slope[n] * (streams[n] - 2.0 * value[n] * q)
+            elif by_outer:
+                q = q_row[o]
+                for n in range(inner):
+                    target[n] = slope[n] * (-2.0 * value[n] * q)
+            elif has_second:
+                for n in range(inner):
+                    target[n] = slope[n] * (streams[n] - 2.0 * value[n] * q_row[n])
+            else:
+                for n in range(inner):
+                    target[n] = slope[n] * (-2.0 * value[n] * q_row[n])

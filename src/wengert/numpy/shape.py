@@ -128,6 +128,13 @@ reshape_p = primitive(
 reshape_p.view_of_input = True  # a view of its input's memory (or a copy): compiled programs may reuse it
 
 
+# A part of a stack along its first axis, as a view: jit's `fuse_siblings` pass makes it, after
+# differentiation (``compile_only``), to hand out the disjoint parts of one equation that computes two.
+stack_part_p = primitive("stack_part", lambda x, start, stop: x[start:stop])
+stack_part_p.view_of_input = True  # a view of its input's memory: compiled programs may reuse it
+stack_part_p.compile_only = True  # no derivative or batch rules: nothing differentiates a compiled program
+
+
 @wraps_primitive(reshape_p)
 def reshape(x: Any, shape: Any, *more: int, order: str = "C", copy: Any = None) -> Any:
     """Give ``x`` a new shape with the same number of elements (``-1`` infers one size).
