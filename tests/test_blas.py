@@ -32,13 +32,15 @@ def test_product_plus_bias_equals_product_then_sum(a_order: str, b_order: str, o
     assert result is not None
     if out is not None:
         assert result is out
+    else:  # a new array: row-major unless column-major is asked for
+        assert result.flags.c_contiguous
     np.testing.assert_allclose(result, a @ b + bias, rtol=1e-13, atol=1e-13)
 
 
 def test_product_plus_bias_float32_and_new_column_major():
     a, b = _matrix(500, 33, "F", np.float32), _matrix(33, 40, "C", np.float32)
     bias = RNG.standard_normal(40).astype(np.float32)
-    result = blas.product_plus_bias(a, b, bias, columns=True)
+    result = blas.product_plus_bias(a, b, bias, column_major=True)
     assert result.dtype == np.float32 and result.flags.f_contiguous
     np.testing.assert_allclose(result, a @ b + bias, rtol=1e-5, atol=1e-5)
 

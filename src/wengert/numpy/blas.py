@@ -52,10 +52,10 @@ def _fortran_operand(matrix: np.ndarray) -> tuple[np.ndarray, int] | None:
 
 
 def product_plus_bias(
-    a: Any, b: Any, bias: Any, out: np.ndarray | None = None, columns: bool = False
+    a: Any, b: Any, bias: Any, out: np.ndarray | None = None, column_major: bool = False
 ) -> np.ndarray | None:
     """``a @ b + bias`` for matrices by one BLAS call (β = 1) into ``out`` (or a new array, column-major if
-    ``columns``);
+    ``column_major``);
     None where it does not apply: without SciPy, for operands that are not float32/float64 arrays of one
     dtype, contiguous in either order, for a bias that does not broadcast to the product's shape, for
     an ``out`` that is neither contiguous order, and for results under `MIN_ELEMENTS`.
@@ -79,7 +79,7 @@ def product_plus_bias(
     if gemm is None:
         return None
     if out is None:
-        out = np.empty((rows, columns), a.dtype, order="F" if columns else "C")
+        out = np.empty((rows, columns), a.dtype, order="F" if column_major else "C")
     elif out.shape != (rows, columns) or out.dtype != a.dtype:
         return None
     if out.flags.f_contiguous:  # C = A·B
