@@ -336,3 +336,29 @@ def test_fuse_siblings_takes_equal_constants_as_one_operand():
     assert not _same_operand(Literal(rows), Literal(rows + 1.0))
     assert not _same_operand(var(1, (2, 1, 8)), Literal(rows))
     assert _same_operand(var(1, (2, 1, 8)), var(1, (2, 1, 8))) and not _same_operand(var(1, (8,)), var(2, (8,)))
+
+
+def test_fuse_siblings_places_the_fused_step_where_its_operands_and_readers_allow():
+    """The slope before the step whose ẍ is made between them: the fused equation goes to the step's place
+    (the slope's result is read only after it); where something between reads the slope, nothing fuses."""
+    from wengert.numpy.elementwise import tanh_grad
+    from wengert.numpy.second_order_steps import tanh_second_order
+
+    terms = (((0, 1, 2.0),),)
+
+    def later(y, first, second):
+        slope = tanh_grad(first, y)
+        step = tanh_second_order(y, first, second * 3.0, terms=terms)
+        return step, slope
+
+    def blocked(y, first, second):
+        slope = tanh_grad(first, y)
+        step = tanh_second_order(y, first, second * wnp.sum(slope), terms=terms)
+        return step, slope
+
+    y, first, second = np.tanh(normal(30, 8)), normal(2, 30, 8), normal(1, 30, 8)
+    for function, fused in ((later, 1), (blocked, 0)):
+        compiled = wg.jit(function)
+        assert compiled.lower(y, first, second).ir.count("tanh_both_orders") == fused
+        for ours, eager in zip(compiled(y, first, second), function(y, first, second)):
+            np.testing.assert_allclose(ours, eager, rtol=1e-14, atol=1e-14)

@@ -183,51 +183,64 @@ def fuse_siblings(program: Program) -> Program:
     ``other`` (``same`` says whether two operands are one value: the same variable, or equal
     constants), the primitive, inputs and parameters of one equation computing both results
     stacked along a first axis, and each result's part ``(start, stop)`` of it; or None. The
-    fused equation takes the earlier one's place, its parts (`stack_part`, views) follow it,
-    and the later equation goes.
+    fused equation and its parts (`stack_part`, views) take the earlier equation's place when
+    every input is defined there, else the later one's when nothing between reads the earlier
+    result; otherwise the two stay apart.
     """
-    plans = {}  # the earlier equation's index -> (fused equation, its parts, the later equation's index)
-    taken: set[int] = set()
+    equations = program.equations
+    defined = {equation.out.number: index for index, equation in enumerate(equations)}
     readers: dict[int, list[int]] = {}
-    for index, equation in enumerate(program.equations):
+    for index, equation in enumerate(equations):
         for var in {value.number for value in equation.inputs if isinstance(value, Var)}:
             readers.setdefault(var, []).append(index)
-    number = max([var.number for var in program.inputs] + [eq.out.number for eq in program.equations], default=0)
-    for index, equation in enumerate(program.equations):
+    number = max([var.number for var in program.inputs] + list(defined), default=0)
+    plans: dict[int, tuple[Equation, list[Equation]]] = {}  # where the fused equation goes -> it and its parts
+    taken: set[int] = set()
+    for index, equation in enumerate(equations):
         rule = getattr(equation.primitive, "fuse_sibling", None)
         if rule is None or index in taken:
             continue
-        candidates = sorted(
-            {other for value in equation.inputs if isinstance(value, Var) for other in readers[value.number]}
-        )
-        for other_index in candidates:
-            if other_index == index or other_index in taken:
-                continue
-            other = program.equations[other_index]
+        candidates = {other for value in equation.inputs if isinstance(value, Var) for other in readers[value.number]}
+        for other_index in sorted(candidates - taken - {index}):
+            other = equations[other_index]
             fused = rule(equation, other, _same_operand)
             if fused is None:
                 continue
             primitive, inputs, params, part, other_part = fused
-            count = max(part[1], other_part[1])
+            first, last = sorted((index, other_index))
+            earlier_readers = readers.get(equations[first].out.number, ())
+            if last in earlier_readers:
+                continue  # one reads the other: not siblings
+            if all(defined.get(var.number, -1) < first for var in _vars(inputs)):
+                place = first
+            elif all(reader > last for reader in earlier_readers):
+                place = last
+            else:
+                continue
             number += 1
-            out = Var(number, Abstract((count, *equation.out.aval.shape[1:]), equation.out.aval.dtype))
+            aval = equation.out.aval
+            out = Var(number, Abstract((max(part[1], other_part[1]), *aval.shape[1:]), aval.dtype))
             parts = [
                 Equation(stack_part_p, (out,), {"start": start, "stop": stop}, target.out)
                 for target, (start, stop) in ((equation, part), (other, other_part))
             ]
-            plans[min(index, other_index)] = (Equation(primitive, inputs, params, out), parts)
+            plans[place] = (Equation(primitive, inputs, params, out), parts)
             taken.update((index, other_index))
             break
     if not plans:
         return program
-    equations = []
-    for index, equation in enumerate(program.equations):
+    kept = []
+    for index, equation in enumerate(equations):
         if index in plans:
             fused_equation, parts = plans[index]
-            equations += [fused_equation, *parts]
+            kept += [fused_equation, *parts]
         elif index not in taken:
-            equations.append(equation)
-    return _with(program, equations, program.outputs)
+            kept.append(equation)
+    return _with(program, kept, program.outputs)
+
+
+def _vars(values: tuple) -> list[Var]:
+    return [value for value in values if isinstance(value, Var)]
 
 
 def _same_operand(a: Var | Literal, b: Var | Literal) -> bool:
