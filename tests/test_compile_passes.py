@@ -362,3 +362,34 @@ def test_fuse_siblings_places_the_fused_step_where_its_operands_and_readers_allo
         assert compiled.lower(y, first, second).ir.count("tanh_both_orders") == fused
         for ours, eager in zip(compiled(y, first, second), function(y, first, second)):
             np.testing.assert_allclose(ours, eager, rtol=1e-14, atol=1e-14)
+
+
+# -- fuse_into_readers: an equation computed with the chain that alone reads it -------------------------------
+
+
+def test_fuse_into_readers_sums_the_step_against_a_one_column_product_only():
+    """tanh's step read only by a reshape read only by a product with a (C, 1) matrix becomes one
+    `tanh_second_order_times`; a product with two columns, or a step read twice, stays as it is."""
+    from wengert.numpy.second_order_steps import tanh_second_order
+
+    terms = (((0, 0, 1.0), (1, 1, -1.0)),)
+
+    def one_column(y, first, second, w):
+        return wnp.reshape(tanh_second_order(y, first, second, terms=terms), (30, 8)) @ w[:, :1]
+
+    def two_columns(y, first, second, w):
+        return wnp.reshape(tanh_second_order(y, first, second, terms=terms), (30, 8)) @ w
+
+    def read_twice(y, first, second, w):
+        step = tanh_second_order(y, first, second, terms=terms)
+        return wnp.reshape(step, (30, 8)) @ w[:, :1], wnp.sum(step)
+
+    y, first, second, w = np.tanh(normal(30, 8)), normal(2, 30, 8), normal(1, 30, 8), normal(8, 2)
+    for function, fused in ((one_column, 1), (two_columns, 0), (read_twice, 0)):
+        compiled = wg.jit(function)
+        program = compiled.lower(y, first, second, w).ir
+        assert program.count("tanh_second_order_times") == fused
+        assert program.count("tanh_second_order") == 1 - fused
+        ours, eager = compiled(y, first, second, w), function(y, first, second, w)
+        for a, b in zip(ours if isinstance(ours, tuple) else (ours,), eager if isinstance(eager, tuple) else (eager,)):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)

@@ -283,7 +283,8 @@ def test_the_joint_loop_takes_a_first_layer_s_rows(has_second):
 
 def test_jit_computes_each_hidden_layer_s_slope_and_step_in_one_loop():
     """A Laplacian under jit: tanh's step and ẏ of the same layer become one `tanh_both_orders` (the last
-    layer's ẏ is dead and is not computed), with the values and the parameter gradient of eager mode."""
+    layer's ẏ is dead and is not computed; its step, read only by the output layer's product, becomes
+    `tanh_second_order_times`), with the values and the parameter gradient of eager mode."""
     weights = [RNG.standard_normal((2, 24)), RNG.standard_normal((24, 24)) * 0.3, RNG.standard_normal((24, 24)) * 0.3]
     out_weights = RNG.standard_normal((24, 1))
     biases = [RNG.standard_normal(24) for _ in range(3)]
@@ -297,8 +298,8 @@ def test_jit_computes_each_hidden_layer_s_slope_and_step_in_one_loop():
     points = RNG.standard_normal((50, 2))
     laplacian = wg.jit(lambda p, w: wg.laplacian(lambda q: u(q, w))(p))
     program = laplacian.lower(points, weights[1]).ir
-    assert program.count("tanh_both_orders") == 2 and program.count("tanh_second_order") == 1
-    assert program.count("tanh_grad") == 0
+    assert program.count("tanh_both_orders") == 2 and program.count("tanh_grad") == 0
+    assert program.count("tanh_second_order_times") == 1 and program.count("tanh_second_order") == 0
     expected = [np.trace(wg.hessian(lambda q: u(q, weights[1]))(p)) for p in points]
     np.testing.assert_allclose(laplacian(points, weights[1]), expected, rtol=1e-11, atol=1e-12)
 
@@ -308,3 +309,60 @@ def test_jit_computes_each_hidden_layer_s_slope_and_step_in_one_loop():
     compiled = wg.jit(wg.grad(loss))  # the second layer's weights: its ẏ is live, for the third layer
     assert compiled.lower(weights[1]).ir.count("tanh_both_orders") == 1
     np.testing.assert_allclose(compiled(weights[1]), wg.grad(loss)(weights[1]), rtol=1e-10, atol=1e-12)
+
+
+# -- the last layer's step summed against the output layer's column (`tanh_second_order_times`) ---------------
+
+
+@pytest.mark.parametrize("has_second", [False, True], ids=["no ẍ", "ẍ"])
+@pytest.mark.parametrize("terms", TERMS.values(), ids=TERMS.keys())
+@pytest.mark.parametrize("example", [(37, 130), (600, 3)])
+def test_the_step_times_a_column_equals_the_step_then_the_product(example, terms, has_second):
+    y, first, second, _ = _operands(example, terms, has_second, True, np.float64)
+    y = np.asfortranarray(y)
+    weights = RNG.standard_normal((example[1], 1))
+    step = _numpy(steps._forward_numpy, y, first, second, terms)
+    expected = step.reshape(-1, example[1]) @ weights
+    ours = kernels.step_times(y, first, second, terms, weights[:, 0])
+    np.testing.assert_allclose(ours.reshape(-1, 1), expected, rtol=1e-12, atol=1e-12)
+    operands = [weights, y, first] + ([] if second is None else [second])
+    np.testing.assert_allclose(steps._times_impl(*operands, terms=terms), expected, rtol=1e-12, atol=1e-12)
+    numpy_only = _numpy(lambda *args: steps._times_impl(*args, terms=terms), *operands)
+    np.testing.assert_allclose(numpy_only, expected, rtol=1e-12, atol=1e-12)
+    wide = RNG.standard_normal((example[1], 3))  # more than one column: the step, then the product
+    operands[0] = wide
+    np.testing.assert_allclose(
+        steps._times_impl(*operands, terms=terms), step.reshape(-1, example[1]) @ wide, rtol=1e-12, atol=1e-12
+    )
+
+
+def test_the_step_times_a_column_declines_what_it_does_not_take():
+    y, first, second, _ = _operands((37, 130), TERMS["wave"], True, True, np.float64)
+    vector = RNG.standard_normal(130)
+    assert kernels.step_times(np.ascontiguousarray(y), np.ascontiguousarray(first), None, TERMS["wave"], vector) is None
+    assert kernels.step_times(y, first, second, TERMS["wave"], vector[:5]) is None  # one weight per column
+    assert kernels.step_times(y, first, second, TERMS["wave"], vector.astype("f4")) is None
+    assert kernels.step_times(y, first, second[:0], TERMS["wave"], vector) is None  # streams and terms disagree
+
+
+def test_jit_keeps_the_last_layer_s_stacks_column_major_for_the_summed_step(monkeypatch):
+    """At B10's size the stacks the summed step reads stay column-major, the compiled loop's order (jit's
+    memory planner joins the tall operands of a primitive that reads either order even where its result is
+    small), so the loop runs rather than the NumPy step; the Laplacian equals eager mode's."""
+    ran = []
+    step_times = kernels.step_times
+    monkeypatch.setattr(kernels, "step_times", lambda *args: ran.append(step_times(*args) is not None) or None)
+    hidden = [RNG.standard_normal((2, 128)), RNG.standard_normal((128, 128)) / 11, RNG.standard_normal((128, 128)) / 11]
+    out_weights = RNG.standard_normal((128, 1))
+
+    def u(p):
+        h = p
+        for weight in hidden:
+            h = wnp.tanh(h @ weight + 0.1)
+        return (h @ out_weights)[..., 0]
+
+    points = RNG.uniform(-1.0, 1.0, (1000, 2))
+    laplacian = wg.jit(wg.laplacian(u))
+    assert laplacian.lower(points).ir.count("tanh_second_order_times") == 1
+    np.testing.assert_allclose(laplacian(points), wg.laplacian(u)(points), rtol=1e-10, atol=1e-10)
+    assert ran == [True]

@@ -220,7 +220,8 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
     output, a producer that cannot write into a given array, a reader that needs rows (a reduction
     over the points, a reshape of the last axis, an index). A primitive marked ``any_memory_order``
     (it takes ``out=`` and works elementwise in either order, like tanh's fused Taylor step) joins its
-    tall inputs and result as an elementwise operation does."""
+    tall inputs and result as an elementwise operation does; with a result that is not tall, its tall
+    inputs alone."""
     parent: dict[int, int] = {}
 
     def root(number: int) -> int:
@@ -241,6 +242,10 @@ def _column_major_results(program: Program, buffers: list, kept: set[int]) -> se
         if (_elementwise(equation) or getattr(primitive, "any_memory_order", False)) and _tall(out):
             for value in tall_inputs:
                 join(value, out)
+            continue
+        if getattr(primitive, "any_memory_order", False):  # a small result (a sum over the points' columns)
+            for value in tall_inputs[1:]:
+                join(value, tall_inputs[0])
             continue
         if takes_out and _tall(out):
             first = equation.inputs[0]

@@ -13,7 +13,10 @@
   one `matmul_add` equation, which adds the bias into the product's new array;
 * `fuse_siblings` computes two equations that read the same operands as one,
   where the primitive of the first says how (``primitive.fuse_sibling``: tanh's
-  second-order Taylor step and ẏ of the same layer, one loop over the directions).
+  second-order Taylor step and ẏ of the same layer, one loop over the directions);
+* `fuse_into_readers` computes an equation with the chain of equations that alone
+  read its result, where its primitive says how (``primitive.fuse_readers``: tanh's
+  step summed against an output layer's one column, the step never written).
 
 `optimize` runs them to a fixed point.
 
@@ -48,6 +51,7 @@ def optimize(program: Program) -> Program:
         program = eliminate_dead_code(program)  # the folded transposes, before fusion counts readers
         program = fuse_matmul_bias(program)
         program = fuse_siblings(program)  # after dead-code elimination: a dead sibling is not computed
+        program = fuse_into_readers(program)
         if len(program.equations) == before:
             return program
 
@@ -236,6 +240,52 @@ def fuse_siblings(program: Program) -> Program:
             kept += [fused_equation, *parts]
         elif index not in taken:
             kept.append(equation)
+    return _with(program, kept, program.outputs)
+
+
+MAX_READER_CHAIN = 2
+"""The longest chain of sole readers `fuse_into_readers` offers a rule (a reshape, then a product)."""
+
+
+def fuse_into_readers(program: Program) -> Program:
+    """Compute an equation and the chain of equations that alone read its result as one equation.
+
+    Following the result through equations that are each the only reader of the one before
+    (at most `MAX_READER_CHAIN`), a primitive with a ``fuse_readers(equation, chain)`` rule is
+    offered each chain in turn; it names the primitive, inputs and parameters of one equation
+    computing the chain's last result, or None. That equation takes the last one's place; the
+    rest of the chain goes. Its inputs are the equation's and the chain's own, all defined
+    before the last one's place.
+    """
+    equations = program.equations
+    uses = program.uses()
+    reader_of: dict[int, int] = {}
+    for index, equation in enumerate(equations):
+        for var in {value.number for value in equation.inputs if isinstance(value, Var)}:
+            reader_of[var] = index  # meaningful where the variable has one use
+    replaced: dict[int, Equation] = {}
+    dropped: set[int] = set()
+    for index, equation in enumerate(equations):
+        rule = getattr(equation.primitive, "fuse_readers", None)
+        if rule is None or index in dropped or index in replaced:
+            continue
+        chain: list[int] = []
+        current = equation
+        while len(chain) < MAX_READER_CHAIN and uses.get(current.out.number) == 1:
+            reader = reader_of.get(current.out.number)
+            if reader is None or reader in dropped or reader in replaced:
+                break
+            chain.append(reader)
+            current = equations[reader]
+            fused = rule(equation, [equations[position] for position in chain])
+            if fused is not None:
+                primitive, inputs, params = fused
+                replaced[chain[-1]] = Equation(primitive, inputs, params, current.out)
+                dropped.update([index, *chain[:-1]])
+                break
+    if not replaced:
+        return program
+    kept = [replaced.get(index, equation) for index, equation in enumerate(equations) if index not in dropped]
     return _with(program, kept, program.outputs)
 
 

@@ -102,6 +102,7 @@ def _kernels() -> dict | None:
                 "backward",
                 "slope_times",
                 "forward_both",
+                "forward_times",
                 "forward_rows",
                 "backward_rows",
                 "slope_times_rows",
@@ -324,6 +325,31 @@ def step_both(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | N
         kernels["forward_both"](value, first_memory, second_memory, second is not None, *arrays, memory)
 
     return _run_into(out, len(first) + len(terms), example, y.dtype, columns, run)
+
+
+def step_times(y: Any, first: Any, second: Any, terms: tuple, vector: Any) -> Any:
+    """ÿ_k @ vector for every stream (S, R) by one compiled loop, ÿ never written: the step of (R, C) points,
+    column-major, read by a product with one column (an output layer's); None where it does not apply.
+
+    Example:
+        >>> y, first = np.zeros((300, 4), order="F"), empty_column_major_stack(1, 300, 4, float)
+        >>> first[...] = 1.0
+        >>> out = step_times(y, first, None, (((0, 0, 1.0),),), np.ones(4))
+        >>> out is None or (out.shape == (1, 300) and bool((out == 0).all()))
+        True
+    """
+    kernels = _kernels()
+    layout = None if kernels is None else _layout(y, [first] + ([] if second is None else [second]))
+    if layout is None or not layout[0] or type(vector) is not np.ndarray or vector.shape != (y.shape[1],):
+        return None  # the loop sums over the outer index: column-major memory only
+    arrays = _term_arrays(terms, len(first))
+    if arrays is None or (second is not None and len(second) != len(terms)) or vector.dtype != y.dtype:
+        return None
+    value, first_memory = _memory_of_value(y, True), _stack_in_memory_order(first, True)
+    second_memory = first_memory if second is None else _stack_in_memory_order(second, True)  # unread if None
+    out = np.empty((len(terms), y.shape[0]), y.dtype)
+    kernels["forward_times"](value, first_memory, second_memory, second is not None, *arrays, vector, out)
+    return out
 
 
 # -- directions broadcast over the points (a first layer's) ----------------------------------------------------

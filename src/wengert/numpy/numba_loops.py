@@ -152,6 +152,36 @@ def forward_both(y, first, second, has_second, left, right, weights, counts, out
                         target[n] = slope[n] * (-2.0 * value[n] * acc[n])
 
 
+@_jit
+def forward_times(y, first, second, has_second, left, right, weights, counts, vector, out):
+    """out[k] ← Σ_o vector[o]·(1 − y²)·(ẍ_k − 2y·Q_k)[o]: `forward` summed against one weight per outer
+    index (column-major memory, whose outer index is the column: a step read by the product with an output
+    layer's one column), without writing the step."""
+    outer, inner = y.shape
+    acc = np.empty(BLOCK, y.dtype)
+    for k in range(out.shape[0]):
+        target = out[k]
+        for n in range(inner):
+            target[n] = 0.0
+    for o in range(outer):
+        weight = vector[o]
+        for start in range(0, inner, BLOCK):
+            stop = min(start + BLOCK, inner)
+            value = y[o, start:stop]
+            for k in range(out.shape[0]):
+                _quadratic(first, o, k, start, stop, left, right, weights, counts, acc)
+                target = out[k, start:stop]
+                if has_second:
+                    streams = second[o, k, start:stop]
+                    for n in range(stop - start):
+                        v = value[n]
+                        target[n] += weight * ((1.0 - v * v) * (streams[n] - 2.0 * v * acc[n]))
+                else:
+                    for n in range(stop - start):
+                        v = value[n]
+                        target[n] += weight * ((1.0 - v * v) * (-2.0 * v * acc[n]))
+
+
 # -- directions broadcast over the points (a first layer's): each direction is one row ------------------------
 # y is (outer, inner) as before; a per-direction quantity is a row ``rows[..., position]`` read at the inner
 # index (row-major y: inner = the row's axis) or at the outer index (column-major y: outer = the row's axis,
