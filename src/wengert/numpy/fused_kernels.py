@@ -17,8 +17,11 @@ Every array handed to a loop is in *memory order*: y as (outer, inner), a stack 
 (outer, count, inner), each C-contiguous. A row-major operand of example shape E is
 (1, prod E); a column-major one of shape (R, C) is (C, R): the loops never see which.
 
+Two loops serve jit's fusion passes: `step_both` writes ẏ and ÿ of one step as one stack (a hidden
+layer needs both), and `step_times` sums ÿ against an output layer's one column without writing it.
+
 A first layer's directions are one row each, broadcast over the points, and have loops of their
-own (`step_forward_rows`, `step_backward_rows`, `slope_times_rows`). There y (R, C) is (R, C)
+own (`step_forward_rows`, `step_backward_rows`, `slope_times_rows`, `step_both_rows`). There y (R, C) is (R, C)
 itself, or (C, R) when column-major, and a per-direction quantity is read as a row along the
 inner axis or as one number per outer index.
 
