@@ -63,10 +63,19 @@ def _operands(example, terms, has_second, columns, dtype):
 LAYOUTS = [((37, 130), False), ((37, 130), True), ((600, 3), True), ((1100,), False), ((4, 5, 6), False), ((1,), False)]
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("has_second", [False, True], ids=["no ẍ", "ẍ"])
-@pytest.mark.parametrize("terms", TERMS.values(), ids=TERMS.keys())
-@pytest.mark.parametrize("example, columns", LAYOUTS, ids=lambda v: str(v) if isinstance(v, tuple) else "")
+def every_step_case(test):
+    """Parametrize a test over example shapes and memory orders, terms, with and without ẍ, and dtypes."""
+    for mark in (
+        pytest.mark.parametrize("dtype", [np.float64, np.float32]),
+        pytest.mark.parametrize("has_second", [False, True], ids=["no ẍ", "ẍ"]),
+        pytest.mark.parametrize("terms", TERMS.values(), ids=TERMS.keys()),
+        pytest.mark.parametrize("example, columns", LAYOUTS, ids=lambda v: str(v) if isinstance(v, tuple) else ""),
+    ):
+        test = mark(test)
+    return test
+
+
+@every_step_case
 def test_the_loops_equal_the_numpy_step_and_its_vjp(example, columns, terms, has_second, dtype):
     y, first, second, cotangent = _operands(example, terms, has_second, columns, dtype)
     tolerance = {"rtol": 2e-5, "atol": 2e-5} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-13}
@@ -245,10 +254,7 @@ def _both_reference(y, first, second, terms):
     return np.concatenate([slopes, _numpy(steps._forward_numpy, y, first, second, terms)])
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("has_second", [False, True], ids=["no ẍ", "ẍ"])
-@pytest.mark.parametrize("terms", TERMS.values(), ids=TERMS.keys())
-@pytest.mark.parametrize("example, columns", LAYOUTS, ids=lambda v: str(v) if isinstance(v, tuple) else "")
+@every_step_case
 def test_the_joint_loop_equals_the_slope_and_the_step(example, columns, terms, has_second, dtype):
     y, first, second, _ = _operands(example, terms, has_second, columns, dtype)
     tolerance = {"rtol": 2e-5, "atol": 2e-5} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-13}

@@ -238,21 +238,7 @@ def step_forward(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray 
         >>> out is None or bool((out == 0).all())
         True
     """
-    kernels = _kernels()
-    layout = None if kernels is None else _layout(y, [first] + ([] if second is None else [second]))
-    if layout is None:
-        return None
-    arrays = _term_arrays(terms, len(first))
-    if arrays is None or (second is not None and len(second) != len(terms)):
-        return None
-    columns, example = layout
-    value, first_memory = _memory_of_value(y, columns), _stack_in_memory_order(first, columns)
-    second_memory = first_memory if second is None else _stack_in_memory_order(second, columns)  # unread if None
-
-    def run(memory: np.ndarray) -> None:
-        kernels["forward"](value, first_memory, second_memory, second is not None, *arrays, memory)
-
-    return _run_into(out, len(terms), example, y.dtype, columns, run)
+    return _run_forward("forward", y, first, second, terms, out)
 
 
 def step_backward(cotangent: Any, y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None = None) -> Any:
@@ -313,21 +299,7 @@ def step_both(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | N
         >>> out is None or (out.shape == (2, 2, 3) and bool((out[0] == 1).all() and (out[1] == 0).all()))
         True
     """
-    kernels = _kernels()
-    layout = None if kernels is None else _layout(y, [first] + ([] if second is None else [second]))
-    if layout is None:
-        return None
-    arrays = _term_arrays(terms, len(first))
-    if arrays is None or (second is not None and len(second) != len(terms)):
-        return None
-    columns, example = layout
-    value, first_memory = _memory_of_value(y, columns), _stack_in_memory_order(first, columns)
-    second_memory = first_memory if second is None else _stack_in_memory_order(second, columns)  # unread if None
-
-    def run(memory: np.ndarray) -> None:
-        kernels["forward_both"](value, first_memory, second_memory, second is not None, *arrays, memory)
-
-    return _run_into(out, len(first) + len(terms), example, y.dtype, columns, run)
+    return _run_forward("forward_both", y, first, second, terms, out)
 
 
 def step_times(y: Any, first: Any, second: Any, terms: tuple, vector: Any) -> Any:
@@ -341,18 +313,47 @@ def step_times(y: Any, first: Any, second: Any, terms: tuple, vector: Any) -> An
         >>> out is None or (out.shape == (1, 300) and bool((out == 0).all()))
         True
     """
+    if type(vector) is not np.ndarray or vector.shape != np.shape(y)[1:] or vector.dtype != getattr(y, "dtype", None):
+        return None  # one weight per column
+    prepared = _step_operands(y, first, second, terms, columns_only=True)  # the loop sums over the outer index
+    if prepared is None:
+        return None
+    kernels, _, operands = prepared
+    out = np.empty((len(terms), y.shape[0]), y.dtype)
+    kernels["forward_times"](*operands, vector, out)
+    return out
+
+
+def _run_forward(loop: str, y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None) -> Any:
+    """The forward ``loop`` ("forward": ÿ; "forward_both": ẏ then ÿ) into ``out`` or a new stack; None where
+    the loops do not apply."""
+    prepared = _step_operands(y, first, second, terms)
+    if prepared is None:
+        return None
+    kernels, columns, operands = prepared
+    count = len(terms) + (len(first) if loop == "forward_both" else 0)
+
+    def run(memory: np.ndarray) -> None:
+        kernels[loop](*operands, memory)
+
+    return _run_into(out, count, y.shape, y.dtype, columns, run)
+
+
+def _step_operands(y: Any, first: Any, second: Any, terms: tuple, columns_only: bool = False) -> tuple | None:
+    """(the loops, column-major?, the forward loops' operands: y, ẋ and ẍ in memory order, whether ẍ is
+    given, the terms' arrays) for the step; None where the loops do not apply, or (``columns_only``) where
+    the operands are not column-major, decided before anything is copied into memory order."""
     kernels = _kernels()
     layout = None if kernels is None else _layout(y, [first] + ([] if second is None else [second]))
-    if layout is None or not layout[0] or type(vector) is not np.ndarray or vector.shape != (y.shape[1],):
-        return None  # the loop sums over the outer index: column-major memory only
-    arrays = _term_arrays(terms, len(first))
-    if arrays is None or (second is not None and len(second) != len(terms)) or vector.dtype != y.dtype:
+    if layout is None or (columns_only and not layout[0]):
         return None
-    value, first_memory = _memory_of_value(y, True), _stack_in_memory_order(first, True)
-    second_memory = first_memory if second is None else _stack_in_memory_order(second, True)  # unread if None
-    out = np.empty((len(terms), y.shape[0]), y.dtype)
-    kernels["forward_times"](value, first_memory, second_memory, second is not None, *arrays, vector, out)
-    return out
+    arrays = _term_arrays(terms, len(first))
+    if arrays is None or (second is not None and len(second) != len(terms)):
+        return None
+    columns = layout[0]
+    value, first_memory = _memory_of_value(y, columns), _stack_in_memory_order(first, columns)
+    second_memory = first_memory if second is None else _stack_in_memory_order(second, columns)  # unread if None
+    return kernels, columns, (value, first_memory, second_memory, second is not None, *arrays)
 
 
 # -- directions broadcast over the points (a first layer's) ----------------------------------------------------
@@ -438,6 +439,12 @@ def step_forward_rows(y: Any, first: Any, second: Any, terms: tuple, out: np.nda
         >>> out is None or bool(np.allclose(out, (1 - 0.25) * -2 * 0.5 * 2.0))
         True
     """
+    return _run_forward_rows(False, y, first, second, terms, out)
+
+
+def _run_forward_rows(with_slopes: bool, y: Any, first: Any, second: Any, terms: tuple, out: np.ndarray | None) -> Any:
+    """The rows loops' forward step (ÿ; ẏ then ÿ ``with_slopes``) into ``out`` or a new stack in y's order;
+    None where they do not apply."""
     kernels = _kernels()
     rows = None if kernels is None or type(y) is not np.ndarray else _rows_of(y, first)
     setting = None if rows is None else _rows_setting(y, [] if second is None else [second])
@@ -451,9 +458,12 @@ def step_forward_rows(y: Any, first: Any, second: Any, terms: tuple, out: np.nda
 
     def run(target: np.ndarray) -> None:
         dummy = target if streams is None else streams
-        kernels["forward_rows"](value, quadratic, columns, dummy, streams is not None, target)
+        if with_slopes:
+            kernels["forward_rows_both"](value, rows, quadratic, columns, dummy, streams is not None, target)
+        else:
+            kernels["forward_rows"](value, quadratic, columns, dummy, streams is not None, target)
 
-    return _rows_into(out, len(terms), y, columns, run)
+    return _rows_into(out, len(terms) + (len(rows) if with_slopes else 0), y, columns, run)
 
 
 def step_backward_rows(
@@ -524,19 +534,4 @@ def step_both_rows(y: Any, first: Any, second: Any, terms: tuple, out: np.ndarra
         >>> out is None or bool(np.allclose(out[:2], 0.75) and np.allclose(out[2], 0.75 * -2 * 0.5 * 2.0))
         True
     """
-    kernels = _kernels()
-    rows = None if kernels is None or type(y) is not np.ndarray else _rows_of(y, first)
-    setting = None if rows is None else _rows_setting(y, [] if second is None else [second])
-    if setting is None or _term_arrays(terms, len(rows)) is None:
-        return None
-    if second is not None and len(second) != len(terms):
-        return None
-    columns, value = setting
-    quadratic = quadratics(rows, terms, rows.dtype)
-    streams = None if second is None else _stack_by_points(second, columns)
-
-    def run(target: np.ndarray) -> None:
-        dummy = target if streams is None else streams
-        kernels["forward_rows_both"](value, rows, quadratic, columns, dummy, streams is not None, target)
-
-    return _rows_into(out, len(rows) + len(terms), y, columns, run)
+    return _run_forward_rows(True, y, first, second, terms, out)
