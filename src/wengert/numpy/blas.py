@@ -54,11 +54,10 @@ def _fortran_operand(matrix: np.ndarray) -> tuple[np.ndarray, int] | None:
 def product_plus_bias(
     a: Any, b: Any, bias: Any, out: np.ndarray | None = None, column_major: bool = False
 ) -> np.ndarray | None:
-    """``a @ b + bias`` for matrices by one BLAS call (β = 1) into ``out`` (or a new array, column-major if
-    ``column_major``);
-    None where it does not apply: without SciPy, for operands that are not float32/float64 arrays of one
-    dtype, contiguous in either order, for a bias that does not broadcast to the product's shape, for
-    an ``out`` that is neither contiguous order, and for results under `MIN_ELEMENTS`.
+    """``a @ b + bias`` for matrices by one BLAS call (β = 1) into ``out``, or into a new array (column-major
+    if ``column_major``); None where it does not apply: without SciPy, for operands that are not float32 or
+    float64 arrays of one dtype, contiguous in either order, for a bias that does not broadcast to the
+    product's shape, for an ``out`` in neither contiguous order, and for results under `MIN_ELEMENTS`.
 
     Example:
         >>> a, b = np.ones((200, 128)), np.ones((128, 128))
