@@ -193,10 +193,7 @@ def fuse_siblings(program: Program) -> Program:
     """
     equations = program.equations
     defined = {equation.out.number: index for index, equation in enumerate(equations)}
-    readers: dict[int, list[int]] = {}
-    for index, equation in enumerate(equations):
-        for var in {value.number for value in equation.inputs if isinstance(value, Var)}:
-            readers.setdefault(var, []).append(index)
+    readers = _readers(equations)
     number = max([var.number for var in program.inputs] + list(defined), default=0)
     plans: dict[int, tuple[Equation, list[Equation]]] = {}  # where the fused equation goes -> it and its parts
     taken: set[int] = set()
@@ -259,10 +256,7 @@ def fuse_into_readers(program: Program) -> Program:
     """
     equations = program.equations
     uses = program.uses()
-    reader_of: dict[int, int] = {}
-    for index, equation in enumerate(equations):
-        for var in {value.number for value in equation.inputs if isinstance(value, Var)}:
-            reader_of[var] = index  # meaningful where the variable has one use
+    readers = _readers(equations)
     replaced: dict[int, Equation] = {}
     dropped: set[int] = set()
     for index, equation in enumerate(equations):
@@ -272,9 +266,10 @@ def fuse_into_readers(program: Program) -> Program:
         chain: list[int] = []
         current = equation
         while len(chain) < MAX_READER_CHAIN and uses.get(current.out.number) == 1:
-            reader = reader_of.get(current.out.number)
-            if reader is None or reader in dropped or reader in replaced:
+            sole = readers.get(current.out.number, ())  # empty where the one use is as an output
+            if len(sole) != 1 or sole[0] in dropped or sole[0] in replaced:
                 break
+            reader = sole[0]
             chain.append(reader)
             current = equations[reader]
             fused = rule(equation, [equations[position] for position in chain])
@@ -287,6 +282,15 @@ def fuse_into_readers(program: Program) -> Program:
         return program
     kept = [replaced.get(index, equation) for index, equation in enumerate(equations) if index not in dropped]
     return _with(program, kept, program.outputs)
+
+
+def _readers(equations: list[Equation]) -> dict[int, list[int]]:
+    """The indices of the equations that read each variable, in program order (each equation once)."""
+    readers: dict[int, list[int]] = {}
+    for index, equation in enumerate(equations):
+        for var in {value.number for value in equation.inputs if isinstance(value, Var)}:
+            readers.setdefault(var, []).append(index)
+    return readers
 
 
 def _vars(values: tuple) -> list[Var]:

@@ -281,15 +281,7 @@ matmul_add_p.compile_only = True  # made by a jit pass after differentiation: no
 
 
 def _linear_impl(x: Any, weight: Any, bias: Any, out: Any = None) -> Any:
-    if type(x) is np.ndarray and type(weight) is np.ndarray and x.ndim == weight.ndim == 2:
-        result = product_plus_bias(x, weight, bias, out, out is None and _keeps_columns(x, weight))
-        if result is not None:
-            return result
-    out = _matmul_impl(x, weight, out)
-    if isinstance(out, np.ndarray) and out.dtype == np.result_type(out, bias):
-        out += bias
-        return out
-    return out + bias
+    return _matmul_add_impl(x, weight, bias, "matmul", out)  # the same sum: its bias inside BLAS or in place
 
 
 def _linear_batch(values: list, batched: tuple) -> Any:

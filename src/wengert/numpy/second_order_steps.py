@@ -477,7 +477,7 @@ def _fuse_with_slope(step: Any, sibling: Any, same: Callable[[Any, Any], bool]) 
     if not (same(value, y) and same(slope_of, first)):
         return None
     second_order, first_order = tuple(step.out.aval.shape), tuple(sibling.out.aval.shape)
-    directions = np.shape(first.value) if hasattr(first, "value") else tuple(first.aval.shape)
+    directions = _operand_shape(first)
     if len(directions) != len(first_order) or first_order[:1] != directions[:1] or first_order[1:] != second_order[1:]:
         return None  # ẏ a stack of y's shape, one entry per direction
     if step.out.aval.dtype != sibling.out.aval.dtype:
@@ -519,12 +519,16 @@ def _fuse_with_product(step: Any, readers: list) -> tuple | None:
     if len(shape_out) != 3 or tuple(reshaped.out.aval.shape) != (shape_out[0] * shape_out[1], shape_out[2]):
         return None
     left, weights = product.inputs
-    weights_shape = np.shape(weights.value) if hasattr(weights, "value") else tuple(weights.aval.shape)
-    if getattr(left, "number", None) != reshaped.out.number or tuple(weights_shape) != (shape_out[2], 1):
+    if getattr(left, "number", None) != reshaped.out.number or _operand_shape(weights) != (shape_out[2], 1):
         return None
     if product.out.aval.dtype != step.out.aval.dtype:
         return None
     return tanh_second_order_times_p, (weights, *step.inputs), step.params
+
+
+def _operand_shape(operand: Any) -> tuple:
+    """The shape of an equation's operand as jit's passes hand it to the rules: a constant or a variable."""
+    return tuple(np.shape(operand.value)) if hasattr(operand, "value") else tuple(operand.aval.shape)
 
 
 def _broadcast_rows(example: tuple, directions: tuple) -> bool:
